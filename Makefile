@@ -1,0 +1,64 @@
+# Two commands do all set-up on a fresh machine (see README.md):
+#   make run   — install, migrate, seed the demo on an empty database, serve on 127.0.0.1:5000
+#   make test  — install with test extras and system packages, run every test
+#                (SQLite; and PostgreSQL too when TEST_DATABASE_URL is set)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+# Dependencies are declared once, in setup.cfg.
+DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); print(' '.join(repr(l.strip()) for l in p['options']['install_requires'].splitlines() if l.strip()))")
+TEST_DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); print(' '.join(repr(l.strip()) for l in p['options.extras_require']['test'].splitlines() if l.strip()))")
+RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+
+.PHONY: run test install install-test system-run system-test bench clean
+
+$(VENV)/.installed: setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(DEPS)
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed setup.cfg
+	$(PY) -m pip install -q $(TEST_DEPS)
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# System packages: the CJK font and HarfBuzz subsetting for PDFs; Chromium and poppler for tests.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "安装系统软件包: $$missing"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+system-run:
+	$(call apt_install,$(RUN_PACKAGES))
+
+system-test:
+	$(call apt_install,$(TEST_PACKAGES))
+
+run: install system-run
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install-test system-test
+	env -u TEST_DATABASE_URL $(PY) -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL: $$TEST_DATABASE_URL =="; \
+		$(PY) -m pytest -q; \
+	fi
+
+bench: install
+	$(PY) bench/import_divisions.py
+	$(PY) bench/roster_pdf.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,46 @@
+"""The Flask application: `create_app()` wires extensions, scoping, blueprints and CLI commands."""
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from portal import config
+
+    config.load(app)
+    if test_config:
+        app.config.update(test_config)
+
+    from portal import database  # noqa: F401  (registers the SQLite connection hooks)
+    from portal.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from portal import web
+
+    web.init_app(app)
+
+    from portal.audit.views import bp as audit_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.exports.views import bp as exports_bp
+    from portal.home import bp as home_bp
+    from tenants.views import bp as tenants_bp
+
+    for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp):
+        app.register_blueprint(bp)
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app

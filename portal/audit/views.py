@@ -1,0 +1,18 @@
+"""The audit trail of the current scope, for admins and discipline inspectors."""
+from flask import Blueprint, request
+from flask_login import login_required
+
+from portal.audit import service
+from portal.web import paginate, render, requires
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+@bp.get("/")
+@login_required
+@requires("audit.read")
+def trail():
+    action = request.args.get("action", "")
+    action = action if action in service.ACTIONS else ""
+    page = paginate(service.trail(action or None), per_page=50)
+    return render("audit/trail.html", "events", page=page, action=action, actions=service.ACTIONS)

@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, login with lockout, idle sessions, the active membership."""

@@ -1,0 +1,197 @@
+"""Login, logout, the user's own password, and user management inside the admin's scope."""
+from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.auth import service
+from portal.auth.forms import (ActiveForm, LoginForm, MembershipForm, PasswordChangeForm,
+                               PasswordResetForm, UserForm)
+from portal.extensions import db
+from portal.web import paginate, render, requires
+from tenants.models import KINDS, Membership, Tenant
+from tenants.scope import get_scoped_or_404, scoped
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect after login is a phishing tool.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user, error = service.authenticate(form.username.data, form.password.data)
+        db.session.commit()  # failure counters and their audit events are kept either way
+        if user:
+            session.clear()
+            session.permanent = True
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    status = 422 if request.method == "POST" else 200
+    return render("auth/login.html", form=form, error=error, status=status)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash("已退出登录。", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/membership/switch")
+@login_required
+def switch_membership():
+    chosen = request.form.get("membership_id", type=int)
+    if not any(m.id == chosen for m in g.memberships):
+        abort(404)
+    session["membership_id"] = chosen
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.old_password.data, form.new_password.data)
+        except service.AccountError as e:
+            error = str(e)
+        else:
+            db.session.commit()
+            flash("密码已修改。", "success")
+            return redirect(url_for("home.index"))
+    status = 422 if request.method == "POST" else 200
+    return render("auth/password.html", form=form, error=error, status=status)
+
+
+@bp.get("/users/")
+@login_required
+@requires("users.manage")
+def users():
+    q = request.args.get("q", "").strip()
+    page = paginate(service.users_in_scope(q))
+    return render("auth/users.html", "results", page=page, q=q)
+
+
+@bp.route("/tenants/<int:tenant_id>/users/new", methods=["GET", "POST"])
+@login_required
+@requires("users.manage")
+def new_user(tenant_id):
+    tenant = get_scoped_or_404(Tenant, tenant_id)
+    form = UserForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(
+                tenant, username=form.username.data, display_name=form.display_name.data,
+                password=form.password.data, role=form.role.data, post=form.post.data or "",
+                phone=form.phone.data or "")
+        except service.AccountError as e:
+            db.session.rollback()
+            error = str(e)
+        else:
+            db.session.commit()
+            flash(f"已为“{tenant.name}”新建用户 {user.username}。", "success")
+            return redirect(url_for("auth.user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render("auth/user_new.html", form=form, tenant=tenant, error=error, status=status)
+
+
+def _user_or_404(user_id):
+    user = service.get_user_in_scope(user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _membership_form():
+    form = MembershipForm()
+    tenants = db.session.execute(scoped(Tenant).order_by(Tenant.path).limit(2000)).scalars().all()
+    scope_root = g.membership.tenant
+    form.tenant_id.choices = [
+        (t.id, f"{'　' * max(0, t.depth - scope_root.depth)}{t.name}（{KINDS[t.kind]}）")
+        for t in tenants if t.path.startswith(scope_root.path)
+    ]
+    return form
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@requires("users.manage")
+def user(user_id):
+    user = _user_or_404(user_id)
+    form = _membership_form()
+    error = None
+    if form.validate_on_submit():
+        tenant = get_scoped_or_404(Tenant, form.tenant_id.data)
+        try:
+            service.add_membership(user, tenant, form.role.data)
+        except service.AccountError as e:
+            db.session.rollback()
+            error = str(e)
+        else:
+            db.session.commit()
+            flash("已授予角色。", "success")
+            return redirect(url_for("auth.user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render("auth/user.html", user=user, memberships=service.memberships_in_scope(user), form=form,
+                  reset_form=PasswordResetForm(), active_form=ActiveForm(), error=error, status=status)
+
+
+@bp.post("/users/<int:user_id>/memberships/<int:membership_id>/delete")
+@login_required
+@requires("users.manage")
+def remove_membership(user_id, membership_id):
+    user = _user_or_404(user_id)
+    m = get_scoped_or_404(Membership, membership_id)
+    if m.user_id != user.id:
+        abort(404)
+    try:
+        service.remove_membership(m)
+    except service.AccountError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+    else:
+        db.session.commit()
+        flash("已撤销角色。", "success")
+    return redirect(url_for("auth.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/password")
+@login_required
+@requires("users.manage")
+def reset_password(user_id):
+    user = _user_or_404(user_id)
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        return redirect(url_for("auth.user", user_id=user.id)), 303
+    service.reset_password(user, form.new_password.data, g.membership.tenant)
+    db.session.commit()
+    flash("密码已重置，账号已解锁。", "success")
+    return redirect(url_for("auth.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/active")
+@login_required
+@requires("users.manage")
+def set_active(user_id):
+    user = _user_or_404(user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        flash("不能停用自己的账号。", "error")
+        return redirect(url_for("auth.user", user_id=user.id))
+    service.set_active(user, form.active.data, g.membership.tenant)
+    db.session.commit()
+    flash("账号已启用。" if form.active.data else "账号已停用。", "success")
+    return redirect(url_for("auth.user", user_id=user.id))

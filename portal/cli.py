@@ -1,0 +1,56 @@
+"""Command-line entry points: `flask --app wsgi tenants|audit|demo …`. All run unscoped."""
+import sys
+import time
+
+import click
+from flask.cli import AppGroup
+
+from portal.extensions import db
+from tenants.scope import unscoped
+
+tenants_cli = AppGroup("tenants", help="租户树：导入行政区划等。")
+audit_cli = AppGroup("audit", help="审计链：校验。")
+demo_cli = AppGroup("demo", help="演示数据。")
+
+
+@tenants_cli.command("import-divisions")
+@click.option("--province", "province", default=None, help="只导入该省级代码（如 12 天津市）。")
+def import_divisions_command(province):
+    """导入 2023 年统计用区划代码（省 → 乡镇街道），可重复执行。"""
+    from tenants.divisions import import_divisions
+    started = time.perf_counter()
+    with unscoped():
+        stats = import_divisions(province)
+        db.session.commit()
+    click.echo(f"导入完成：新增 {stats['created']} 个，已存在 {stats['existing']} 个，"
+               f"用时 {time.perf_counter() - started:.1f} 秒。")
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """逐链校验审计事件的哈希链，指出第一个断点。"""
+    from portal.audit.service import verify
+    with unscoped():
+        checked, broken = verify()
+    if broken:
+        click.echo(f"审计链断裂：租户 {broken.tenant_id} 第 {broken.seq} 环（事件 {broken.event_id}）：{broken.reason}。"
+                   f"此前已校验 {checked} 条。", err=True)
+        sys.exit(1)
+    click.echo(f"审计链完整：共校验 {checked} 条事件。")
+
+
+@demo_cli.command("seed")
+def demo_seed_command():
+    """载入演示数据（已存在则跳过），并列出演示账号。"""
+    from portal.demo import seed
+    with unscoped():
+        accounts = seed()
+        db.session.commit()
+    click.echo("演示账号（用户名 / 密码 / 单位 / 角色）：")
+    for row in accounts:
+        click.echo("  " + " / ".join(row))
+
+
+def init_app(app) -> None:
+    for group in (tenants_cli, audit_cli, demo_cli):
+        app.cli.add_command(group)

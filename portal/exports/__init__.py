@@ -1,0 +1,1 @@
+"""PDF (WeasyPrint) and Excel rendering, the inherited letterhead, and the public verify page."""

@@ -1,0 +1,105 @@
+"""Exports in scope, the roster PDF, the letterhead setting, and the public verify page."""
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from portal.exports import service
+from portal.exports.forms import LetterheadForm, VerifyForm
+from portal.exports.models import ExportDocument
+from portal.extensions import db
+from portal.web import paginate, render, requires
+from tenants import service as tenants_service
+from tenants.models import Tenant
+from tenants.scope import current_scope, get_scoped_or_404
+
+bp = Blueprint("exports", __name__)
+
+
+@bp.get("/exports/")
+@login_required
+def index():
+    page = paginate(select(ExportDocument).order_by(ExportDocument.id.desc()))
+    return render("exports/index.html", "rows", page=page)
+
+
+@bp.get("/exports/<int:doc_id>.pdf")
+@login_required
+def download(doc_id):
+    doc = get_scoped_or_404(ExportDocument, doc_id)
+    filename = f"{doc.title}-{doc.id}.pdf"
+    response = Response(doc.content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@bp.post("/tenants/<int:tenant_id>/roster")
+@login_required
+@requires("exports.roster")
+def roster(tenant_id):
+    tenant = get_scoped_or_404(Tenant, tenant_id)
+    if not current_scope().contains(tenant):
+        abort(404)
+    rows = tenants_service.roster(tenant)
+    content = [{"unit": t.name, "kind": t.kind, "credit_code": t.credit_code,
+                "members": [[m.user.username, m.user.display_name, m.role] for m in ms]} for t, ms in rows]
+    doc = service.render_pdf(tenant, kind="roster", title=f"{tenant.name}单位及人员花名册",
+                             template="exports/roster.html", content={"rows": content}, rows=rows)
+    db.session.commit()
+    return redirect(url_for("exports.download", doc_id=doc.id), code=303)
+
+
+@bp.route("/tenants/<int:tenant_id>/letterhead", methods=["GET", "POST"])
+@login_required
+@requires("tenants.manage")
+def letterhead(tenant_id):
+    tenant = get_scoped_or_404(Tenant, tenant_id)
+    if not tenant.path.startswith(g.membership.tenant.path):
+        abort(404)
+    current = service.letterhead(tenant)
+    own = current["owner"] is not None and current["owner"].id == tenant.id
+    form = LetterheadForm(data={"header": current["header"], "footer": current["footer"], "keep_seal": True}
+                          if request.method == "GET" else None)
+    error = None
+    if request.method == "POST" and request.form.get("action") == "clear":
+        if service.clear_letterhead(tenant):
+            db.session.commit()
+            flash("已恢复使用上级的文头设置。", "success")
+        return redirect(url_for("exports.letterhead", tenant_id=tenant.id))
+    if form.validate_on_submit():
+        upload = form.seal.data
+        try:
+            service.set_letterhead(tenant, form.header.data, form.footer.data or "",
+                                   upload.read() if upload else None, upload.mimetype if upload else None,
+                                   form.keep_seal.data)
+        except service.ExportError as e:
+            db.session.rollback()
+            error = str(e)
+        else:
+            db.session.commit()
+            flash("文头设置已保存，本单位及下级导出的文件将使用它。", "success")
+            return redirect(url_for("exports.letterhead", tenant_id=tenant.id))
+    status = 422 if request.method == "POST" else 200
+    return render("exports/letterhead.html", tenant=tenant, form=form, current=current, own=own, error=error,
+                  status=status)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    form = VerifyForm()
+    results, checked, error = [], False, None
+    if form.validate_on_submit():
+        upload = form.file.data
+        if upload:
+            results = service.find_for_verification(file_bytes=upload.read())
+            checked = True
+        elif form.code.data:
+            results = service.find_for_verification(code=form.code.data)
+            checked = True
+        else:
+            error = "请上传 PDF 文件或填写文件上的校验码。"
+    elif request.method == "POST":
+        error = "；".join(e for errs in form.errors.values() for e in errs) or "请求有误。"
+    status = 422 if error else 200
+    return render("exports/verify.html", form=form, results=results, checked=checked, error=error, status=status)

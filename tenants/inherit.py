@@ -1,0 +1,89 @@
+"""Inheritance down the tree: a value owned by a node applies to its subtree, the nearest owner wins.
+
+A key may register a `check(parent_value, child_value)` that returns a Chinese message when the
+child's value is looser than its parent's; setting such a value is refused with that message.
+Later modules (plan rules, checklist templates, report definitions) register their checks here.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from tenants.models import Tenant, TenantSetting
+from tenants.paths import ids_of
+
+Check = Callable[[Any, Any], "str | None"]
+_checks: dict[str, Check] = {}
+
+
+class LooserThanParent(ValueError):
+    """The child tried to relax a rule its parent set; the message names the parent's value."""
+
+
+def register_check(key: str, check: Check) -> None:
+    _checks[key] = check
+
+
+def chain(tenant: Tenant) -> list[int]:
+    """Ids from the root down to `tenant` itself."""
+    return ids_of(tenant.path)
+
+
+def owners(tenant: Tenant, key: str) -> list[TenantSetting]:
+    """Every setting of `key` on the path, nearest first. One query, no recursion."""
+    ids = chain(tenant)
+    rows = db.session.execute(
+        select(TenantSetting).where(TenantSetting.key == key, TenantSetting.tenant_id.in_(ids))
+    ).scalars().all()
+    depth = {tid: i for i, tid in enumerate(ids)}
+    return sorted(rows, key=lambda s: depth[s.tenant_id], reverse=True)
+
+
+def resolve(tenant: Tenant, key: str, default: Any = None) -> Any:
+    found = owners(tenant, key)
+    return found[0].value if found else default
+
+
+def resolve_with_owner(tenant: Tenant, key: str) -> tuple[Any, TenantSetting | None]:
+    found = owners(tenant, key)
+    return (found[0].value, found[0]) if found else (None, None)
+
+
+def inherited(tenant: Tenant, key: str) -> Any:
+    """The value `tenant` would get from its ancestors if it had none of its own."""
+    found = [s for s in owners(tenant, key) if s.tenant_id != tenant.id]
+    return found[0].value if found else None
+
+
+def set_value(tenant: Tenant, key: str, value: Any) -> TenantSetting:
+    """Give `tenant` its own value of `key`; refused if looser than the inherited one."""
+    check = _checks.get(key)
+    parent_value = inherited(tenant, key)
+    if check and parent_value is not None:
+        message = check(parent_value, value)
+        if message:
+            raise LooserThanParent(message)
+    setting = db.session.execute(
+        select(TenantSetting).where(TenantSetting.tenant_id == tenant.id, TenantSetting.key == key)
+    ).scalar_one_or_none()
+    if setting is None:
+        setting = TenantSetting(tenant=tenant, key=key, value=value)
+        db.session.add(setting)
+    else:
+        setting.value = value
+    db.session.flush()
+    return setting
+
+
+def clear_value(tenant: Tenant, key: str) -> bool:
+    """Drop `tenant`'s own value so it inherits again."""
+    setting = db.session.execute(
+        select(TenantSetting).where(TenantSetting.tenant_id == tenant.id, TenantSetting.key == key)
+    ).scalar_one_or_none()
+    if setting is None:
+        return False
+    db.session.delete(setting)
+    db.session.flush()
+    return True

@@ -1,0 +1,163 @@
+"""The tree browser, node pages and the forms that change the tree."""
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_login import login_required
+
+from portal.extensions import db
+from portal.web import paginate, render, requires
+from tenants import service
+from tenants.forms import ChildForm, EditForm, EnterpriseForm, MoveForm
+from tenants.models import CHILD_KINDS, Tenant
+from tenants.paths import TreeError
+from tenants.scope import current_scope, get_scoped_or_404
+
+bp = Blueprint("tenants", __name__, url_prefix="/tenants")
+
+
+@bp.get("/")
+@login_required
+def tree():
+    home = g.membership.tenant
+    chain = service.ancestors(home) + [home]
+    q = request.args.get("q", "").strip()
+    results = paginate(service.search(q)) if q else None
+    supervised = paginate(service.supervised_enterprises(home)) \
+        if home.kind == "department" and home.supervised_industries and not q else None
+    return render("tenants/tree.html", "search_results", chain=chain, home=home, q=q, results=results,
+                  supervised=supervised, children=_children_of(home))
+
+
+def _children_of(tenant):
+    return db.session.execute(service.children(tenant)).scalars().all()
+
+
+@bp.get("/<int:tenant_id>/children")
+@login_required
+def branch(tenant_id):
+    tenant = get_scoped_or_404(Tenant, tenant_id)
+    if not current_scope().contains(tenant):
+        abort(404)
+    return render("tenants/tree.html", "branch", children=_children_of(tenant), home=g.membership.tenant)
+
+
+@bp.get("/<int:tenant_id>")
+@login_required
+def show(tenant_id):
+    tenant = get_scoped_or_404(Tenant, tenant_id)
+    inside = current_scope().contains(tenant)
+    q = request.args.get("q", "").strip()
+    page = paginate(service.children(tenant, q)) if inside else None
+    return render("tenants/show.html", "children", tenant=tenant, inside=inside, page=page, q=q,
+                  ancestors=service.ancestors(tenant), counts=service.subtree_counts(tenant) if inside else {},
+                  members=service.members(tenant) if inside else [], child_form=_child_form(tenant),
+                  can_add_enterprise="enterprise" in CHILD_KINDS[tenant.kind])
+
+
+def _child_form(tenant, formdata=None):
+    form = ChildForm(formdata=formdata) if formdata is not None else ChildForm()
+    allowed = [k for k in CHILD_KINDS[tenant.kind] if k != "enterprise"]
+    form.kind.choices = [(k, label) for k, label in form.kind.choices if k in allowed] \
+        if allowed else []
+    return form
+
+
+def _managed(tenant_id):
+    """A node the current admin may change: inside its own subtree, not just readable."""
+    tenant = get_scoped_or_404(Tenant, tenant_id)
+    if not tenant.path.startswith(g.membership.tenant.path):
+        abort(404)
+    return tenant
+
+
+@bp.post("/<int:tenant_id>/children")
+@login_required
+@requires("tenants.manage")
+def create_child(tenant_id):
+    parent = _managed(tenant_id)
+    form = _child_form(parent)
+    error = None
+    if form.validate_on_submit():
+        try:
+            child = service.create_child(parent, kind=form.kind.data, name=form.name.data, code=form.code.data,
+                                         supervised_industries=form.supervised_industries.data)
+        except TreeError as e:
+            db.session.rollback()
+            error = str(e)
+        else:
+            db.session.commit()
+            flash(f"已新建“{child.name}”。", "success")
+            return redirect(url_for("tenants.show", tenant_id=child.id))
+    return render("tenants/child_new.html", tenant=parent, form=form, error=error, status=422)
+
+
+@bp.route("/<int:tenant_id>/enterprises/new", methods=["GET", "POST"])
+@login_required
+@requires("tenants.manage")
+def register_enterprise(tenant_id):
+    parent = _managed(tenant_id)
+    if "enterprise" not in CHILD_KINDS[parent.kind]:
+        flash(f"企业须登记在街道/乡镇或村/社区之下，“{parent.name}”不能直接登记企业。", "error")
+        return redirect(url_for("tenants.show", tenant_id=parent.id))
+    form = EnterpriseForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            ent = service.register_enterprise(parent, name=form.name.data, code=form.credit_code.data,
+                                              industry=form.industry.data, high_risk=form.high_risk.data)
+        except TreeError as e:
+            db.session.rollback()
+            error = str(e)
+        else:
+            db.session.commit()
+            flash(f"已登记企业“{ent.name}”。", "success")
+            return redirect(url_for("tenants.show", tenant_id=ent.id))
+    status = 422 if request.method == "POST" else 200
+    return render("tenants/enterprise_new.html", tenant=parent, form=form, error=error, status=status)
+
+
+@bp.route("/<int:tenant_id>/edit", methods=["GET", "POST"])
+@login_required
+@requires("tenants.manage")
+def edit(tenant_id):
+    tenant = _managed(tenant_id)
+    form = EditForm(obj=tenant)
+    error = None
+    if form.validate_on_submit():
+        try:
+            service.update(tenant, name=form.name.data, industry=form.industry.data, high_risk=form.high_risk.data,
+                           supervised_industries=form.supervised_industries.data)
+        except TreeError as e:
+            db.session.rollback()
+            error = str(e)
+        else:
+            db.session.commit()
+            flash("已保存。", "success")
+            return redirect(url_for("tenants.show", tenant_id=tenant.id))
+    status = 422 if request.method == "POST" else 200
+    return render("tenants/edit.html", tenant=tenant, form=form, error=error, status=status)
+
+
+@bp.route("/<int:tenant_id>/move", methods=["GET", "POST"])
+@login_required
+@requires("tenants.manage")
+def move(tenant_id):
+    tenant = _managed(tenant_id)
+    if tenant.id == g.membership.tenant.id:
+        abort(404)
+    form = MoveForm()
+    form.new_parent_id.choices = [(t.id, f"{t.name}（{t.kind_label}）")
+                                  for t in db.session.execute(service.possible_parents(tenant, g.membership.tenant)).scalars()]
+    error = None
+    if form.validate_on_submit():
+        new_parent = _managed(form.new_parent_id.data)
+        try:
+            service.relocate(tenant, new_parent)
+        except TreeError as e:
+            db.session.rollback()
+            error = str(e)
+        else:
+            db.session.commit()
+            flash(f"已将“{tenant.name}”调整到“{new_parent.name}”之下。", "success")
+            return redirect(url_for("tenants.show", tenant_id=tenant.id))
+    status = 422 if request.method == "POST" else 200
+    return render("tenants/move.html", tenant=tenant, form=form, error=error, status=status)
+

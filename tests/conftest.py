@@ -1,0 +1,143 @@
+"""Test setup: a real database built by the migrations, every test rolled back.
+
+SQLite (a temporary file) by default; PostgreSQL when TEST_DATABASE_URL is set. Tests that need
+real commits from several connections (concurrency, the browser journey) use `committed_app`.
+"""
+import itertools
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask.ctx import _cv_app
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from portal import create_app
+from portal.extensions import db
+from tenants import credit_code
+from tenants.models import Membership, Tenant
+from tenants.paths import attach
+from tenants.scope import unscoped
+
+PASSWORD = "Test-Passw0rd"
+_counter = itertools.count(1)
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_root / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp_root = Path(tempfile.mkdtemp(prefix="portal-test-"))
+    os.environ["DATABASE_URL"] = _database_url(tmp_root)
+    application = create_app({"TESTING": True, "SERVER_NAME": None})
+    with application.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+        from flask_migrate import upgrade
+        upgrade()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A session whose every commit is a savepoint inside one transaction rolled back afterwards."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=lambda: id(_cv_app.get(None)),
+        )
+        try:
+            with unscoped():
+                yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    return app.test_client()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}-{os.getpid()}"
+
+
+@pytest.fixture
+def make_tenant(session):
+    def make(parent=None, kind=None, name=None, **fields):
+        if kind is None:
+            kind = "national" if parent is None else {"national": "province", "province": "city",
+                                                       "city": "district", "district": "street",
+                                                       "street": "enterprise"}[parent.kind]
+        if kind == "enterprise":
+            fields.setdefault("credit_code", credit_code.make(f"91120102{next(_counter):09d}"))
+            fields.setdefault("industry", "commerce")
+        tenant = attach(Tenant(kind=kind, name=name or unique(kind), **fields), parent)
+        session.flush()
+        return tenant
+    return make
+
+
+@pytest.fixture
+def make_user(session):
+    from portal.auth import service as auth
+
+    def make(tenant, role="admin", username=None, password=PASSWORD):
+        user = auth.create_user(tenant, username=username or unique("user"), display_name=unique("姓名"),
+                                password=password, role=role)
+        session.flush()
+        return user
+    return make
+
+
+@pytest.fixture
+def tree(make_tenant):
+    """国家 → 省 → 市 → 两个区（甲、乙）, each with a street, a department and enterprises."""
+    root = make_tenant(name="国务院安委会")
+    province = make_tenant(root, name="某市")
+    city = make_tenant(province, kind="city", name="某市辖区")
+    a = make_tenant(city, kind="district", name="甲区")
+    b = make_tenant(city, kind="district", name="乙区")
+    a_street = make_tenant(a, kind="street", name="甲街道")
+    b_street = make_tenant(b, kind="street", name="乙街道")
+    a_dept = make_tenant(a, kind="department", name="甲区商务局", supervised_industries=["commerce"])
+    a_shop = make_tenant(a_street, kind="enterprise", name="甲商场", industry="commerce")
+    a_plant = make_tenant(a_street, kind="enterprise", name="甲化工厂", industry="hazchem", high_risk=True)
+    b_shop = make_tenant(b_street, kind="enterprise", name="乙商场", industry="commerce")
+    return dict(root=root, province=province, city=city, a=a, b=b, a_street=a_street, b_street=b_street,
+                a_dept=a_dept, a_shop=a_shop, a_plant=a_plant, b_shop=b_shop)
+
+
+def csrf_token(client) -> str:
+    html = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def login(client, user, password=PASSWORD):
+    response = client.post("/login", data={"username": user.username, "password": password,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def post(client, url, data=None, **kwargs):
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client))
+    return client.post(url, data=data, **kwargs)
