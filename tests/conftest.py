@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask.ctx import _cv_app
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from portal import create_app
@@ -35,18 +35,31 @@ def _database_url(tmp_root: Path) -> str:
 @pytest.fixture(scope="session")
 def app():
     tmp_root = Path(tempfile.mkdtemp(prefix="portal-test-"))
-    os.environ["DATABASE_URL"] = _database_url(tmp_root)
-    application = create_app({"TESTING": True, "SERVER_NAME": None})
+    url = _database_url(tmp_root)
+    os.environ["DATABASE_URL"] = url
+    config = {"TESTING": True}
+    schema = None
+    if url.startswith("postgresql"):
+        # A schema of our own per run: concurrent runs on one database never see each other.
+        schema = f"test_{os.getpid()}"
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+        engine.dispose()
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": f"-csearch_path={schema}"}}
+    application = create_app(config)
     with application.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
         from flask_migrate import upgrade
         upgrade()
         db.session.remove()
     yield application
     with application.app_context():
         db.engine.dispose()
+    if schema:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture
