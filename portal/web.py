@@ -154,7 +154,9 @@ def init_app(app) -> None:
 
     @app.context_processor
     def globals_():
-        return {"can": can, "membership": g.get("membership"), "memberships": g.get("memberships", []),
+        # Macros as a module in the context, so a block rendered alone for HTMX has them too.
+        ui = app.jinja_env.get_template("_macros/ui.html").make_module({"request": request})
+        return {"ui": ui, "can": can, "membership": g.get("membership"), "memberships": g.get("memberships", []),
                 "KINDS": KINDS, "INDUSTRIES": INDUSTRIES, "ROLES": ROLES}
 
     app.jinja_env.filters["local"] = clock.local

@@ -4,9 +4,9 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.forms import REQUIRED, choices
 from tenants.models import INDUSTRIES, KINDS
 
-REQUIRED = "此项必填。"
 NAME = [DataRequired(REQUIRED), Length(max=100, message="名称最多 100 个字。")]
 
 
@@ -16,24 +16,24 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ChildForm(FlaskForm):
-    kind = SelectField("类型", choices=[(k, v) for k, v in KINDS.items() if k != "enterprise"])
+    kind = SelectField("类型", choices=choices((k, v) for k, v in KINDS.items() if k != "enterprise"))
     name = StringField("名称", validators=NAME)
     code = StringField("区划代码", validators=[Optional(), Length(max=12, message="区划代码最多 12 位。")])
-    supervised_industries = MultiCheckboxField("监管行业（部门）", choices=list(INDUSTRIES.items()))
+    supervised_industries = MultiCheckboxField("监管行业（部门）", choices=choices(INDUSTRIES))
 
 
 class EnterpriseForm(FlaskForm):
     name = StringField("企业名称", validators=NAME)
     credit_code = StringField("统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=18, message="统一社会信用代码应为 18 位。")])
-    industry = SelectField("行业领域", choices=[("", "请选择")] + list(INDUSTRIES.items()))
+    industry = SelectField("行业领域", choices=choices([("", "请选择")] + list(INDUSTRIES.items())))
     high_risk = BooleanField("高危企业")
 
 
 class EditForm(FlaskForm):
     name = StringField("名称", validators=NAME)
-    industry = SelectField("行业领域", choices=[("", "—")] + list(INDUSTRIES.items()), validate_choice=False)
+    industry = SelectField("行业领域", choices=choices([("", "—")] + list(INDUSTRIES.items())), validate_choice=False)
     high_risk = BooleanField("高危企业")
-    supervised_industries = MultiCheckboxField("监管行业", choices=list(INDUSTRIES.items()))
+    supervised_industries = MultiCheckboxField("监管行业", choices=choices(INDUSTRIES))
 
 
 class MoveForm(FlaskForm):

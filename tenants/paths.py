@@ -27,11 +27,11 @@ def ids_of(path: str) -> list[int]:
 
 def attach(tenant: Tenant, parent: Tenant | None) -> Tenant:
     """Insert `tenant` under `parent` and give it its path (which needs its id)."""
-    tenant.parent = parent
     tenant.depth = parent.depth + 1 if parent else 0
     # A unique placeholder until the id exists; never visible outside this flush.
     tenant.path = f"{parent.path if parent else '/'}~{uuid.uuid4().hex}/"
     db.session.add(tenant)
+    tenant.parent = parent
     db.session.flush()
     tenant.path = f"{parent.path if parent else '/'}{tenant.id}/"
     db.session.flush()

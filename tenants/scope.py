@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from flask import abort
-from sqlalchemy import event, false, or_, select
+from sqlalchemy import and_, event, false, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.extensions import db
@@ -46,26 +46,22 @@ class Scope:
     def ancestor_ids(self) -> list[int]:
         return ids_of(self.path)[:-1]
 
-    def _supervised_enterprises(self, tenants):
-        return [
-            in_subtree(tenants.c.path, self.parent_path),
-            tenants.c.kind == "enterprise",
-            tenants.c.industry.in_(self.industries),
-        ]
+    def _supervised(self, path, kind, industry):
+        return and_(in_subtree(path, self.parent_path), kind == "enterprise", industry.in_(self.industries))
 
     def criteria(self, model):
         """The WHERE clause that keeps `model`'s rows inside this scope."""
-        tenants = Tenant.__table__
         if model is Tenant:
             # Ancestors are readable (breadcrumbs, letterheads); siblings are not.
             clauses = [in_subtree(Tenant.path, self.path), Tenant.id.in_(self.ancestor_ids)]
             if self.industries:
-                clauses.append(select(tenants.c.id).where(*self._supervised_enterprises(tenants))
-                               .where(tenants.c.id == Tenant.id).exists())
+                clauses.append(self._supervised(Tenant.path, Tenant.kind, Tenant.industry))
             return or_(*clauses)
         clauses = [in_subtree(model.tenant_path, self.path)]
         if self.industries:
-            clauses.append(model.tenant_id.in_(select(tenants.c.id).where(*self._supervised_enterprises(tenants))))
+            # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
+            t = Tenant.__table__
+            clauses.append(model.tenant_id.in_(select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))))
         return or_(*clauses)
 
     def contains(self, tenant: Tenant) -> bool:

@@ -3,10 +3,11 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import login_required
 
 from portal.extensions import db
+from portal.forms import choices
 from portal.web import paginate, render, requires
 from tenants import service
 from tenants.forms import ChildForm, EditForm, EnterpriseForm, MoveForm
-from tenants.models import CHILD_KINDS, Tenant
+from tenants.models import CHILD_KINDS, KINDS, Tenant
 from tenants.paths import TreeError
 from tenants.scope import current_scope, get_scoped_or_404
 
@@ -55,8 +56,7 @@ def show(tenant_id):
 def _child_form(tenant, formdata=None):
     form = ChildForm(formdata=formdata) if formdata is not None else ChildForm()
     allowed = [k for k in CHILD_KINDS[tenant.kind] if k != "enterprise"]
-    form.kind.choices = [(k, label) for k, label in form.kind.choices if k in allowed] \
-        if allowed else []
+    form.kind.choices = choices((k, KINDS[k]) for k in allowed)
     return form
 
 
@@ -144,8 +144,9 @@ def move(tenant_id):
     if tenant.id == g.membership.tenant.id:
         abort(404)
     form = MoveForm()
-    form.new_parent_id.choices = [(t.id, f"{t.name}（{t.kind_label}）")
-                                  for t in db.session.execute(service.possible_parents(tenant, g.membership.tenant)).scalars()]
+    form.new_parent_id.choices = choices(
+        (t.id, f"{t.name}（{t.kind_label}）")
+        for t in db.session.execute(service.possible_parents(tenant, g.membership.tenant)).scalars())
     error = None
     if form.validate_on_submit():
         new_parent = _managed(form.new_parent_id.data)

@@ -3,6 +3,7 @@
 SQLite (a temporary file) by default; PostgreSQL when TEST_DATABASE_URL is set. Tests that need
 real commits from several connections (concurrency, the browser journey) use `committed_app`.
 """
+import contextvars
 import itertools
 import os
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask.ctx import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -83,8 +85,17 @@ def session(app):
             connection.close()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context, `g`, scope and
+    database session (bound to the test's connection), not the test body's."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app, session):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

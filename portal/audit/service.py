@@ -25,6 +25,7 @@ ACTIONS = {
     "tenant.created": "新建单位",
     "tenant.updated": "修改单位",
     "tenant.moved": "调整隶属",
+    "divisions.imported": "导入行政区划",
     "enterprise.registered": "登记企业",
     "user.created": "新建用户",
     "user.updated": "修改用户",

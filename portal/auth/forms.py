@@ -4,9 +4,9 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.service import password_problem
+from portal.forms import REQUIRED, choices
 from tenants.models import ROLES
 
-REQUIRED = "此项必填。"
 
 
 class LoginForm(FlaskForm):
@@ -26,12 +26,12 @@ class UserForm(FlaskForm):
     post = StringField("职务", validators=[Optional(), Length(max=64, message="职务过长。")])
     phone = StringField("联系电话", validators=[Optional(), Length(max=32, message="电话过长。")])
     password = PasswordField("初始密码", validators=[DataRequired(REQUIRED), _policy])
-    role = SelectField("角色", choices=list(ROLES.items()))
+    role = SelectField("角色", choices=choices(ROLES))
 
 
 class MembershipForm(FlaskForm):
     tenant_id = SelectField("单位", coerce=int, validate_choice=True)
-    role = SelectField("角色", choices=list(ROLES.items()))
+    role = SelectField("角色", choices=choices(ROLES))
 
 
 class PasswordChangeForm(FlaskForm):

@@ -6,6 +6,7 @@ from portal.auth import service
 from portal.auth.forms import (ActiveForm, LoginForm, MembershipForm, PasswordChangeForm,
                                PasswordResetForm, UserForm)
 from portal.extensions import db
+from portal.forms import choices
 from portal.web import paginate, render, requires
 from tenants.models import KINDS, Membership, Tenant
 from tenants.scope import get_scoped_or_404, scoped
@@ -116,10 +117,9 @@ def _membership_form():
     form = MembershipForm()
     tenants = db.session.execute(scoped(Tenant).order_by(Tenant.path).limit(2000)).scalars().all()
     scope_root = g.membership.tenant
-    form.tenant_id.choices = [
-        (t.id, f"{'　' * max(0, t.depth - scope_root.depth)}{t.name}（{KINDS[t.kind]}）")
-        for t in tenants if t.path.startswith(scope_root.path)
-    ]
+    form.tenant_id.choices = choices(
+        (t.id, f"{'　' * (t.depth - scope_root.depth)}{t.name}（{KINDS[t.kind]}）")
+        for t in tenants if t.path.startswith(scope_root.path))
     return form
 
 

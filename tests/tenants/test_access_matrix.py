@@ -1,0 +1,132 @@
+"""A user of one district reaches nothing of a sibling district: by any URL, through any model."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.audit import service as audit
+from portal.exports.models import ExportDocument
+from portal.extensions import db
+from tenants import inherit
+from tenants.models import Membership, Tenant
+from tenants.paths import in_subtree, owned_models
+from tenants.scope import Scope, scoped_as
+from tests.conftest import csrf_token, login
+
+SECRET = "甲区机密单位"
+
+
+@pytest.fixture
+def world(session, tree, make_tenant, make_user):
+    """Records of every tenant-owned kind inside 甲区, and an admin and a discipline user of 乙区."""
+    a = tree["a"]
+    secret = make_tenant(tree["a_street"], kind="enterprise", name=SECRET, industry="commerce")
+    a_user = make_user(tree["a_street"], role="staff")
+    a_membership = session.execute(select(Membership).where(Membership.user_id == a_user.id)).scalar_one()
+    inherit.set_value(a, "exports.letterhead", {"header": "甲区文头", "footer": "", "seal": None})
+    doc = ExportDocument(tenant=a, kind="roster", title="甲区花名册", content_sha256="ab" * 32, content=b"%PDF-1.7")
+    session.add(doc)
+    session.flush()
+    audit.record(a, "export.created", doc)
+    b_admin = make_user(tree["b"], role="admin")
+    b_discipline = make_user(tree["b"], role="discipline")
+    session.commit()
+    return dict(tree=tree, secret=secret, a_user=a_user, a_membership=a_membership, doc=doc,
+                b_admin=b_admin, b_discipline=b_discipline)
+
+
+def test_every_tenant_owned_model_is_covered_and_shows_no_sibling_rows(session, world):
+    a = world["tree"]["a"]
+    models = set(owned_models())
+    assert {Membership, AuditEvent, ExportDocument} <= models
+    for model in models:
+        with_a = session.execute(select(model).where(in_subtree(model.tenant_path, a.path))).scalars().all()
+        assert with_a, f"fixture must create a {model.__name__} in 甲区"
+        with scoped_as(Scope.of(world["tree"]["b"], "admin")):
+            leaked = session.execute(select(model).where(in_subtree(model.tenant_path, a.path))).scalars().all()
+        assert leaked == [], model.__name__
+
+
+def _params(world):
+    t = world["tree"]
+    return {
+        "tenant_id": [t["a"].id, t["a_street"].id, world["secret"].id, t["a_dept"].id],
+        "user_id": [world["a_user"].id],
+        "membership_id": [world["a_membership"].id],
+        "doc_id": [world["doc"].id],
+    }
+
+
+PUBLIC = {"static", "auth.login", "auth.logout", "exports.verify", "home.healthz"}
+
+
+@pytest.mark.parametrize("role_user", ["b_admin", "b_discipline"])
+def test_every_url_rule_gives_404_or_nothing_for_a_sibling_district(app, client, session, world, role_user):
+    login(client, world[role_user])
+    params = _params(world)
+    a_user = world["a_user"]
+    hidden = [SECRET, "甲街道", a_user.username, "甲区花名册"]
+    checked = 0
+    urls = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC:
+            continue
+        args = sorted(rule.arguments)
+        unknown = [a for a in args if a not in params]
+        assert not unknown, f"{rule.rule}: add {unknown} to the access matrix"
+        combos = [{}] if not args else [
+            {name: value for name, value in zip(args, values)}
+            for values in _product([params[a] for a in args])]
+        for combo in combos:
+            url = urls.build(rule.endpoint, combo)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                before = session.execute(select(db.func.count()).select_from(AuditEvent)
+                                         .where(AuditEvent.tenant_path.startswith(world["tree"]["a"].path))).scalar()
+                if method == "GET":
+                    response = client.get(url)
+                else:
+                    response = client.post(url, data={"csrf_token": csrf_token(client), "name": "x",
+                                                      "kind": "street", "role": "staff",
+                                                      "new_parent_id": world["tree"]["b"].id})
+                body = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+                if args:
+                    assert response.status_code in (403, 404), f"{method} {url} -> {response.status_code}"
+                else:
+                    assert response.status_code < 500, f"{method} {url} -> {response.status_code}"
+                    for word in hidden:
+                        assert word not in body, f"{method} {url} shows {word}"
+                after = session.execute(select(db.func.count()).select_from(AuditEvent)
+                                        .where(AuditEvent.tenant_path.startswith(world["tree"]["a"].path))).scalar()
+                assert after == before, f"{method} {url} wrote into 甲区"
+                checked += 1
+    assert checked > 15
+
+
+def _product(lists):
+    if not lists:
+        return [()]
+    return [(x,) + rest for x in lists[0] for rest in _product(lists[1:])]
+
+
+def test_search_never_finds_sibling_records(client, world):
+    login(client, world["b_admin"])
+    a_ids = [world["secret"].id, world["tree"]["a_street"].id, world["tree"]["a"].id]
+    for q in (SECRET, world["secret"].credit_code, "甲"):
+        html = client.get(f"/tenants/?q={q}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert "没有找到" in html
+        assert not any(f'/tenants/{i}"' in html for i in a_ids)
+    html = client.get(f"/users/?q={world['a_user'].username}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "没有找到用户" in html and f'/users/{world["a_user"].id}"' not in html
+
+
+def test_html_in_a_name_is_shown_escaped(client, session, world, make_tenant, make_user):
+    a = world["tree"]["a"]
+    evil = make_tenant(world["tree"]["a_street"], kind="enterprise", name="<script>alert(1)</script>商店")
+    admin = make_user(a, role="admin")
+    session.commit()
+    login(client, admin)
+    html = client.get(f"/tenants/{evil.id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;商店" in html
+    assert re.search(r"<h1>&lt;script&gt;", html)
