@@ -149,5 +149,14 @@ def get_scoped_or_404(model, id_):
     return obj
 
 
-__all__ = ["Scope", "ScopeError", "scoped", "get_scoped_or_404", "unscoped", "scoped_as",
+def get_managed_or_404(id_) -> Tenant:
+    """A node inside the user's own subtree: readable ancestors and supervised enterprises are
+    not the user's to change, so they are a 404 here too."""
+    tenant = get_scoped_or_404(Tenant, id_)
+    if not tenant.path.startswith(current_scope().path):
+        abort(404)
+    return tenant
+
+
+__all__ = ["Scope", "ScopeError", "scoped", "get_scoped_or_404", "get_managed_or_404", "unscoped", "scoped_as",
            "set_scope", "reset_scope", "current_scope", "TenantOwned"]

@@ -9,7 +9,7 @@ from tenants import service
 from tenants.forms import ChildForm, EditForm, EnterpriseForm, MoveForm
 from tenants.models import CHILD_KINDS, KINDS, Tenant
 from tenants.paths import TreeError
-from tenants.scope import current_scope, get_scoped_or_404
+from tenants.scope import current_scope, get_managed_or_404, get_scoped_or_404
 
 bp = Blueprint("tenants", __name__, url_prefix="/tenants")
 
@@ -60,19 +60,11 @@ def _child_form(tenant, formdata=None):
     return form
 
 
-def _managed(tenant_id):
-    """A node the current admin may change: inside its own subtree, not just readable."""
-    tenant = get_scoped_or_404(Tenant, tenant_id)
-    if not tenant.path.startswith(g.membership.tenant.path):
-        abort(404)
-    return tenant
-
-
 @bp.post("/<int:tenant_id>/children")
 @login_required
 @requires("tenants.manage")
 def create_child(tenant_id):
-    parent = _managed(tenant_id)
+    parent = get_managed_or_404(tenant_id)
     form = _child_form(parent)
     error = None
     if form.validate_on_submit():
@@ -93,7 +85,7 @@ def create_child(tenant_id):
 @login_required
 @requires("tenants.manage")
 def register_enterprise(tenant_id):
-    parent = _managed(tenant_id)
+    parent = get_managed_or_404(tenant_id)
     if "enterprise" not in CHILD_KINDS[parent.kind]:
         flash(f"企业须登记在街道/乡镇或村/社区之下，“{parent.name}”不能直接登记企业。", "error")
         return redirect(url_for("tenants.show", tenant_id=parent.id))
@@ -118,7 +110,7 @@ def register_enterprise(tenant_id):
 @login_required
 @requires("tenants.manage")
 def edit(tenant_id):
-    tenant = _managed(tenant_id)
+    tenant = get_managed_or_404(tenant_id)
     form = EditForm(obj=tenant)
     error = None
     if form.validate_on_submit():
@@ -140,7 +132,7 @@ def edit(tenant_id):
 @login_required
 @requires("tenants.manage")
 def move(tenant_id):
-    tenant = _managed(tenant_id)
+    tenant = get_managed_or_404(tenant_id)
     if tenant.id == g.membership.tenant.id:
         abort(404)
     form = MoveForm()
@@ -149,7 +141,7 @@ def move(tenant_id):
         for t in db.session.execute(service.possible_parents(tenant, g.membership.tenant)).scalars())
     error = None
     if form.validate_on_submit():
-        new_parent = _managed(form.new_parent_id.data)
+        new_parent = get_managed_or_404(form.new_parent_id.data)
         try:
             service.relocate(tenant, new_parent)
         except TreeError as e:

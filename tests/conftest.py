@@ -19,7 +19,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from portal import create_app
 from portal.extensions import db
 from tenants import credit_code
-from tenants.models import Membership, Tenant
+from tenants.models import Tenant
 from tenants.paths import attach
 from tenants.scope import unscoped
 

@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.forms import choices
 from portal.web import paginate, render, requires
 from tenants.models import KINDS, Membership, Tenant
-from tenants.scope import get_scoped_or_404, scoped
+from tenants.scope import get_managed_or_404, get_scoped_or_404, scoped
 
 bp = Blueprint("auth", __name__)
 
@@ -86,7 +86,7 @@ def users():
 @login_required
 @requires("users.manage")
 def new_user(tenant_id):
-    tenant = get_scoped_or_404(Tenant, tenant_id)
+    tenant = get_managed_or_404(tenant_id)
     form = UserForm()
     error = None
     if form.validate_on_submit():
@@ -131,7 +131,7 @@ def user(user_id):
     form = _membership_form()
     error = None
     if form.validate_on_submit():
-        tenant = get_scoped_or_404(Tenant, form.tenant_id.data)
+        tenant = get_managed_or_404(form.tenant_id.data)
         try:
             service.add_membership(user, tenant, form.role.data)
         except service.AccountError as e:

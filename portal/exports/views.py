@@ -1,7 +1,7 @@
 """Exports in scope, the roster PDF, the letterhead setting, and the public verify page."""
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.web import paginate, render, requires
 from tenants import service as tenants_service
 from tenants.models import Tenant
-from tenants.scope import current_scope, get_scoped_or_404
+from tenants.scope import current_scope, get_managed_or_404, get_scoped_or_404
 
 bp = Blueprint("exports", __name__)
 
@@ -54,9 +54,7 @@ def roster(tenant_id):
 @login_required
 @requires("tenants.manage")
 def letterhead(tenant_id):
-    tenant = get_scoped_or_404(Tenant, tenant_id)
-    if not tenant.path.startswith(g.membership.tenant.path):
-        abort(404)
+    tenant = get_managed_or_404(tenant_id)
     current = service.letterhead(tenant)
     own = current["owner"] is not None and current["owner"].id == tenant.id
     form = LetterheadForm(data={"header": current["header"], "footer": current["footer"], "keep_seal": True}

@@ -9,7 +9,7 @@ from portal.audit import service as audit
 from portal.exports.models import ExportDocument
 from portal.extensions import db
 from tenants import inherit
-from tenants.models import Membership, Tenant
+from tenants.models import Membership
 from tenants.paths import in_subtree, owned_models
 from tenants.scope import Scope, scoped_as
 from tests.conftest import csrf_token, login
