@@ -65,7 +65,8 @@ def load_divisions() -> tuple[Division, ...]:
         else:
             out.append(Division(r["code"], r["name"], "city", r["provinceCode"]))
     for r in _rows("areas"):
-        out.append(Division(r["code"], r["name"], "district", pseudo.get(r["cityCode"], r["cityCode"])))
+        parent = pseudo.get(r["cityCode"], r["cityCode"])
+        out.append(Division(r["code"], r["name"], "district", parent))
     for r in _rows("streets"):
         out.append(Division(r["code"], r["name"], "street", r["areaCode"]))
     order = {"province": 0, "city": 1, "district": 2, "street": 3}
@@ -80,7 +81,8 @@ def _county_codes(counties: Iterable[str] | None) -> list[str] | None:
     return sorted({c.strip() for c in ([counties] if isinstance(counties, str) else counties)})
 
 
-def select_divisions(province: str | None = None, counties: Iterable[str] | None = None) -> list[Division]:
+def select_divisions(province: str | None = None,
+                     counties: Iterable[str] | None = None) -> list[Division]:
     """The divisions one run imports, parents before children."""
     divisions = load_divisions()
     by_code = {d.code: d for d in divisions}
@@ -92,7 +94,8 @@ def select_divisions(province: str | None = None, counties: Iterable[str] | None
     chosen_counties: set[str] = set()
     if counties is not None:
         chosen_counties = set(_county_codes(counties))
-        unknown = sorted(c for c in chosen_counties if getattr(by_code.get(c), "kind", None) != "district")
+        unknown = sorted(c for c in chosen_counties
+                         if getattr(by_code.get(c), "kind", None) != "district")
         if unknown:
             raise TreeError(f"没有县级区划代码：{'、'.join(unknown)}。")
         if province is not None:
@@ -117,15 +120,17 @@ def select_divisions(province: str | None = None, counties: Iterable[str] | None
 
 def _lock_tenants() -> None:
     # Ids are assigned here from max(id)+1, so no other writer may insert tenants until commit.
-    # PostgreSQL: EXCLUSIVE still lets readers in. SQLite: the writing transaction already holds
-    # the database's write lock (BEGIN IMMEDIATE, see portal.database).
+    # PostgreSQL: SHARE ROW EXCLUSIVE stops other tenant writes and a second import, yet lets
+    # readers and foreign-key checks from other tables through. SQLite: the transaction already
+    # holds the database's write lock (BEGIN IMMEDIATE, see portal.database).
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE tenants IN EXCLUSIVE MODE"))
+        db.session.execute(text("LOCK TABLE tenants IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def _root() -> tuple[Tenant, bool]:
     roots = db.session.execute(
-        select(Tenant).where(Tenant.kind == "national", Tenant.parent_id.is_(None)).order_by(Tenant.id)
+        select(Tenant).where(Tenant.kind == "national", Tenant.parent_id.is_(None))
+        .order_by(Tenant.id)
     ).scalars().all()
     if not roots:
         return attach(Tenant(kind="national", name=ROOT_NAME, supervised_industries=[]), None), True
@@ -151,7 +156,8 @@ def import_divisions(province: str | None = None, counties: Iterable[str] | None
     known: dict[str, tuple[int, str, int]] = {
         code: (id_, path, depth)
         for code, id_, path, depth in db.session.execute(
-            select(tenants.c.code, tenants.c.id, tenants.c.path, tenants.c.depth).where(tenants.c.code.is_not(None))
+            select(tenants.c.code, tenants.c.id, tenants.c.path, tenants.c.depth)
+            .where(tenants.c.code.is_not(None))
         )
     }
     next_id = (db.session.execute(select(func.max(tenants.c.id))).scalar() or 0) + 1
@@ -178,10 +184,13 @@ def import_divisions(province: str | None = None, counties: Iterable[str] | None
         db.session.execute(insert(tenants), rows[start:start + BATCH])
     if rows and db.session.get_bind().dialect.name == "postgresql":
         # Explicit ids leave the serial sequence behind; the next ORM insert would collide.
-        db.session.execute(text(
-            "SELECT setval(pg_get_serial_sequence('tenants', 'id'), (SELECT max(id) FROM tenants))"))
-    # Rows written behind the ORM's back: a loaded root must not keep a stale list of children.
-    db.session.expire(root, ["children"])
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), "
+                                "(SELECT max(id) FROM tenants))"))
+    # Rows written behind the ORM's back: a loaded parent must not keep a stale list of children.
+    parents = {row["parent_id"] for row in rows}
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Tenant) and obj.id in parents:
+            db.session.expire(obj, ["children"])
 
     created = len(rows) + (1 if root_created else 0)
     # One event per run, not per node: 45k chained events would cost more than the import.
