@@ -5,8 +5,8 @@
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 With PostgreSQL the run happens in a schema of its own (created, migrated, dropped afterwards),
-because the test suite drops and recreates the public schema of its database. Prints figures and
-ratios only; the budget it is read against is 60 s for the whole country.
+so it never touches the tables of the database it is pointed at, nor a test run sharing it.
+Prints figures and ratios only; the budget it is read against is 60 s for the whole country.
 """
 from __future__ import annotations
 
