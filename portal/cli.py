@@ -18,9 +18,13 @@ demo_cli = AppGroup("demo", help="演示数据。")
 def import_divisions_command(province):
     """导入 2023 年统计用区划代码（省 → 乡镇街道），可重复执行。"""
     from tenants.divisions import import_divisions
+    from tenants.paths import TreeError
     started = time.perf_counter()
     with unscoped():
-        stats = import_divisions(province)
+        try:
+            stats = import_divisions(province)
+        except TreeError as e:
+            raise click.ClickException(str(e)) from None
         db.session.commit()
     click.echo(f"导入完成：新增 {stats['created']} 个，已存在 {stats['existing']} 个，"
                f"用时 {time.perf_counter() - started:.1f} 秒。")

@@ -41,6 +41,8 @@ def load(app) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         WTF_CSRF_TIME_LIMIT=None,
+        # Forms translate through WTForms' own zh catalogue (portal.forms.Form), not Flask-Babel.
+        WTF_I18N_ENABLED=False,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         REDIS_URL=os.environ.get("REDIS_URL"),
         PAGE_SIZE=20,

@@ -1,7 +1,15 @@
 """What every module's forms share: the Chinese required-field message and option lists."""
+from flask_wtf import FlaskForm
 from wtforms.fields import SelectChoice
 
 REQUIRED = "此项必填。"
+
+
+class Form(FlaskForm):
+    """Base of every form: WTForms' own messages (invalid choice, not a number …) in Chinese."""
+
+    class Meta:
+        locales = ["zh"]
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -4,6 +4,7 @@ SQLite (a temporary file) by default; PostgreSQL when TEST_DATABASE_URL is set. 
 real commits from several connections (concurrency, the browser journey) use `committed_app`.
 """
 import contextvars
+from contextlib import contextmanager
 import itertools
 import os
 import re
@@ -27,41 +28,52 @@ PASSWORD = "Test-Passw0rd"
 _counter = itertools.count(1)
 
 
-def _database_url(tmp_root: Path) -> str:
+@contextmanager
+def fresh_app(label: str):
+    """An app on a database of its own, built by the migrations and dropped afterwards:
+    SQLite, a temporary file; PostgreSQL (TEST_DATABASE_URL), a schema of its own, so concurrent
+    runs and committed test data never meet."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_root / 'test.db'}"
-
-
-@pytest.fixture(scope="session")
-def app():
-    tmp_root = Path(tempfile.mkdtemp(prefix="portal-test-"))
-    url = _database_url(tmp_root)
-    os.environ["DATABASE_URL"] = url
     config = {"TESTING": True}
     schema = None
-    if url.startswith("postgresql"):
-        # A schema of our own per run: concurrent runs on one database never see each other.
-        schema = f"test_{os.getpid()}"
+    if url:
+        schema = f"test_{label}_{os.getpid()}"
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
         engine.dispose()
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": f"-csearch_path={schema}"}}
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'portal-{label}-')) / 'test.db'}"
+    os.environ["DATABASE_URL"] = url
     application = create_app(config)
     with application.app_context():
         from flask_migrate import upgrade
         upgrade()
         db.session.remove()
-    yield application
-    with application.app_context():
-        db.engine.dispose()
-    if schema:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+        if schema:
+            engine = create_engine(url)
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    with fresh_app("main") as application:
+        yield application
+
+
+@pytest.fixture
+def committed_app():
+    """For tests that need real commits from several connections (threads, a live server)."""
+    with fresh_app("committed") as application:
+        yield application
 
 
 @pytest.fixture

@@ -1,15 +1,14 @@
 """Login, user and membership forms; all input validation of accounts happens here."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.service import password_problem
-from portal.forms import REQUIRED, choices
+from portal.forms import REQUIRED, Form, choices
 from tenants.models import ROLES
 
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired(REQUIRED), Length(max=128)])
 
@@ -20,7 +19,7 @@ def _policy(form, field):
         raise ValidationError(problem)
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(3, 64, "用户名为 3–64 位。")])
     display_name = StringField("姓名", validators=[DataRequired(REQUIRED), Length(max=64, message="姓名过长。")])
     post = StringField("职务", validators=[Optional(), Length(max=64, message="职务过长。")])
@@ -29,19 +28,19 @@ class UserForm(FlaskForm):
     role = SelectField("角色", choices=choices(ROLES))
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(Form):
     tenant_id = SelectField("单位", coerce=int, validate_choice=True)
     role = SelectField("角色", choices=choices(ROLES))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     old_password = PasswordField("原密码", validators=[DataRequired(REQUIRED)])
     new_password = PasswordField("新密码", validators=[DataRequired(REQUIRED), _policy])
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     new_password = PasswordField("新密码", validators=[DataRequired(REQUIRED), _policy])
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(Form):
     active = BooleanField("启用")

@@ -79,8 +79,9 @@ def test_verify_cli_reports_an_intact_chain(app, session, tree):
     assert "审计链完整" in result.output
 
 
-def test_concurrent_writers_never_fork_the_chain(app):
+def test_concurrent_writers_never_fork_the_chain(committed_app):
     """8 writers append to one tenant's chain at once, each in its own connection and transaction."""
+    app = committed_app
     writers, per_writer = 8, 25
     with app.app_context(), unscoped():
         root = attach(Tenant(kind="national", name=unique("并发")), None)
