@@ -1,0 +1,64 @@
+"""A real server on a committed database, and a real Chromium driving it.
+
+The `session` fixture of tests/conftest.py binds one connection and rolls it back; a server
+thread must not share that connection, so these fixtures never use it. The demo is seeded and
+committed, and cannot be removed again (audit events are append-only), so these tests run after
+all others: the rolled-back tests keep the empty database they assume.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from portal.demo import seed
+from portal.extensions import db
+from tenants.scope import unscoped
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium, never a downloaded one; no sandbox (containers), no calls to Google.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    accounts: dict[str, tuple[str, ...]]  # username → (username, password, unit, role)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # Stable sort: the order within each group is kept, only the committing tests move last.
+    items.sort(key=lambda item: HERE in item.path.parents)
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    with app.app_context():
+        with unscoped():
+            accounts = seed()
+            db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", {row[0]: row for row in accounts})
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
