@@ -11,23 +11,10 @@ Prints figures and ratios only; the budget it is read against is 60 s for the wh
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
-import time
-from pathlib import Path
-from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import fresh_app, timed
 
 BUDGET_SECONDS = 60.0
-
-
-def _timed(fn):
-    started = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - started
 
 
 def main() -> None:
@@ -35,62 +22,31 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL 地址（默认使用临时 SQLite 文件）")
     args = parser.parse_args()
 
-    from sqlalchemy import create_engine, text
-
-    schema = None
-    if args.database_url:
-        from portal.config import normalize_database_url
-        base = normalize_database_url(args.database_url)
-        schema = f"bench_divisions_{os.getpid()}"
-        admin = create_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in base else "?"
-        url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-        label = f"PostgreSQL（模式 {schema}）"
-    else:
-        tmp = Path(tempfile.mkdtemp(prefix="bench-divisions-"))
-        url = f"sqlite:///{tmp / 'bench.db'}"
-        label = f"SQLite（{tmp / 'bench.db'}）"
-    os.environ["DATABASE_URL"] = url
-
-    from flask_migrate import upgrade
     from sqlalchemy import func, select
 
-    from portal import create_app
     from portal.extensions import db
     from tenants import divisions
     from tenants.models import Tenant
     from tenants.scope import unscoped
 
-    try:
-        app = create_app()
-        with app.app_context():
-            _, migrate_s = _timed(upgrade)
-            divisions.load_divisions.cache_clear()
-            parsed, parse_s = _timed(divisions.load_divisions)
-            # The timed import starts cold, as `flask tenants import-divisions` does.
-            divisions.load_divisions.cache_clear()
+    with fresh_app("divisions", args.database_url) as (app, label, migrate_s):
+        divisions.load_divisions.cache_clear()
+        parsed, parse_s = timed(divisions.load_divisions)
+        # The timed import starts cold, as `flask tenants import-divisions` does.
+        divisions.load_divisions.cache_clear()
 
-            def run():
-                with unscoped():
-                    stats = divisions.import_divisions()
-                    db.session.commit()
-                return stats
-
-            first, first_s = _timed(run)
-            second, second_s = _timed(run)
+        def run():
             with unscoped():
-                by_kind = dict(db.session.execute(
-                    select(Tenant.kind, func.count()).group_by(Tenant.kind)).all())
-                max_depth = db.session.execute(select(func.max(Tenant.depth))).scalar()
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+                stats = divisions.import_divisions()
+                db.session.commit()
+            return stats
+
+        first, first_s = timed(run)
+        second, second_s = timed(run)
+        with unscoped():
+            by_kind = dict(db.session.execute(
+                select(Tenant.kind, func.count()).group_by(Tenant.kind)).all())
+            max_depth = db.session.execute(select(func.max(Tenant.depth))).scalar()
 
     total = sum(by_kind.values())
     kinds = "，".join(f"{k} {by_kind.get(k, 0)}" for k in ("national", "province", "city", "district", "street"))

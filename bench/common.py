@@ -1,0 +1,65 @@
+"""What every benchmark shares: a fresh database built by the migrations, and a timer.
+
+SQLite by default (a temporary file); with a PostgreSQL URL the run happens in a schema of its
+own, created and dropped here, so it never touches the tables of the database it points at.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+@contextmanager
+def fresh_app(name: str, database_url: str | None = None):
+    """Yield (app, label, migrate_seconds) inside an app context on an empty, migrated database."""
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, text
+
+    from portal.config import normalize_database_url
+
+    schema = admin = None
+    if database_url:
+        base = normalize_database_url(database_url)
+        schema = f"bench_{name}_{os.getpid()}"
+        admin = create_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in base else "?"
+        url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+        label = f"PostgreSQL（模式 {schema}）"
+    else:
+        path = Path(tempfile.mkdtemp(prefix=f"bench-{name}-")) / "bench.db"
+        url = f"sqlite:///{path}"
+        label = f"SQLite（{path}）"
+    os.environ["DATABASE_URL"] = url
+
+    from portal import create_app
+    from portal.extensions import db
+
+    try:
+        app = create_app()
+        with app.app_context():
+            _, migrate_s = timed(upgrade)
+            yield app, label, migrate_s
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if schema:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
