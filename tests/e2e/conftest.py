@@ -1,15 +1,14 @@
 """A real server on a committed database, and a real Chromium driving it.
 
 The `session` fixture of tests/conftest.py binds one connection and rolls it back; a server
-thread must not share that connection, so these fixtures never use it. The demo is seeded and
-committed, and cannot be removed again (audit events are append-only), so these tests run after
-all others: the rolled-back tests keep the empty database they assume.
+thread must not share that connection, so these fixtures never use it. The server runs on
+`committed_app`, a database of its own: the demo is seeded and committed there for real, and
+the rolled-back tests never see it.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -19,7 +18,6 @@ from portal.demo import seed
 from portal.extensions import db
 from tenants.scope import unscoped
 
-HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, never a downloaded one; no sandbox (containers), no calls to Google.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,13 +30,9 @@ class LiveServer:
     accounts: dict[str, tuple[str, ...]]  # username → (username, password, unit, role)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    # Stable sort: the order within each group is kept, only the committing tests move last.
-    items.sort(key=lambda item: HERE in item.path.parents)
-
-
-@pytest.fixture(scope="module")
-def live_server(app):
+@pytest.fixture
+def live_server(committed_app):
+    app = committed_app
     with app.app_context():
         with unscoped():
             accounts = seed()
