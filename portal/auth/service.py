@@ -121,14 +121,12 @@ def add_membership(user: User, tenant: Tenant, role: str) -> Membership:
 
 
 def remove_membership(m: Membership) -> None:
-    remaining = db.session.execute(
-        select(func.count()).select_from(Membership).where(Membership.user_id == m.user_id)).scalar_one()
-    if remaining <= 1:
-        with unscoped():
-            total = db.session.execute(select(func.count()).select_from(Membership)
-                                       .where(Membership.user_id == m.user_id)).scalar_one()
-        if total <= 1:
-            raise AccountError("这是该用户的最后一个角色；请改为停用账号。")
+    # Counted across all tenants: roles elsewhere keep the account usable.
+    with unscoped():
+        total = db.session.execute(select(func.count()).select_from(Membership)
+                                   .where(Membership.user_id == m.user_id)).scalar_one()
+    if total <= 1:
+        raise AccountError("这是该用户的最后一个角色；请改为停用账号。")
     audit.record(m.tenant, "membership.removed", m, {"user_id": m.user_id, "role": m.role})
     db.session.delete(m)
     db.session.flush()
