@@ -66,6 +66,9 @@ def fresh_app(label: str):
 @pytest.fixture(scope="session")
 def app():
     with fresh_app("main") as application:
+        # Rolled-back tests see uncommitted rows only on their own connection, so exports run
+        # inside the request here; `committed_app` exercises the background thread and RQ.
+        application.config["EXPORTS_INLINE"] = True
         yield application
 
 

@@ -6,14 +6,23 @@ from tenants.clock import now
 from tenants.models import TenantOwned
 
 
+STATUSES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
+
+
 class ExportDocument(TenantOwned, db.Model):
     __tablename__ = "export_documents"
 
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(32), nullable=False)
     title = db.Column(db.String(200), nullable=False)
+    # What the builder of `kind` needs beyond the tenant (filters, a date range …).
+    params = db.Column(db.JSON, nullable=False, default=dict)
+    # Exports run as background jobs; the page polls these while the file is being made.
+    status = db.Column(db.String(16), nullable=False, default="queued")
+    progress = db.Column(db.Integer, nullable=False, default=0)
+    error = db.Column(db.String(500))
     # SHA-256 of the data the document shows; printed on every page.
-    content_sha256 = db.Column(db.String(64), nullable=False, index=True)
+    content_sha256 = db.Column(db.String(64), index=True)
     # SHA-256 of the file's bytes; what an uploaded copy is checked against.
     file_sha256 = db.Column(db.String(64), index=True)
     size = db.Column(db.Integer)
@@ -27,4 +36,12 @@ class ExportDocument(TenantOwned, db.Model):
     @property
     def code(self) -> str:
         """The verification code printed on the document."""
-        return self.content_sha256[:20].upper()
+        return (self.content_sha256 or "")[:20].upper()
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.status]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")

@@ -6,21 +6,25 @@ import hashlib
 import json
 import mimetypes
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
+from flask_login import current_user
 from sqlalchemy import select
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from portal.audit import service as audit
+from portal.database import read_only
 from portal.exports.models import ExportDocument
 from portal.extensions import db
 from tenants import inherit
 from tenants.clock import local, now
 from tenants.models import Tenant
-from tenants.scope import unscoped
-from tenants.service import ancestors
+from tenants.scope import Scope, scoped_as, unscoped
+from tenants.service import ancestors, roster
 
 LETTERHEAD = "exports.letterhead"
 SEAL_MAX_BYTES = 512 * 1024
@@ -88,33 +92,97 @@ def _canonical(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def render_pdf(tenant: Tenant, *, kind: str, title: str, template: str, content: dict, **context) -> ExportDocument:
-    """Render `template` for `tenant` to PDF, record it, and audit the export (caller commits).
+@dataclass
+class Built:
+    """What a builder hands the renderer: the page template, the data the document shows (its
+    digest is printed and verified), and anything else the template needs."""
 
-    `content` is the data the document shows; its digest, with the time and issuing node, is
-    printed on every page and is what the verify page looks up.
-    """
-    started = time.perf_counter()
-    generated_at = now()
-    digest = hashlib.sha256(_canonical({"kind": kind, "tenant_id": tenant.id, "title": title,
-                                        "generated_at": generated_at.isoformat(), "content": content})).hexdigest()
-    doc = ExportDocument(tenant=tenant, kind=kind, title=title, content_sha256=digest, created_at=generated_at)
-    from flask_login import current_user
-    if current_user and getattr(current_user, "is_authenticated", False):
+    template: str
+    content: dict
+    context: dict = field(default_factory=dict)
+
+
+Builder = Callable[[Tenant, dict], Built]
+_builders: dict[str, Builder] = {}
+
+
+def builder(kind: str):
+    """Register how documents of `kind` are built; modules above exports register theirs."""
+    def register(fn: Builder) -> Builder:
+        _builders[kind] = fn
+        return fn
+    return register
+
+
+def request_export(tenant: Tenant, *, kind: str, title: str, params: dict | None = None) -> ExportDocument:
+    """Queue a document for `tenant`; the caller commits, then hands its id to jobs.submit."""
+    if kind not in _builders:
+        raise ExportError("未知的导出类型。")
+    doc = ExportDocument(tenant=tenant, kind=kind, title=title, params=params or {}, status="queued", progress=0)
+    if has_request_context() and current_user.is_authenticated:
         doc.created_by_id = current_user.id
     db.session.add(doc)
     db.session.flush()
-    html = render_template(template, doc=doc, tenant=tenant, chain=ancestors(tenant) + [tenant],
-                           letterhead=letterhead(tenant), generated_at=local(generated_at, "%Y年%m月%d日 %H:%M"),
-                           **context)
-    pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=PortalFetcher()).write_pdf()
-    doc.content = pdf
-    doc.size = len(pdf)
-    doc.file_sha256 = hashlib.sha256(pdf).hexdigest()
-    doc.render_seconds = round(time.perf_counter() - started, 3)
-    audit.record(tenant, "export.created", doc, {"kind": kind, "title": title, "content_sha256": digest,
-                                                 "file_sha256": doc.file_sha256})
     return doc
+
+
+def _progress(doc: ExportDocument, status: str, progress: int) -> None:
+    doc.status, doc.progress = status, progress
+    db.session.commit()
+
+
+def run_export(doc_id: int, scope: Scope) -> None:
+    """Build, lay out and store one queued document, reading only what `scope` may read.
+
+    Progress is committed as it goes so the waiting page can show it; the finished file, its
+    digests and the audit event are committed together at the end. Reads happen in deferred
+    transactions, and none is open during layout, so a long export never holds the write lock.
+    """
+    started = time.perf_counter()
+    with scoped_as(scope):
+        doc = db.session.execute(select(ExportDocument).where(ExportDocument.id == doc_id)).scalar_one()
+        try:
+            _progress(doc, "running", 5)
+            with read_only():
+                built = _builders[doc.kind](doc.tenant, doc.params)
+                generated_at = now()
+                digest = hashlib.sha256(_canonical({
+                    "kind": doc.kind, "tenant_id": doc.tenant_id, "title": doc.title,
+                    "generated_at": generated_at.isoformat(), "content": built.content})).hexdigest()
+                doc.content_sha256 = digest
+                html = render_template(built.template, doc=doc, tenant=doc.tenant,
+                                       chain=ancestors(doc.tenant) + [doc.tenant], letterhead=letterhead(doc.tenant),
+                                       generated_at=local(generated_at, "%Y年%m月%d日 %H:%M"), **built.context)
+                db.session.rollback()  # end the read transaction before the long layout
+            _progress(doc, "running", 30)
+            document = HTML(string=html, base_url=BASE_URL, url_fetcher=PortalFetcher()).render()
+            _progress(doc, "running", 80)
+            pdf = document.write_pdf()
+            doc.content_sha256 = digest
+            doc.created_at = generated_at
+            doc.content = pdf
+            doc.size = len(pdf)
+            doc.file_sha256 = hashlib.sha256(pdf).hexdigest()
+            doc.render_seconds = round(time.perf_counter() - started, 3)
+            doc.status, doc.progress = "done", 100
+            audit.record(doc.tenant, "export.created", doc, {
+                "kind": doc.kind, "title": doc.title, "content_sha256": digest, "file_sha256": doc.file_sha256},
+                actor=doc.created_by)
+            db.session.commit()
+        except Exception:
+            current_app.logger.exception("export %s failed", doc_id)
+            db.session.rollback()
+            doc = db.session.get(ExportDocument, doc_id)
+            doc.status, doc.error = "failed", "生成失败，已记录错误。请稍后重试；如多次失败，请联系管理员。"
+            db.session.commit()
+
+
+@builder("roster")
+def build_roster(tenant: Tenant, params: dict) -> Built:
+    rows = roster(tenant)
+    content = [{"unit": t.name, "kind": t.kind, "credit_code": t.credit_code,
+                "members": [[m.user.username, m.user.display_name, m.role] for m in ms]} for t, ms in rows]
+    return Built("exports/roster.html", {"rows": content}, {"rows": rows})
 
 
 def find_for_verification(*, file_bytes: bytes | None = None, code: str | None = None) -> list[dict]:

@@ -1,16 +1,15 @@
 """Exports in scope, the roster PDF, the letterhead setting, and the public verify page."""
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from portal.exports import service
+from portal.exports import jobs, service
 from portal.exports.forms import LetterheadForm, VerifyForm
 from portal.exports.models import ExportDocument
 from portal.extensions import db
 from portal.web import paginate, render, requires
-from tenants import service as tenants_service
 from tenants.models import Tenant
 from tenants.scope import current_scope, get_managed_or_404, get_scoped_or_404
 
@@ -28,6 +27,8 @@ def index():
 @login_required
 def download(doc_id):
     doc = get_scoped_or_404(ExportDocument, doc_id)
+    if doc.status != "done":
+        return redirect(url_for("exports.show", doc_id=doc.id))
     filename = f"{doc.title}-{doc.id}.pdf"
     response = Response(doc.content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
@@ -41,13 +42,17 @@ def roster(tenant_id):
     tenant = get_scoped_or_404(Tenant, tenant_id)
     if not current_scope().contains(tenant):
         abort(404)
-    rows = tenants_service.roster(tenant)
-    content = [{"unit": t.name, "kind": t.kind, "credit_code": t.credit_code,
-                "members": [[m.user.username, m.user.display_name, m.role] for m in ms]} for t, ms in rows]
-    doc = service.render_pdf(tenant, kind="roster", title=f"{tenant.name}单位及人员花名册",
-                             template="exports/roster.html", content={"rows": content}, rows=rows)
+    doc = service.request_export(tenant, kind="roster", title=f"{tenant.name}单位及人员花名册")
     db.session.commit()
-    return redirect(url_for("exports.download", doc_id=doc.id), code=303)
+    jobs.submit(doc.id, g.membership.id)
+    return redirect(url_for("exports.show", doc_id=doc.id), code=303)
+
+
+@bp.get("/exports/<int:doc_id>")
+@login_required
+def show(doc_id):
+    doc = get_scoped_or_404(ExportDocument, doc_id)
+    return render("exports/show.html", "status", doc=doc)
 
 
 @bp.route("/tenants/<int:tenant_id>/letterhead", methods=["GET", "POST"])

@@ -7,7 +7,6 @@ import random
 import re
 import secrets
 
-import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -140,9 +139,12 @@ def test_district_admin_journey(live_server, browser):
     expect(page.get_by_role("heading", name="河东区")).to_be_visible()
     district_url = page.url
     page.get_by_role("button", name="导出花名册 PDF").click()
-    page.wait_for_url(re.compile(r"/exports/\d+\.pdf$"))
-    pdf_url = page.url
-    # Chromium shows the PDF in its viewer; fetch the same URL with the same login to read it.
+    # The export runs in the background; the page polls with HTMX until the file is ready.
+    page.wait_for_url(re.compile(r"/exports/\d+$"))
+    download = page.get_by_role("link", name="下载 PDF")
+    expect(download).to_be_visible(timeout=30_000)
+    pdf_url = base + download.get_attribute("href")
+    # Fetch the file with the same login rather than through Chromium's PDF viewer.
     response = context.request.get(pdf_url)
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.exports import service
 from portal.exports.models import ExportDocument
+from tenants.scope import Scope
 from tests.conftest import login, post
 
 PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -19,15 +20,22 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
+def export_roster(client, tenant) -> bytes:
+    """Ask for the roster, follow to its page (made inline in tests) and download it."""
+    r = post(client, f"/tenants/{tenant.id}/roster")
+    assert r.status_code == 303
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'href="(/exports/\d+\.pdf)"', page).group(1)
+    pdf = client.get(link)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    return pdf.data
+
+
 def test_roster_pdf_has_chinese_names_page_numbers_chain_and_digest(client, session, tree, make_user):
     admin = make_user(tree["a"])
     make_user(tree["a_street"], role="staff")
     login(client, admin)
-    r = post(client, f"/tenants/{tree['a'].id}/roster")
-    assert r.status_code == 303
-    pdf = client.get(r.headers["Location"])
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    text = pdf_text(pdf.data)
+    text = pdf_text(export_roster(client, tree["a"]))
     for name in ("甲区单位及人员花名册", "甲街道", "甲商场", "甲化工厂", "甲区商务局", admin.display_name):
         assert name in text, name
     assert "乙商场" not in text
@@ -38,9 +46,8 @@ def test_roster_pdf_has_chinese_names_page_numbers_chain_and_digest(client, sess
 
 
 def test_pdf_embeds_subset_noto_cjk_fonts(session, tree, tmp_path, app):
-    with app.test_request_context():
-        doc = service.render_pdf(tree["a"], kind="roster", title="字体测试", template="exports/roster.html",
-                                 content={}, rows=[])
+    doc = service.request_export(tree["a"], kind="roster", title="字体测试")
+    service.run_export(doc.id, Scope.of(tree["a"], "admin"))
     path = tmp_path / "doc.pdf"
     path.write_bytes(doc.content)
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
@@ -69,8 +76,7 @@ def test_letterhead_page_sets_and_clears_and_pdf_uses_it(client, session, tree, 
     r = post(client, url, {"header": "甲区安全生产委员会办公室", "footer": "联系电话 12350",
                            "seal": (io.BytesIO(PNG_1PX), "seal.png")}, content_type="multipart/form-data")
     assert r.status_code == 302
-    r = post(client, f"/tenants/{tree['a_street'].id}/roster")
-    text = pdf_text(client.get(r.headers["Location"]).data)
+    text = pdf_text(export_roster(client, tree["a_street"]))
     assert "甲区安全生产委员会办公室" in text and "联系电话 12350" in text
     r = post(client, url, {"header": "", "footer": ""})
     assert r.status_code == 422 and "文头不能为空" in r.get_data(as_text=True)
@@ -85,7 +91,7 @@ def test_letterhead_page_sets_and_clears_and_pdf_uses_it(client, session, tree, 
 def test_verify_page_confirms_a_real_pdf_and_rejects_a_tampered_one(client, session, tree, make_user):
     admin = make_user(tree["a"])
     login(client, admin)
-    data = client.get(post(client, f"/tenants/{tree['a'].id}/roster").headers["Location"]).data
+    data = export_roster(client, tree["a"])
     doc = session.execute(select(ExportDocument).where(ExportDocument.tenant_id == tree["a"].id)).scalar_one()
     post(client, "/logout")  # the verify page is public
     ok = post(client, "/verify", {"file": (io.BytesIO(data), "roster.pdf")}, content_type="multipart/form-data")
