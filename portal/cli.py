@@ -37,8 +37,8 @@ def audit_verify_command():
     with unscoped():
         checked, broken = verify()
     if broken:
-        click.echo(f"审计链断裂：租户 {broken.tenant_id} 第 {broken.seq} 环（事件 {broken.event_id}）：{broken.reason}。"
-                   f"此前已校验 {checked} 条。", err=True)
+        click.echo(f"审计链断裂：租户 {broken.tenant_id} 第 {broken.seq} 环（事件 {broken.event_id}）："
+                   f"{broken.reason}。此前已校验 {checked} 条。", err=True)
         sys.exit(1)
     click.echo(f"审计链完整：共校验 {checked} 条事件。")
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from portal.database import mark_read_only, reset_read_only
+from portal.errors import Refused
 from portal.extensions import db, login_manager
 from tenants import clock
 from tenants.models import INDUSTRIES, KINDS, ROLES, Membership
@@ -47,6 +48,23 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     if block and is_htmx():
         return render_block(template, block, **context), status
     return render_template(template, **context), status
+
+
+def attempt(action):
+    """Run a service call for a submitted form: commit it with its audit event, or, when the rules
+    refuse it, roll everything back and return the message. Returns (result, error)."""
+    try:
+        result = action()
+    except Refused as e:
+        db.session.rollback()
+        return None, str(e)
+    db.session.commit()
+    return result, None
+
+
+def form_status() -> int:
+    """422 for a form that comes back with messages, 200 for a form shown the first time."""
+    return 422 if request.method == "POST" else 200
 
 
 def can(permission: str) -> bool:

@@ -1,10 +1,11 @@
 """统一社会信用代码 (GB 32100-2015): 18 characters, the last a check character mod 31."""
+from portal.errors import Refused
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
-class CreditCodeError(ValueError):
+class CreditCodeError(Refused):
     pass
 
 

@@ -25,7 +25,8 @@ class ChildForm(Form):
 
 class EnterpriseForm(Form):
     name = StringField("企业名称", validators=NAME)
-    credit_code = StringField("统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=18, message="统一社会信用代码应为 18 位。")])
+    credit_code = StringField("统一社会信用代码", validators=[
+        DataRequired(REQUIRED), Length(max=18, message="统一社会信用代码应为 18 位。")])
     industry = SelectField("行业领域", choices=choices([("", "请选择")] + list(INDUSTRIES.items())))
     high_risk = BooleanField("高危企业")
 

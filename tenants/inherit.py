@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
+from portal.errors import Refused
 from portal.extensions import db
 from tenants.models import Tenant, TenantSetting
 from tenants.paths import ids_of
@@ -18,7 +19,7 @@ Check = Callable[[Any, Any], "str | None"]
 _checks: dict[str, Check] = {}
 
 
-class LooserThanParent(ValueError):
+class LooserThanParent(Refused):
     """The child tried to relax a rule its parent set; the message names the parent's value."""
 
 

@@ -3,11 +3,12 @@ import uuid
 
 from sqlalchemy import and_, func, literal, update
 
+from portal.errors import Refused
 from portal.extensions import db
 from tenants.models import Tenant, TenantOwned
 
 
-class TreeError(ValueError):
+class TreeError(Refused):
     """A change the tree refuses; the message is shown to the user as is."""
 
 

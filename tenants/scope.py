@@ -61,7 +61,8 @@ class Scope:
         if self.industries:
             # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
             t = Tenant.__table__
-            clauses.append(model.tenant_id.in_(select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))))
+            supervised = select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
+            clauses.append(model.tenant_id.in_(supervised))
         return or_(*clauses)
 
     def contains(self, tenant: Tenant) -> bool:

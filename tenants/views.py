@@ -4,11 +4,10 @@ from flask_login import login_required
 
 from portal.extensions import db
 from portal.forms import choices
-from portal.web import paginate, render, requires
+from portal.web import attempt, form_status, paginate, render, requires
 from tenants import service
 from tenants.forms import ChildForm, EditForm, EnterpriseForm, MoveForm
 from tenants.models import CHILD_KINDS, KINDS, Tenant
-from tenants.paths import TreeError
 from tenants.scope import current_scope, get_managed_or_404, get_scoped_or_404
 
 bp = Blueprint("tenants", __name__, url_prefix="/tenants")
@@ -68,14 +67,10 @@ def create_child(tenant_id):
     form = _child_form(parent)
     error = None
     if form.validate_on_submit():
-        try:
-            child = service.create_child(parent, kind=form.kind.data, name=form.name.data, code=form.code.data,
-                                         supervised_industries=form.supervised_industries.data)
-        except TreeError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            db.session.commit()
+        child, error = attempt(lambda: service.create_child(
+            parent, kind=form.kind.data, name=form.name.data, code=form.code.data,
+            supervised_industries=form.supervised_industries.data))
+        if error is None:
             flash(f"已新建“{child.name}”。", "success")
             return redirect(url_for("tenants.show", tenant_id=child.id))
     return render("tenants/child_new.html", tenant=parent, form=form, error=error, status=422)
@@ -92,18 +87,13 @@ def register_enterprise(tenant_id):
     form = EnterpriseForm()
     error = None
     if form.validate_on_submit():
-        try:
-            ent = service.register_enterprise(parent, name=form.name.data, code=form.credit_code.data,
-                                              industry=form.industry.data, high_risk=form.high_risk.data)
-        except TreeError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            db.session.commit()
+        ent, error = attempt(lambda: service.register_enterprise(
+            parent, name=form.name.data, code=form.credit_code.data, industry=form.industry.data,
+            high_risk=form.high_risk.data))
+        if error is None:
             flash(f"已登记企业“{ent.name}”。", "success")
             return redirect(url_for("tenants.show", tenant_id=ent.id))
-    status = 422 if request.method == "POST" else 200
-    return render("tenants/enterprise_new.html", tenant=parent, form=form, error=error, status=status)
+    return render("tenants/enterprise_new.html", tenant=parent, form=form, error=error, status=form_status())
 
 
 @bp.route("/<int:tenant_id>/edit", methods=["GET", "POST"])
@@ -114,18 +104,13 @@ def edit(tenant_id):
     form = EditForm(obj=tenant)
     error = None
     if form.validate_on_submit():
-        try:
-            service.update(tenant, name=form.name.data, industry=form.industry.data, high_risk=form.high_risk.data,
-                           supervised_industries=form.supervised_industries.data)
-        except TreeError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            db.session.commit()
+        _, error = attempt(lambda: service.update(
+            tenant, name=form.name.data, industry=form.industry.data, high_risk=form.high_risk.data,
+            supervised_industries=form.supervised_industries.data))
+        if error is None:
             flash("已保存。", "success")
             return redirect(url_for("tenants.show", tenant_id=tenant.id))
-    status = 422 if request.method == "POST" else 200
-    return render("tenants/edit.html", tenant=tenant, form=form, error=error, status=status)
+    return render("tenants/edit.html", tenant=tenant, form=form, error=error, status=form_status())
 
 
 @bp.route("/<int:tenant_id>/move", methods=["GET", "POST"])
@@ -142,15 +127,9 @@ def move(tenant_id):
     error = None
     if form.validate_on_submit():
         new_parent = get_managed_or_404(form.new_parent_id.data)
-        try:
-            service.relocate(tenant, new_parent)
-        except TreeError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            db.session.commit()
+        _, error = attempt(lambda: service.relocate(tenant, new_parent))
+        if error is None:
             flash(f"已将“{tenant.name}”调整到“{new_parent.name}”之下。", "success")
             return redirect(url_for("tenants.show", tenant_id=tenant.id))
-    status = 422 if request.method == "POST" else 200
-    return render("tenants/move.html", tenant=tenant, form=form, error=error, status=status)
+    return render("tenants/move.html", tenant=tenant, form=form, error=error, status=form_status())
 

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.audit import service as audit
 from portal.auth.models import User
+from portal.errors import Refused
 from portal.extensions import db
 from tenants.clock import now
 from tenants.models import ENTERPRISE_ROLES, ROLES, Membership, Tenant
@@ -22,7 +23,7 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 _DUMMY_HASH = generate_password_hash("dummy-password-for-timing")
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """A refused account change; the message is for the user."""
 
 

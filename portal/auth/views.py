@@ -7,7 +7,7 @@ from portal.auth.forms import (ActiveForm, LoginForm, MembershipForm, PasswordCh
                                PasswordResetForm, UserForm)
 from portal.extensions import db
 from portal.forms import choices
-from portal.web import paginate, render, requires
+from portal.web import attempt, form_status, paginate, render, requires
 from tenants.models import KINDS, Membership, Tenant
 from tenants.scope import get_managed_or_404, get_scoped_or_404, scoped
 
@@ -33,8 +33,7 @@ def login():
             session.permanent = True
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-    status = 422 if request.method == "POST" else 200
-    return render("auth/login.html", form=form, error=error, status=status)
+    return render("auth/login.html", form=form, error=error, status=form_status())
 
 
 @bp.post("/logout")
@@ -61,16 +60,12 @@ def change_password():
     form = PasswordChangeForm()
     error = None
     if form.validate_on_submit():
-        try:
-            service.change_password(current_user, form.old_password.data, form.new_password.data)
-        except service.AccountError as e:
-            error = str(e)
-        else:
-            db.session.commit()
+        _, error = attempt(lambda: service.change_password(current_user, form.old_password.data,
+                                                            form.new_password.data))
+        if error is None:
             flash("密码已修改。", "success")
             return redirect(url_for("home.index"))
-    status = 422 if request.method == "POST" else 200
-    return render("auth/password.html", form=form, error=error, status=status)
+    return render("auth/password.html", form=form, error=error, status=form_status())
 
 
 @bp.get("/users/")
@@ -90,20 +85,14 @@ def new_user(tenant_id):
     form = UserForm()
     error = None
     if form.validate_on_submit():
-        try:
-            user = service.create_user(
-                tenant, username=form.username.data, display_name=form.display_name.data,
-                password=form.password.data, role=form.role.data, post=form.post.data or "",
-                phone=form.phone.data or "")
-        except service.AccountError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            db.session.commit()
+        user, error = attempt(lambda: service.create_user(
+            tenant, username=form.username.data, display_name=form.display_name.data,
+            password=form.password.data, role=form.role.data, post=form.post.data or "",
+            phone=form.phone.data or ""))
+        if error is None:
             flash(f"已为“{tenant.name}”新建用户 {user.username}。", "success")
             return redirect(url_for("auth.user", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
-    return render("auth/user_new.html", form=form, tenant=tenant, error=error, status=status)
+    return render("auth/user_new.html", form=form, tenant=tenant, error=error, status=form_status())
 
 
 def _user_or_404(user_id):
@@ -132,18 +121,12 @@ def user(user_id):
     error = None
     if form.validate_on_submit():
         tenant = get_managed_or_404(form.tenant_id.data)
-        try:
-            service.add_membership(user, tenant, form.role.data)
-        except service.AccountError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            db.session.commit()
+        _, error = attempt(lambda: service.add_membership(user, tenant, form.role.data))
+        if error is None:
             flash("已授予角色。", "success")
             return redirect(url_for("auth.user", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
     return render("auth/user.html", user=user, memberships=service.memberships_in_scope(user), form=form,
-                  reset_form=PasswordResetForm(), active_form=ActiveForm(), error=error, status=status)
+                  reset_form=PasswordResetForm(), active_form=ActiveForm(), error=error, status=form_status())
 
 
 @bp.post("/users/<int:user_id>/memberships/<int:membership_id>/delete")
@@ -154,13 +137,10 @@ def remove_membership(user_id, membership_id):
     m = get_scoped_or_404(Membership, membership_id)
     if m.user_id != user.id:
         abort(404)
-    try:
-        service.remove_membership(m)
-    except service.AccountError as e:
-        db.session.rollback()
-        flash(str(e), "error")
+    _, error = attempt(lambda: service.remove_membership(m))
+    if error:
+        flash(error, "error")
     else:
-        db.session.commit()
         flash("已撤销角色。", "success")
     return redirect(url_for("auth.user", user_id=user.id))
 

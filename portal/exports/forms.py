@@ -7,7 +7,8 @@ from portal.forms import Form
 
 
 class LetterheadForm(Form):
-    header = StringField("文头", validators=[DataRequired("文头不能为空。"), Length(max=60, message="文头最多 60 个字。")])
+    header = StringField("文头", validators=[DataRequired("文头不能为空。"),
+                                           Length(max=60, message="文头最多 60 个字。")])
     footer = TextAreaField("页脚", validators=[Optional(), Length(max=200, message="页脚最多 200 个字。")])
     seal = FileField("印章图片（PNG/JPEG，≤512 KB）",
                      validators=[FileAllowed(["png", "jpg", "jpeg"], "印章图片须为 PNG 或 JPEG。")])

@@ -18,6 +18,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from portal.audit import service as audit
 from portal.database import read_only
+from portal.errors import Refused
 from portal.exports.models import ExportDocument
 from portal.extensions import db
 from tenants import inherit
@@ -32,7 +33,7 @@ SEAL_TYPES = {"image/png", "image/jpeg"}
 BASE_URL = "portal:/"
 
 
-class ExportError(ValueError):
+class ExportError(Refused):
     pass
 
 

@@ -9,7 +9,7 @@ from portal.exports import jobs, service
 from portal.exports.forms import LetterheadForm, VerifyForm
 from portal.exports.models import ExportDocument
 from portal.extensions import db
-from portal.web import paginate, render, requires
+from portal.web import attempt, form_status, paginate, render, requires
 from tenants.models import Tenant
 from tenants.scope import current_scope, get_managed_or_404, get_scoped_or_404
 
@@ -72,20 +72,14 @@ def letterhead(tenant_id):
         return redirect(url_for("exports.letterhead", tenant_id=tenant.id))
     if form.validate_on_submit():
         upload = form.seal.data
-        try:
-            service.set_letterhead(tenant, form.header.data, form.footer.data or "",
-                                   upload.read() if upload else None, upload.mimetype if upload else None,
-                                   form.keep_seal.data)
-        except service.ExportError as e:
-            db.session.rollback()
-            error = str(e)
-        else:
-            db.session.commit()
+        _, error = attempt(lambda: service.set_letterhead(
+            tenant, form.header.data, form.footer.data or "", upload.read() if upload else None,
+            upload.mimetype if upload else None, form.keep_seal.data))
+        if error is None:
             flash("文头设置已保存，本单位及下级导出的文件将使用它。", "success")
             return redirect(url_for("exports.letterhead", tenant_id=tenant.id))
-    status = 422 if request.method == "POST" else 200
     return render("exports/letterhead.html", tenant=tenant, form=form, current=current, own=own, error=error,
-                  status=status)
+                  status=form_status())
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -104,5 +98,5 @@ def verify():
             error = "请上传 PDF 文件或填写文件上的校验码。"
     elif request.method == "POST":
         error = "；".join(e for errs in form.errors.values() for e in errs) or "请求有误。"
-    status = 422 if error else 200
-    return render("exports/verify.html", form=form, results=results, checked=checked, error=error, status=status)
+    return render("exports/verify.html", form=form, results=results, checked=checked, error=error,
+                  status=422 if error else 200)
