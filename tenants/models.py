@@ -119,6 +119,11 @@ class TenantOwned(Scoped):
         return relationship("Tenant")
 
 
+class Inherited(TenantOwned):
+    """A record that applies to its owner's whole subtree (a setting, a determination standard):
+    the owner's descendants must read it, so an ancestor's row is in scope as the ancestor is."""
+
+
 class Membership(TenantOwned, db.Model):
     __tablename__ = "memberships"
 
@@ -136,7 +141,7 @@ class Membership(TenantOwned, db.Model):
         return ROLES[self.role]
 
 
-class TenantSetting(TenantOwned, db.Model):
+class TenantSetting(Inherited, db.Model):
     """A value a node sets for itself and its subtree; read only through tenants.inherit."""
 
     __tablename__ = "tenant_settings"

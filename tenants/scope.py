@@ -16,7 +16,7 @@ from sqlalchemy import and_, event, false, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.extensions import db
-from tenants.models import Scoped, Tenant, TenantOwned
+from tenants.models import GOVERNMENT_KINDS, Inherited, Scoped, Tenant, TenantOwned
 from tenants.paths import ids_of, in_subtree
 
 
@@ -58,11 +58,18 @@ class Scope:
                 clauses.append(self._supervised(Tenant.path, Tenant.kind, Tenant.industry))
             return or_(*clauses)
         clauses = [in_subtree(model.tenant_path, self.path)]
+        inherited = issubclass(model, Inherited)
+        if inherited:
+            clauses.append(model.tenant_id.in_(self.ancestor_ids))
         if self.industries:
             # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
             t = Tenant.__table__
             supervised = select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
             clauses.append(model.tenant_id.in_(supervised))
+            if inherited:
+                # What applies to a supervised enterprise: rows of the government levels above it.
+                levels = select(t.c.id).where(in_subtree(t.c.path, self.parent_path), t.c.kind.in_(GOVERNMENT_KINDS))
+                clauses.append(model.tenant_id.in_(levels))
         return or_(*clauses)
 
     def contains(self, tenant: Tenant) -> bool:

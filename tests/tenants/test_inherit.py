@@ -58,3 +58,21 @@ def test_resolving_is_one_query(session, tree, app):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
+def test_a_user_below_reads_the_value_an_ancestor_set(session, tree):
+    """Under a street's or a supervising department's scope, the district's value still applies."""
+    from tenants.models import Tenant
+    from tenants.scope import Scope, scoped_as
+    inherit.set_value(tree["a"], "test.any", "区级")
+    inherit.set_value(tree["a_street"], "test.other", "街道级")
+    session.flush()
+    for unit, role in ((tree["a_street"], "staff"), (tree["a_shop"], "principal"), (tree["a_dept"], "inspector")):
+        with scoped_as(Scope.of(unit, role)):
+            session.expunge_all()
+            shop = session.get(Tenant, tree["a_shop"].id)
+            assert inherit.resolve(shop, "test.any") == "区级", unit.name
+            assert inherit.resolve(shop, "test.other") == "街道级", unit.name
+    with scoped_as(Scope.of(tree["b"], "admin")):
+        session.expunge_all()
+        assert inherit.resolve(session.get(Tenant, tree["b_shop"].id), "test.any") is None
