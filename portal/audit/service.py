@@ -34,6 +34,7 @@ ACTIONS = {
     "setting.updated": "修改设置",
     "setting.cleared": "恢复继承",
     "export.created": "导出文件",
+    "upload.stored": "上传文件",
     "demo.seeded": "载入演示数据",
 }
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.audit import service as audit
 from portal.exports.models import ExportDocument
+from portal.uploads import service as uploads
 from portal.extensions import db
 from tenants import inherit
 from tenants.models import Membership
@@ -29,10 +30,11 @@ def world(session, tree, make_tenant, make_user):
     session.add(doc)
     session.flush()
     audit.record(a, "export.created", doc)
+    upload = uploads.store(tree["a_shop"], "甲区证据.pdf", b"%PDF-1.7 evidence")
     b_admin = make_user(tree["b"], role="admin")
     b_discipline = make_user(tree["b"], role="discipline")
     session.commit()
-    return dict(tree=tree, secret=secret, a_user=a_user, a_membership=a_membership, doc=doc,
+    return dict(tree=tree, secret=secret, a_user=a_user, a_membership=a_membership, doc=doc, upload=upload,
                 b_admin=b_admin, b_discipline=b_discipline)
 
 
@@ -55,6 +57,7 @@ def _params(world):
         "user_id": [world["a_user"].id],
         "membership_id": [world["a_membership"].id],
         "doc_id": [world["doc"].id],
+        "upload_id": [world["upload"].id],
     }
 
 
