@@ -11,6 +11,7 @@ from tenants.scope import unscoped
 tenants_cli = AppGroup("tenants", help="租户树：导入行政区划等。")
 audit_cli = AppGroup("audit", help="审计链：校验。")
 demo_cli = AppGroup("demo", help="演示数据。")
+hazards_cli = AppGroup("hazards", help="隐患台账：载入判定标准。")
 
 
 @tenants_cli.command("import-divisions")
@@ -55,6 +56,23 @@ def demo_seed_command():
         click.echo("  " + " / ".join(row))
 
 
+@hazards_cli.command("load-standards")
+def load_standards_command():
+    """把随程序提供的国家重大事故隐患判定标准载入到国家级根节点（可重复执行）。"""
+    from sqlalchemy import select
+
+    from portal.hazards.service import load_national_standards
+    from tenants.models import Tenant
+    with unscoped():
+        root = db.session.execute(select(Tenant).where(Tenant.parent_id.is_(None), Tenant.kind == "national")
+                                  .order_by(Tenant.id)).scalars().first()
+        if root is None:
+            raise click.ClickException("还没有国家级根节点，请先导入行政区划（flask tenants import-divisions）。")
+        created = load_national_standards(root)
+        db.session.commit()
+    click.echo(f"判定标准：新载入 {created} 项（已有的不重复载入）。")
+
+
 def init_app(app) -> None:
-    for group in (tenants_cli, audit_cli, demo_cli):
+    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli):
         app.cli.add_command(group)

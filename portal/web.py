@@ -26,6 +26,15 @@ PERMISSIONS = {
     "users.manage": {"admin"},
     "audit.read": {"admin", "discipline"},
     "exports.roster": {"admin", "leader", "staff", "discipline"},
+    # Hazards. An enterprise's principal and safety officer record, rectify and import their own;
+    # government and department staff and inspectors record what they find and accept or return
+    # fixes; 挂牌督办 and key check items are decided by a level's admin (and leader).
+    "hazards.record": {"admin", "staff", "inspector", "principal", "safety_officer"},
+    "hazards.rectify": {"principal", "safety_officer"},
+    "hazards.review": {"admin", "leader", "staff", "inspector"},
+    "hazards.list": {"admin", "leader"},
+    "standards.publish": {"admin"},
+    "tips.verify": {"admin", "staff"},
 }
 
 ERROR_MESSAGES = {

@@ -96,23 +96,42 @@ def _canonical(data) -> bytes:
 @dataclass
 class Built:
     """What a builder hands the renderer: the page template, the data the document shows (its
-    digest is printed and verified), and anything else the template needs."""
+    digest is printed and verified), and anything else the template needs. A document that is not
+    a PDF has no template but `write`, called with the context a template would get."""
 
-    template: str
+    template: str | None
     content: dict
     context: dict = field(default_factory=dict)
+    write: Callable[[dict], bytes] | None = None
 
 
+@dataclass(frozen=True)
+class FileType:
+    mimetype: str
+    extension: str
+    label: str
+
+
+FILE_TYPES = {
+    "pdf": FileType("application/pdf", "pdf", "PDF"),
+    "xlsx": FileType("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", "Excel"),
+}
 Builder = Callable[[Tenant, dict], Built]
 _builders: dict[str, Builder] = {}
+_file_types: dict[str, str] = {}
 
 
-def builder(kind: str):
+def builder(kind: str, file_type: str = "pdf"):
     """Register how documents of `kind` are built; modules above exports register theirs."""
     def register(fn: Builder) -> Builder:
         _builders[kind] = fn
+        _file_types[kind] = file_type
         return fn
     return register
+
+
+def file_type(kind: str) -> FileType:
+    return FILE_TYPES[_file_types.get(kind, "pdf")]
 
 
 def request_export(tenant: Tenant, *, kind: str, title: str, params: dict | None = None) -> ExportDocument:
@@ -151,19 +170,24 @@ def run_export(doc_id: int, scope: Scope) -> None:
                     "kind": doc.kind, "tenant_id": doc.tenant_id, "title": doc.title,
                     "generated_at": generated_at.isoformat(), "content": built.content})).hexdigest()
                 doc.content_sha256 = digest
-                html = render_template(built.template, doc=doc, tenant=doc.tenant,
-                                       chain=ancestors(doc.tenant) + [doc.tenant], letterhead=letterhead(doc.tenant),
-                                       generated_at=local(generated_at, "%Y年%m月%d日 %H:%M"), **built.context)
+                context = dict(doc=doc, tenant=doc.tenant, chain=ancestors(doc.tenant) + [doc.tenant],
+                               letterhead=letterhead(doc.tenant),
+                               generated_at=local(generated_at, "%Y年%m月%d日 %H:%M"), **built.context)
+                if built.write is not None:
+                    data = built.write(context)
+                else:
+                    html = render_template(built.template, **context)
                 db.session.rollback()  # end the read transaction before the long layout
             _progress(doc, "running", 30)
-            document = HTML(string=html, base_url=BASE_URL, url_fetcher=PortalFetcher()).render()
-            _progress(doc, "running", 80)
-            pdf = document.write_pdf()
+            if built.write is None:
+                document = HTML(string=html, base_url=BASE_URL, url_fetcher=PortalFetcher()).render()
+                _progress(doc, "running", 80)
+                data = document.write_pdf()
             doc.content_sha256 = digest
             doc.created_at = generated_at
-            doc.content = pdf
-            doc.size = len(pdf)
-            doc.file_sha256 = hashlib.sha256(pdf).hexdigest()
+            doc.content = data
+            doc.size = len(data)
+            doc.file_sha256 = hashlib.sha256(data).hexdigest()
             doc.render_seconds = round(time.perf_counter() - started, 3)
             doc.status, doc.progress = "done", 100
             audit.record(doc.tenant, "export.created", doc, {

@@ -23,15 +23,20 @@ def index():
     return render("exports/index.html", "rows", page=page)
 
 
-@bp.get("/exports/<int:doc_id>.pdf")
+@bp.get("/exports/<int:doc_id>.pdf", defaults={"ext": "pdf"})
+@bp.get("/exports/<int:doc_id>.xlsx", defaults={"ext": "xlsx"})
 @login_required
-def download(doc_id):
+def download(doc_id, ext):
     doc = get_scoped_or_404(ExportDocument, doc_id)
+    kind = service.file_type(doc.kind)
+    if kind.extension != ext:
+        abort(404)
     if doc.status != "done":
         return redirect(url_for("exports.show", doc_id=doc.id))
-    filename = f"{doc.title}-{doc.id}.pdf"
-    response = Response(doc.content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    filename = f"{doc.title}-{doc.id}.{ext}"
+    response = Response(doc.content, mimetype=kind.mimetype)
+    disposition = "inline" if ext == "pdf" else "attachment"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     return response
 
 
@@ -52,7 +57,7 @@ def roster(tenant_id):
 @login_required
 def show(doc_id):
     doc = get_scoped_or_404(ExportDocument, doc_id)
-    return render("exports/show.html", "status", doc=doc)
+    return render("exports/show.html", "status", doc=doc, file_type=service.file_type(doc.kind))
 
 
 @bp.route("/tenants/<int:tenant_id>/letterhead", methods=["GET", "POST"])
