@@ -1,0 +1,992 @@
+"""Responsibility lists, duty records and compliance.
+
+- Templates: a node owns its part of a list; a unit's list is the union of the parts on its path
+  (tenants.inherit.chain). Each item's proof requirement and each list's signing deadline are
+  inherited settings (`checklist.item.<id>`, `checklist.<kind>.due`), so a lower level may only
+  raise them; its own items it may add and remove, its parents' it may not.
+- Fills: a unit answers every item; the principal signs with the password again; the signature
+  stores a SHA-256 of the canonical content and freezes the version; a change is a new version.
+- Duties and compliance: the enterprise records what its principal did; `evaluate` judges it
+  against the plan rules in force (portal.plans.service.requirement) and names every failure.
+  Failures are kept in ComplianceFinding for the levels above and the dispatch table; warnings
+  (a period still running, a certificate about to expire) are for the enterprise alone.
+
+Every write records its audit event in the caller's transaction; the caller commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from calendar import monthrange
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, exists, false, func, not_, or_, select, true
+
+from portal.audit import service as audit
+from portal.auth import service as auth
+from portal.checklists.models import (DUTIES, ENTERPRISE_LISTS, EVIDENCE, GOVERNMENT_LISTS, KINDS, STATES,
+                                      WORK_TYPES, WORKER_TYPES, ChecklistEntry, ChecklistFill, ChecklistItem,
+                                      ChecklistTemplate, ComplianceFinding, DutyRecord, SpecialWorker)
+from portal.errors import Refused
+from portal.exports import service as exports
+from portal.extensions import db
+from portal.plans import service as plans
+from portal.uploads import service as uploads
+from tenants import clock, inherit
+from tenants.models import Tenant
+from tenants.paths import in_subtree
+
+TITLE_MAX = 300
+TEXT_MAX = 2000
+MAX_FILES = 10
+
+
+def _text(value: str | None, label: str, limit: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise Refused(f"请填写{label}。")
+    if len(value) > limit:
+        raise Refused(f"{label}最多 {limit} 个字，现为 {len(value)} 个字。")
+    return value
+
+
+def _not_after_today(day: date | None, label: str, today: date) -> None:
+    if day is not None and day > today:
+        raise Refused(f"{label}不能晚于今天（{today:%Y-%m-%d}），请填写已经发生的日期。")
+
+
+def _store_files(tenant: Tenant, files) -> list:
+    files = [(name, data) for name, data in files or () if name]
+    if len(files) > MAX_FILES:
+        raise Refused(f"一次最多上传 {MAX_FILES} 个文件。")
+    return [uploads.store(tenant, name, data) for name, data in files]
+
+
+# ---------------------------------------------------------------- templates
+
+def lists_for(tenant: Tenant) -> tuple[str, ...]:
+    """The lists a unit fills itself."""
+    return ENTERPRISE_LISTS if tenant.kind == "enterprise" else GOVERNMENT_LISTS
+
+
+def can_own(tenant: Tenant, kind: str) -> bool:
+    """A government level writes items for itself and every unit below; a department only for
+    itself (no unit hangs below it); an enterprise only for its own lists."""
+    if kind not in KINDS:
+        return False
+    return tenant.is_government or kind in lists_for(tenant)
+
+
+def item_key(item_id: int) -> str:
+    return f"checklist.item.{item_id}"
+
+
+def due_key(kind: str) -> str:
+    return f"checklist.{kind}.due"
+
+
+def _evidence_rank(value: dict) -> int:
+    return list(EVIDENCE).index(value["evidence"])
+
+
+def _looser_evidence(parent: dict, child: dict) -> str | None:
+    if _evidence_rank(child) < _evidence_rank(parent):
+        return (f"不得放宽上级要求：上级规定该事项“{EVIDENCE[parent['evidence']]}”，"
+                f"本级填写为“{EVIDENCE[child['evidence']]}”。下级只能提高要求。")
+    return None
+
+
+def _later_due(parent: dict, child: dict) -> str | None:
+    if child["due_on"] > parent["due_on"]:
+        return f"不得放宽上级要求：上级规定在 {parent['due_on']} 前签署，本级填写为 {child['due_on']}，只能提前。"
+    return None
+
+
+inherit.register_check("checklist.item.*", _looser_evidence)
+for _kind in KINDS:
+    inherit.register_check(due_key(_kind), _later_due)
+
+
+@dataclass
+class ListItem:
+    """An item as one unit sees it: who set it, and the strictest proof asked on the unit's path."""
+
+    item: ChecklistItem
+    owner: Tenant
+    evidence: str
+    own: bool
+    number: int = 0
+
+    @property
+    def evidence_label(self) -> str:
+        return EVIDENCE[self.evidence]
+
+    @property
+    def owner_name(self) -> str:
+        # A supervising department reads an enterprise's list but not the street above it.
+        return self.owner.name if self.owner is not None else "上级单位"
+
+
+def own_template(tenant: Tenant, kind: str) -> ChecklistTemplate | None:
+    return db.session.execute(select(ChecklistTemplate).where(
+        ChecklistTemplate.tenant_id == tenant.id, ChecklistTemplate.kind == kind)).scalar_one_or_none()
+
+
+def list_title(tenant: Tenant, kind: str) -> str:
+    """The title the nearest template on the path gives the list."""
+    ids = inherit.chain(tenant)
+    rows = db.session.execute(select(ChecklistTemplate.tenant_id, ChecklistTemplate.title).where(
+        ChecklistTemplate.kind == kind, ChecklistTemplate.tenant_id.in_(ids))).all()
+    return max(rows, key=lambda r: ids.index(r.tenant_id)).title if rows else KINDS[kind]
+
+
+def evidence_required(tenant: Tenant, item: ChecklistItem) -> str:
+    """The strictest requirement set on `tenant`'s path: a parent that tightens after its child
+    set its own value still binds the child."""
+    values = [s.value for s in inherit.owners(tenant, item_key(item.id))]
+    return max(values, key=_evidence_rank)["evidence"] if values else "none"
+
+
+def due_on(tenant: Tenant, kind: str) -> date | None:
+    """The earliest signing deadline set on `tenant`'s path for `kind`."""
+    values = [s.value["due_on"] for s in inherit.owners(tenant, due_key(kind))]
+    return date.fromisoformat(min(values)) if values else None
+
+
+def effective_items(tenant: Tenant, kind: str) -> list[ListItem]:
+    """The list `tenant` answers: every live item of `kind` on its path, the root's first."""
+    ids = inherit.chain(tenant)
+    rows = db.session.execute(
+        select(ChecklistItem, ChecklistTemplate.tenant_id).join(ChecklistItem.template)
+        .where(ChecklistTemplate.kind == kind, ChecklistTemplate.tenant_id.in_(ids), ChecklistItem.removed_at.is_(None))
+    ).all()
+    rows.sort(key=lambda r: (ids.index(r.tenant_id), r.ChecklistItem.position, r.ChecklistItem.id))
+    items = [ListItem(r.ChecklistItem, r.ChecklistItem.tenant, evidence_required(tenant, r.ChecklistItem),
+                      r.tenant_id == tenant.id) for r in rows]
+    for number, li in enumerate(items, 1):
+        li.number = number
+    return items
+
+
+def add_item(tenant: Tenant, kind: str, *, title: str, body: str = "", evidence: str = "none",
+             user_id: int | None = None) -> ChecklistItem:
+    if not can_own(tenant, kind):
+        raise Refused(f"“{tenant.name}”不能为“{KINDS.get(kind, kind)}”添加事项。")
+    title = _text(title, "事项内容", TITLE_MAX)
+    body = _text(body, "具体要求", TEXT_MAX, required=False)
+    if evidence not in EVIDENCE:
+        raise Refused("请选择证明材料要求。")
+    template = own_template(tenant, kind)
+    if template is None:
+        template = ChecklistTemplate(tenant=tenant, kind=kind, title=KINDS[kind], created_by_id=user_id)
+        db.session.add(template)
+        db.session.flush()
+    position = db.session.execute(select(func.coalesce(func.max(ChecklistItem.position), 0))
+                                  .where(ChecklistItem.template_id == template.id)).scalar_one() + 1
+    item = ChecklistItem(tenant=tenant, template=template, position=position, title=title, body=body)
+    db.session.add(item)
+    db.session.flush()
+    inherit.set_value(tenant, item_key(item.id), {"evidence": evidence})
+    audit.record(tenant, "checklist.item_added", item, {"kind": kind, "title": title, "evidence": evidence})
+    return item
+
+
+def remove_item(actor: Tenant, item: ChecklistItem) -> None:
+    """An own item leaves the list (versions that answered it keep it); a parent's never does."""
+    if item.removed_at is not None:
+        raise Refused(f"事项“{item.title}”已经删除。")
+    if item.tenant_id != actor.id:
+        if actor.path.startswith(item.tenant.path):
+            raise Refused(f"“{item.title}”是{item.tenant.name}下发的事项，下级不能删除或放宽，"
+                          "只能补充本级事项或提高它的证明材料要求。")
+        raise Refused(f"“{item.title}”是{item.tenant.name}自己添加的事项，只有该单位可以删除。")
+    item.removed_at = clock.now()
+    audit.record(actor, "checklist.item_removed", item, {"kind": item.template.kind, "title": item.title})
+
+
+def require_evidence(tenant: Tenant, item: ChecklistItem, evidence: str) -> None:
+    """Set what proof `tenant` and the units below must attach to `item`; refused if looser than
+    what a level above asks."""
+    if evidence not in EVIDENCE:
+        raise Refused("请选择证明材料要求。")
+    if not tenant.path.startswith(item.tenant.path) or item.removed_at is not None:
+        raise Refused(f"“{item.title}”不在“{tenant.name}”的清单中。")
+    inherit.set_value(tenant, item_key(item.id), {"evidence": evidence})
+    audit.record(tenant, "checklist.item_tightened", item, {"title": item.title, "evidence": evidence})
+
+
+def set_due(tenant: Tenant, kind: str, due: date | None) -> None:
+    """The date by which the units below (and `tenant` itself) must have signed `kind`."""
+    if kind not in KINDS:
+        raise Refused("未知的清单类型。")
+    if due is None:
+        raise Refused("请填写签署期限。")
+    inherit.set_value(tenant, due_key(kind), {"due_on": due.isoformat()})
+    audit.record(tenant, "checklist.due_set", data={"kind": kind, "due_on": due.isoformat()})
+
+
+# ---------------------------------------------------------------- fills, signing, versions
+
+def current_fill(tenant: Tenant, kind: str) -> ChecklistFill | None:
+    return db.session.execute(select(ChecklistFill).where(
+        ChecklistFill.tenant_id == tenant.id, ChecklistFill.kind == kind, ChecklistFill.is_current)
+    ).scalar_one_or_none()
+
+
+def versions(tenant: Tenant, kind: str) -> list[ChecklistFill]:
+    return db.session.execute(select(ChecklistFill).where(
+        ChecklistFill.tenant_id == tenant.id, ChecklistFill.kind == kind).order_by(ChecklistFill.version.desc())
+    ).scalars().all()
+
+
+def start(tenant: Tenant, kind: str, user_id: int | None = None) -> ChecklistFill:
+    """The draft to write in: the open one, the first version, or a new version of a signed list
+    carrying its answers and evidence over."""
+    if kind not in lists_for(tenant):
+        raise Refused(f"“{tenant.name}”不填写“{KINDS.get(kind, kind)}”。")
+    current = current_fill(tenant, kind)
+    if current is not None and not current.signed:
+        return current
+    fill = ChecklistFill(tenant=tenant, kind=kind, version=current.version + 1 if current else 1,
+                         created_by_id=user_id)
+    if current is not None:
+        current.is_current = False
+        db.session.flush()  # one current version per unit and list (a partial unique index)
+    db.session.add(fill)
+    db.session.flush()
+    if current is not None:
+        for old in current.entries:
+            if old.item.removed_at is None:
+                db.session.add(ChecklistEntry(
+                    tenant=tenant, fill=fill, item_id=old.item_id, responsible_name=old.responsible_name,
+                    responsible_post=old.responsible_post, state=old.state, evidence_text=old.evidence_text,
+                    evidence_date=old.evidence_date, uploads=list(old.uploads), updated_by_id=user_id))
+        db.session.flush()
+    _recount(fill)
+    audit.record(tenant, "checklist.revised" if current else "checklist.started", fill,
+                 {"kind": kind, "version": fill.version})
+    return fill
+
+
+def _require_draft(fill: ChecklistFill) -> None:
+    if fill.signed:
+        raise Refused(f"第 {fill.version} 版已于 {clock.local(fill.signed_at)} 签署，不能直接修改。"
+                      f"请点击“修订”生成第 {fill.version + 1} 版，在新版本中修改；已签署的版本保留可查。")
+    if not fill.is_current:
+        raise Refused(f"第 {fill.version} 版是历史版本，不能修改。")
+
+
+def _entry(fill: ChecklistFill, item_id: int) -> ChecklistEntry | None:
+    return next((e for e in fill.entries if e.item_id == item_id), None)
+
+
+def _recount(fill: ChecklistFill, items: list[ListItem] | None = None) -> None:
+    items = effective_items(fill.tenant, fill.kind) if items is None else items
+    done = {e.item_id for e in fill.entries if e.complete}
+    fill.total = len(items)
+    fill.filled = sum(li.item.id in done for li in items)
+
+
+def _list_item(fill: ChecklistFill, item: ChecklistItem) -> tuple[ListItem, list[ListItem]]:
+    items = effective_items(fill.tenant, fill.kind)
+    found = next((li for li in items if li.item.id == item.id), None)
+    if found is None:
+        raise Refused(f"“{item.title}”不是“{fill.tenant.name}”这份{KINDS[fill.kind]}中的事项。")
+    return found, items
+
+
+def save_entry(fill: ChecklistFill, item: ChecklistItem, *, responsible_name: str, responsible_post: str,
+               state: str | None, evidence_text: str = "", evidence_date: date | None = None, files=(),
+               today: date, user_id: int | None = None) -> ChecklistEntry:
+    _require_draft(fill)
+    li, items = _list_item(fill, item)
+    name = _text(responsible_name, "责任人", 50, required=False)
+    post = _text(responsible_post, "职务或岗位", 100, required=False)
+    if state and state not in STATES:
+        raise Refused("请选择落实情况：已落实、部分落实或未落实。")
+    text = _text(evidence_text, "证明材料说明", TEXT_MAX, required=False)
+    _not_after_today(evidence_date, "证明材料日期", today)
+    entry = _entry(fill, item.id)
+    if entry is None:
+        entry = ChecklistEntry(tenant=fill.tenant, fill=fill, item_id=item.id)
+        db.session.add(entry)
+    if len(entry.uploads) + len([f for f in files or () if f[0]]) > MAX_FILES:
+        raise Refused(f"每个事项最多 {MAX_FILES} 个证明文件。")
+    entry.responsible_name, entry.responsible_post, entry.state = name, post, state or None
+    entry.evidence_text, entry.evidence_date, entry.updated_by_id = text, evidence_date, user_id
+    entry.uploads.extend(_store_files(fill.tenant, files))
+    db.session.flush()
+    _recount(fill, items)
+    audit.record(fill.tenant, "checklist.filled", entry, {
+        "fill_id": fill.id, "version": fill.version, "item_id": item.id, "responsible_name": name,
+        "state": entry.state, "files": [u.sha256 for u in entry.uploads]})
+    return entry
+
+
+def remove_file(fill: ChecklistFill, item: ChecklistItem, upload) -> None:
+    _require_draft(fill)
+    entry = _entry(fill, item.id)
+    if entry is None or upload not in entry.uploads:
+        raise Refused("该文件不是这个事项的证明材料。")
+    entry.uploads.remove(upload)
+    audit.record(fill.tenant, "checklist.filled", entry, {
+        "fill_id": fill.id, "item_id": item.id, "removed_file": upload.sha256})
+
+
+def _rows(fill: ChecklistFill, items: list[ListItem]) -> list[dict]:
+    """The list as plain data, item by item: what a signature covers and what a page shows."""
+    rows = []
+    for li in items:
+        e = _entry(fill, li.item.id)
+        rows.append({
+            "no": li.number, "item_id": li.item.id, "owner": li.owner_name, "title": li.item.title,
+            "body": li.item.body, "evidence": li.evidence,
+            "responsible_name": e.responsible_name if e else "", "responsible_post": e.responsible_post if e else "",
+            "state": e.state if e else None, "evidence_text": e.evidence_text if e else "",
+            "evidence_date": e.evidence_date.isoformat() if e and e.evidence_date else None,
+            "files": [{"upload_id": u.id, "filename": u.filename, "sha256": u.sha256, "size": u.size}
+                      for u in (e.uploads if e else [])],
+        })
+    return rows
+
+
+def canonical(content: dict) -> bytes:
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def digest(content: dict) -> str:
+    return hashlib.sha256(canonical(content)).hexdigest()
+
+
+def rows_of(fill: ChecklistFill) -> list[dict]:
+    """A signed version as it was signed; a draft as it stands."""
+    if fill.signed:
+        return fill.content["items"]
+    return _rows(fill, effective_items(fill.tenant, fill.kind))
+
+
+def sign(fill: ChecklistFill, user, password: str, today: date) -> ChecklistFill:
+    """The signer confirms with the password; every item must be answered and carry the proof its
+    requirement asks for. The content, signer and time are hashed and the version is frozen."""
+    _require_draft(fill)
+    if not auth.confirm_password(user, password):
+        raise Refused("密码不正确，未签署。签署须输入您本人的登录密码。")
+    items = effective_items(fill.tenant, fill.kind)
+    if not items:
+        raise Refused("清单中还没有事项，不能签署。")
+    rows = _rows(fill, items)
+    missing = [str(r["no"]) for r in rows if not (r["responsible_name"] and r["state"])]
+    if missing:
+        raise Refused(f"第 {'、'.join(missing)} 项尚未填写责任人和落实情况，不能签署。")
+    for r in rows:
+        if r["state"] == "not_done":
+            continue  # nothing done, nothing to prove; the signature owns up to it
+        if r["evidence"] == "file" and not r["files"]:
+            raise Refused(f"第 {r['no']} 项“{r['title']}”须上传文件或照片作为证明材料，才能签署。")
+        if r["evidence"] == "text" and not r["evidence_text"] and not r["files"]:
+            raise Refused(f"第 {r['no']} 项“{r['title']}”须填写证明材料说明，才能签署。")
+    signed_at = clock.now()
+    content = {
+        "unit": {"id": fill.tenant.id, "name": fill.tenant.name, "credit_code": fill.tenant.credit_code},
+        "kind": fill.kind, "title": list_title(fill.tenant, fill.kind), "version": fill.version, "items": rows,
+        "signer": {"user_id": user.id, "name": user.display_name, "post": user.post or ""},
+        "signed_at": signed_at.isoformat(timespec="seconds"),
+    }
+    fill.content, fill.content_sha256 = content, digest(content)
+    fill.status, fill.signed_by_id, fill.signed_at = "signed", user.id, signed_at
+    _recount(fill, items)
+    audit.record(fill.tenant, "checklist.signed", fill, {
+        "kind": fill.kind, "version": fill.version, "content_sha256": fill.content_sha256}, actor=user)
+    if fill.tenant.kind == "enterprise":
+        refresh([fill.tenant], today)
+    return fill
+
+
+def signature_intact(fill: ChecklistFill) -> bool:
+    return fill.signed and digest(fill.content) == fill.content_sha256
+
+
+def request_pdf(fill: ChecklistFill):
+    if not fill.signed:
+        raise Refused("只有已签署的版本可以导出 PDF。")
+    title = f"{fill.tenant.name}{fill.content['title']}（第 {fill.version} 版）"
+    return exports.request_export(fill.tenant, kind="checklist", title=title[:200], params={"fill_id": fill.id})
+
+
+@exports.builder("checklist")
+def build_checklist(tenant: Tenant, params: dict) -> exports.Built:
+    fill = db.session.execute(select(ChecklistFill).where(ChecklistFill.id == params["fill_id"])).scalar_one()
+    files = [(r["no"], f) for r in fill.content["items"] for f in r["files"]]
+    return exports.Built("checklists/pdf.html", {"list": fill.content, "content_sha256": fill.content_sha256},
+                         {"fill": fill, "list": fill.content, "files": files, "STATES": STATES,
+                          "EVIDENCE": EVIDENCE})
+
+
+# ---------------------------------------------------------------- duty records
+
+DATE_LABELS = {"inspection": "检查日期", "drill": "演练日期", "education": "教育日期", "outsourcing": "排查日期",
+               "training": "培训日期"}
+# Which fields each kind keeps, with the label a missing one is asked for by.
+DUTY_FIELDS = {
+    "inspection": {"person": "带队负责人", "subject": "检查范围", "findings": None},
+    "drill": {"subject": "演练科目（事故情景）", "participants": "参加人数", "escape_routes_known": None, "findings": None},
+    "education": {"subject": "警示教育主题", "participants": "参加人数", "findings": None},
+    "outsourcing": {"person": "承包或承租方", "subject": "外包外租的项目或场所", "qualified": None,
+                    "agreement_signed": None, "duties_clear": None, "managed": None, "findings": None},
+    "training": {"person": "人员姓名", "worker_type": "人员类别", "subject": "培训内容", "passed": None,
+                 "findings": None},
+}
+
+
+def record_duty(tenant: Tenant, kind: str, *, occurred_on: date | None, today: date, files=(),
+                user_id: int | None = None, **values) -> DutyRecord:
+    if tenant.kind != "enterprise":
+        raise Refused("履职记录由企业填写。")
+    if kind not in DUTIES:
+        raise Refused("未知的履职记录类别。")
+    if occurred_on is None:
+        raise Refused(f"请填写{DATE_LABELS[kind]}。")
+    _not_after_today(occurred_on, DATE_LABELS[kind], today)
+    record = DutyRecord(tenant=tenant, kind=kind, occurred_on=occurred_on, created_by_id=user_id)
+    for name, label in DUTY_FIELDS[kind].items():
+        value = values.get(name)
+        if name in ("person", "subject"):
+            value = _text(value, label, 100 if name == "person" else TITLE_MAX)
+        elif name == "findings":
+            value = _text(value, "情况说明", TEXT_MAX, required=False)
+        elif name == "participants":
+            if not isinstance(value, int) or value < 1:
+                raise Refused(f"{label}应为大于 0 的整数。")
+        elif name == "worker_type":
+            if value not in WORKER_TYPES:
+                raise Refused("请选择人员类别：劳务派遣人员、灵活用工人员或实习生。")
+        else:
+            value = bool(value)
+        setattr(record, name, value)
+    db.session.add(record)
+    record.uploads = _store_files(tenant, files)
+    db.session.flush()
+    audit.record(tenant, "duty.recorded", record, {"kind": kind, "occurred_on": occurred_on.isoformat(),
+                                                    "files": [u.sha256 for u in record.uploads]})
+    refresh([tenant], today)
+    return record
+
+
+def delete_duty(record: DutyRecord, today: date) -> None:
+    tenant = record.tenant
+    audit.record(tenant, "duty.deleted", record, {"kind": record.kind, "occurred_on": record.occurred_on.isoformat(),
+                                                   "person": record.person, "subject": record.subject})
+    record.uploads = []
+    db.session.delete(record)
+    db.session.flush()
+    refresh([tenant], today)
+
+
+def duties(tenant: Tenant, kind: str):
+    """One kind of duty record of `tenant`, newest first (a SELECT to paginate)."""
+    return select(DutyRecord).where(DutyRecord.tenant_id == tenant.id, DutyRecord.kind == kind) \
+        .order_by(DutyRecord.occurred_on.desc(), DutyRecord.id.desc())
+
+
+def _certificate(work_type: str, certificate_no: str, expires_on: date | None, today: date) -> str:
+    if work_type not in WORK_TYPES:
+        raise Refused("请选择特种作业类别。")
+    number = _text(certificate_no, "证书编号", 32)
+    if expires_on is None:
+        raise Refused("请填写证书有效期。")
+    if expires_on < today:
+        raise Refused(f"该{WORK_TYPES[work_type][1]}有效期至 {expires_on:%Y-%m-%d}，已经过期，不能登记为有效证书。"
+                      "请复审换证后按新证登记；证书过期的人员不得从事特种作业。")
+    return number
+
+
+def add_worker(tenant: Tenant, *, name: str, work_type: str, certificate_no: str, expires_on: date | None,
+               today: date, user_id: int | None = None) -> SpecialWorker:
+    if tenant.kind != "enterprise":
+        raise Refused("特种作业人员由企业登记。")
+    name = _text(name, "姓名", 50)
+    number = _certificate(work_type, certificate_no, expires_on, today)
+    if db.session.execute(select(SpecialWorker.id).where(
+            SpecialWorker.tenant_id == tenant.id, SpecialWorker.certificate_no == number,
+            SpecialWorker.removed_on.is_(None))).first():
+        raise Refused(f"证书编号 {number} 已登记在本企业的在岗人员中。")
+    worker = SpecialWorker(tenant=tenant, name=name, work_type=work_type, certificate_no=number,
+                           expires_on=expires_on, created_by_id=user_id)
+    db.session.add(worker)
+    db.session.flush()
+    audit.record(tenant, "worker.added", worker, {"name": name, "work_type": work_type, "certificate_no": number,
+                                                   "expires_on": expires_on.isoformat()})
+    refresh([tenant], today)
+    return worker
+
+
+def renew_worker(worker: SpecialWorker, *, certificate_no: str, expires_on: date | None, today: date) -> None:
+    """The certificate after 复审 or 换证: the expiry moves on and the finding closes."""
+    if worker.removed_on is not None:
+        raise Refused(f"{worker.name} 已离岗，不能更新证书。")
+    number = _certificate(worker.work_type, certificate_no, expires_on, today)
+    worker.certificate_no, worker.expires_on = number, expires_on
+    audit.record(worker.tenant, "worker.renewed", worker, {"certificate_no": number,
+                                                            "expires_on": expires_on.isoformat()})
+    refresh([worker.tenant], today)
+
+
+def remove_worker(worker: SpecialWorker, today: date) -> None:
+    if worker.removed_on is not None:
+        raise Refused(f"{worker.name} 已于 {worker.removed_on:%Y-%m-%d} 离岗。")
+    worker.removed_on = today
+    audit.record(worker.tenant, "worker.removed", worker, {"name": worker.name, "removed_on": today.isoformat()})
+    refresh([worker.tenant], today)
+
+
+def workers(tenant: Tenant):
+    return select(SpecialWorker).where(SpecialWorker.tenant_id == tenant.id).order_by(
+        SpecialWorker.removed_on.is_not(None), SpecialWorker.expires_on, SpecialWorker.id)
+
+
+# ---------------------------------------------------------------- compliance
+
+@dataclass(frozen=True)
+class FindingKind:
+    label: str
+    spot_row: str | None  # the row of the national dispatch table (DISPATCH_ROWS.md) it counts in
+
+
+FINDING_KINDS = {
+    "principal_not_led": FindingKind("主要负责人未带队检查", "spot.principal_not_led"),
+    "no_duty_list": FindingKind("未制定分管负责人职责清单", "spot.no_duty_list"),
+    "uncertified_worker": FindingKind("特种作业人员无有效证书", "spot.uncertified_welders"),
+    "outsourcing_chaos": FindingKind("外包外租安全管理混乱", "spot.outsourcing_chaos"),
+    "no_drill": FindingKind("未按规定开展应急演练", "spot.no_drill"),
+    "escape_unknown": FindingKind("员工不熟悉逃生出口", "spot.no_drill"),
+    "no_education": FindingKind("未开展全员安全警示教育", None),
+    "untrained_worker": FindingKind("劳务派遣和灵活用工人员未经培训合格", None),
+    "no_outsourcing_check": FindingKind("未开展外包外租全面排查", None),
+    "list_unsigned": FindingKind("责任清单未签署", None),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    subject: str
+    text: str
+    since: date  # the day it became (or, for a warning, becomes) a failure
+    severity: str  # "warning": the enterprise alone; "failure": its street and departments too
+
+    @property
+    def label(self) -> str:
+        return FINDING_KINDS[self.code].label
+
+    @property
+    def spot_row(self) -> str | None:
+        return FINDING_KINDS[self.code].spot_row
+
+
+# The national plan asks for one warning-education session and one full outsourcing check (组织开展
+# 1 次); no plan rule carries them, so they are read as once in each year of the campaign.
+ONCE_A_YEAR = {"times": 1, "per": "year"}
+LOOKBACK = 12  # closed periods looked back over to date a run of failures (within the records read)
+HISTORY_YEARS = 2  # how far back evaluation reads duty records
+EXPIRY_WARNING_DAYS = 30
+THIS_PERIOD = {"week": "本周", "half_month": "本半月", "month": "本月", "quarter": "本季度", "half_year": "本半年",
+               "year": "本年度"}
+PERIOD_UNIT = {"week": "周", "half_month": "半月", "month": "月", "quarter": "季度", "half_year": "半年", "year": "年"}
+
+
+def _history_start(today: date) -> date:
+    return date(today.year - HISTORY_YEARS, 1, 1)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, monthrange(year, month)[1])
+
+
+def period_of(day: date, per: str) -> tuple[date, date]:
+    """The calendar period of kind `per` that contains `day`, first and last day."""
+    if per == "week":
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    if per == "half_month":
+        if day.day <= 15:
+            return day.replace(day=1), day.replace(day=15)
+        return day.replace(day=16), _month_end(day.year, day.month)
+    if per == "month":
+        return day.replace(day=1), _month_end(day.year, day.month)
+    if per == "quarter":
+        first = 3 * ((day.month - 1) // 3) + 1
+        return date(day.year, first, 1), _month_end(day.year, first + 2)
+    if per == "half_year":
+        return (date(day.year, 1, 1), date(day.year, 6, 30)) if day.month <= 6 else \
+            (date(day.year, 7, 1), date(day.year, 12, 31))
+    if per == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    raise ValueError(per)
+
+
+def period_name(start: date, per: str) -> str:
+    if per == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}年第{week}周"
+    if per == "half_month":
+        return f"{start.year}年{start.month}月{'上' if start.day == 1 else '下'}半月"
+    if per == "month":
+        return f"{start.year}年{start.month}月"
+    if per == "quarter":
+        return f"{start.year}年第{'一二三四'[(start.month - 1) // 3]}季度"
+    if per == "half_year":
+        return f"{start.year}年{'上' if start.month == 1 else '下'}半年"
+    return f"{start.year}年"
+
+
+def _periodic(code: str, noun: str, dates: list[date], rule: dict, today: date, floor: date,
+              escalate: bool = True) -> list[Finding]:
+    """A duty due `times` per calendar period: a warning while the current period runs short, and a
+    failure once a period has closed short, dated from the first of the closed periods in a row. A
+    missed period stays a failure until a later period closes with the duty done: doing it late
+    does not undo the miss, and what is done in one period never counts for another."""
+    per, times = rule["per"], rule["times"]
+    start, end = period_of(today, per)
+
+    def count(a: date, b: date) -> int:
+        return sum(a <= d <= b for d in dates)
+
+    findings = []
+    done = count(start, today)
+    if done < times:
+        findings.append(Finding(code, "", f"{THIS_PERIOD[per]}{noun}（每{PERIOD_UNIT[per]}至少 {times} 次，"
+                                          f"已 {done} 次，须在 {end:%Y-%m-%d} 前完成）", end + timedelta(days=1),
+                                "warning"))
+    failed = []
+    s = start
+    for _ in range(LOOKBACK):
+        s, e = period_of(s - timedelta(days=1), per)
+        if s < floor or count(s, e) >= times:
+            break
+        failed.append(s)
+    if failed and escalate:
+        text = period_name(failed[0], per) + noun
+        if len(failed) > 1:
+            text += f"（自{period_name(failed[-1], per)}起连续 {len(failed)} 个{PERIOD_UNIT[per]}）"
+        findings.append(Finding(code, "", text, period_of(failed[-1], per)[1] + timedelta(days=1), "failure"))
+    return findings
+
+
+@dataclass
+class _Facts:
+    """What one enterprise's evaluation reads, loaded for many enterprises at once."""
+
+    records: list = field(default_factory=list)
+    workers: list = field(default_factory=list)
+    signed: set = field(default_factory=set)
+
+
+def campaign_on(today: date):
+    """The campaign in force on `today` (the latest begun, if two overlap), or None."""
+    running = [c for c in plans.campaigns() if c.starts_on <= today <= c.ends_on]
+    return max(running, key=lambda c: c.starts_on) if running else None
+
+
+def _rules(enterprise: Tenant, campaign) -> dict[str, dict | None]:
+    """How often each periodic duty is due for `enterprise` while `campaign` runs; the plan rules
+    are read only through portal.plans (the nearest plan's value, the high-risk part if it binds)."""
+    if campaign is None:
+        return {}
+    return {"inspection": plans.requirement(enterprise, campaign.id, "principal_inspection"),
+            "drill": plans.requirement(enterprise, campaign.id, "drill"),
+            "education": ONCE_A_YEAR, "outsourcing": ONCE_A_YEAR}
+
+
+def duty_rule(enterprise: Tenant, duty: str, today: date) -> str | None:
+    """The requirement in words, for the page where the duty is recorded."""
+    campaign = campaign_on(today)
+    rule = _rules(enterprise, campaign).get(duty)
+    return f"每{PERIOD_UNIT[rule['per']]}至少 {rule['times']} 次（{campaign.name}）" if rule else None
+
+
+PERIODIC = (("inspection", "principal_not_led", "主要负责人未带队检查"), ("drill", "no_drill", "未按规定开展应急演练"),
+            ("education", "no_education", "未开展全员安全警示教育"), ("outsourcing", "no_outsourcing_check", "未开展外包外租全面排查"))
+
+
+def _evaluate(e: Tenant, facts: _Facts, campaign, today: date, warnings: bool) -> list[Finding]:
+    found: list[Finding] = []
+    by_kind = defaultdict(list)
+    for r in facts.records:
+        by_kind[r.kind].append(r)
+
+    rules = _rules(e, campaign)
+    for kind, code, noun in PERIODIC:
+        if rules.get(kind):
+            # Not every enterprise outsources, so a missing check stays a reminder to itself.
+            found += _periodic(code, noun, [r.occurred_on for r in by_kind[kind]], rules[kind], today,
+                               max(campaign.starts_on, _history_start(today)), escalate=kind != "outsourcing")
+
+    drills = sorted(by_kind["drill"], key=lambda r: (r.occurred_on, r.id))
+    if drills and drills[-1].escape_routes_known is False:
+        last = drills[-1]
+        found.append(Finding("escape_unknown", f"drill:{last.id}",
+                             f"{last.occurred_on:%Y-%m-%d} 应急演练中从业人员不熟悉安全逃生出口（避灾路线）",
+                             last.occurred_on, "failure"))
+
+    latest: dict[str, DutyRecord] = {}
+    for r in sorted(by_kind["outsourcing"], key=lambda r: (r.occurred_on, r.id)):
+        latest[r.person.strip()] = r
+    for counterparty, r in latest.items():
+        if r.outsourcing_problems:
+            found.append(Finding("outsourcing_chaos", f"outsourcing:{counterparty}"[:120],
+                                 f"外包外租单位“{counterparty}”：{'、'.join(r.outsourcing_problems)}",
+                                 r.occurred_on, "failure"))
+
+    trained: dict[tuple[str, str], DutyRecord] = {}
+    for r in sorted(by_kind["training"], key=lambda r: (r.occurred_on, r.id)):
+        trained[(r.worker_type, r.person.strip())] = r
+    for (worker_type, name), r in trained.items():
+        if r.passed is False:
+            found.append(Finding("untrained_worker", f"training:{worker_type}:{name}"[:120],
+                                 f"{WORKER_TYPES[worker_type]} {name} 培训考核不合格，未经培训合格不得上岗作业",
+                                 r.occurred_on, "failure"))
+
+    for w in facts.workers:
+        if w.expires_on < today:
+            found.append(Finding("uncertified_worker", f"worker:{w.id}",
+                                 f"特种作业人员 {w.name} {w.certificate_label} 已过期（有效期至 {w.expires_on:%Y-%m-%d}）",
+                                 w.expires_on + timedelta(days=1), "failure"))
+        elif w.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS):
+            found.append(Finding("uncertified_worker", f"worker:{w.id}",
+                                 f"特种作业人员 {w.name} {w.certificate_label} 将于 {w.expires_on:%Y-%m-%d} 到期，请及时复审",
+                                 w.expires_on + timedelta(days=1), "warning"))
+
+    if "deputy_duties" not in facts.signed:
+        due = due_on(e, "deputy_duties")
+        if due is not None and today > due:
+            found.append(Finding("no_duty_list", "list:deputy_duties",
+                                 f"未制定分管负责人职责清单（应于 {due:%Y-%m-%d} 前签署）", due + timedelta(days=1),
+                                 "failure"))
+        elif warnings:
+            found.append(Finding("no_duty_list", "list:deputy_duties", "企业分管负责人安全生产职责清单尚未签署"
+                                 + (f"，须于 {due:%Y-%m-%d} 前签署" if due else ""),
+                                 (due or today) + timedelta(days=1), "warning"))
+    if warnings:
+        for kind in ("all_staff_duties", "campaign_tasks"):
+            if kind not in facts.signed and effective_items(e, kind):
+                due = due_on(e, kind)
+                found.append(Finding("list_unsigned", f"list:{kind}", f"{KINDS[kind]}尚未签署"
+                                     + (f"，须于 {due:%Y-%m-%d} 前签署" if due else ""),
+                                     (due or today) + timedelta(days=1), "warning"))
+    return sorted(found, key=lambda f: (f.severity != "failure", f.since, f.code))
+
+
+def evaluate_many(enterprises: list[Tenant], today: date, warnings: bool = False) -> dict[int, list[Finding]]:
+    """Findings per enterprise. The records of all of them are read in three queries; the rules in
+    force are one call per enterprise into portal.plans."""
+    ids = [e.id for e in enterprises]
+    facts = {i: _Facts() for i in ids}
+    if not ids:
+        return {}
+    for r in db.session.execute(select(DutyRecord).where(DutyRecord.tenant_id.in_(ids),
+                                                         DutyRecord.occurred_on >= _history_start(today))).scalars():
+        facts[r.tenant_id].records.append(r)
+    for w in db.session.execute(select(SpecialWorker).where(SpecialWorker.tenant_id.in_(ids),
+                                                            SpecialWorker.removed_on.is_(None))).scalars():
+        facts[w.tenant_id].workers.append(w)
+    for tenant_id, kind in db.session.execute(select(ChecklistFill.tenant_id, ChecklistFill.kind).where(
+            ChecklistFill.tenant_id.in_(ids), ChecklistFill.status == "signed").distinct()):
+        facts[tenant_id].signed.add(kind)
+    campaign = campaign_on(today)
+    return {e.id: _evaluate(e, facts[e.id], campaign, today, warnings) for e in enterprises}
+
+
+def evaluate(enterprise: Tenant, today: date) -> list[Finding]:
+    """Everything the enterprise should know, warnings included: what it sees first."""
+    return evaluate_many([enterprise], today, warnings=True)[enterprise.id]
+
+
+def refresh(enterprises: list[Tenant], today: date) -> int:
+    """Bring the kept failures of `enterprises` up to date: new ones open, gone ones close today.
+    A failure that lasts keeps the day it began. Returns how many rows changed."""
+    enterprises = [e for e in enterprises if e.kind == "enterprise"]
+    if not enterprises:
+        return 0
+    found = evaluate_many(enterprises, today)
+    open_rows = {(r.tenant_id, r.code, r.subject): r for r in db.session.execute(
+        select(ComplianceFinding).where(ComplianceFinding.tenant_id.in_([e.id for e in enterprises]),
+                                        ComplianceFinding.resolved_on.is_(None))).scalars()}
+    changed = 0
+    for e in enterprises:
+        for f in found[e.id]:
+            if f.severity != "failure":
+                continue
+            row = open_rows.pop((e.id, f.code, f.subject), None)
+            if row is None:
+                db.session.add(ComplianceFinding(tenant=e, code=f.code, spot_row=f.spot_row, subject=f.subject,
+                                                 text=f.text, since=f.since))
+                changed += 1
+            elif row.text != f.text:
+                row.text = f.text
+                changed += 1
+    for row in open_rows.values():
+        row.resolved_on = today
+        changed += 1
+    db.session.flush()
+    return changed
+
+
+def refresh_subtree(root: Tenant, today: date, batch: int = 500) -> dict:
+    """Re-evaluate every enterprise under `root` (a daily job: periods close and certificates expire
+    without anyone writing). Commits batch by batch; one audit event for the run."""
+    checked = changed = 0
+    last_id = 0
+    while True:
+        chunk = db.session.execute(
+            select(Tenant).where(Tenant.kind == "enterprise", in_subtree(Tenant.path, root.path), Tenant.id > last_id)
+            .order_by(Tenant.id).limit(batch)).scalars().all()
+        if not chunk:
+            break
+        changed += refresh(chunk, today)
+        checked += len(chunk)
+        last_id = chunk[-1].id
+        db.session.commit()
+    audit.record(root, "compliance.evaluated", data={"date": today.isoformat(), "enterprises": checked,
+                                                     "changed": changed})
+    db.session.commit()
+    return {"enterprises": checked, "changed": changed}
+
+
+def open_findings(tenant: Tenant) -> list[ComplianceFinding]:
+    return db.session.execute(select(ComplianceFinding).where(
+        ComplianceFinding.tenant_id == tenant.id, ComplianceFinding.resolved_on.is_(None))
+        .order_by(ComplianceFinding.since, ComplianceFinding.id)).scalars().all()
+
+
+# ---------------------------------------------------------------- overview for the levels above
+
+@dataclass
+class Filters:
+    industry: str | None = None
+    high_risk: bool | None = None
+    state: str | None = None
+    q: str = ""
+
+
+def expected_lists() -> dict[str, list[str]]:
+    """Per enterprise list, the paths of the nodes whose templates ask for it (readable ones)."""
+    rows = db.session.execute(
+        select(ChecklistTemplate.kind, ChecklistTemplate.tenant_path).join(ChecklistTemplate.items)
+        .where(ChecklistTemplate.kind.in_(ENTERPRISE_LISTS), ChecklistItem.removed_at.is_(None)).distinct()).all()
+    paths = defaultdict(list)
+    for kind, path in rows:
+        paths[kind].append(path)
+    return paths
+
+
+def _signed_clause(kind: str):
+    return exists().where(ChecklistFill.tenant_id == Tenant.id, ChecklistFill.kind == kind,
+                          ChecklistFill.status == "signed")
+
+
+def _complete_clause(expected: dict[str, list[str]]):
+    """Every list a template above asks of the enterprise has a signed version."""
+    clauses = [or_(not_(or_(*(in_subtree(Tenant.path, p) for p in paths))), _signed_clause(kind))
+               for kind, paths in expected.items()]
+    return and_(true(), *clauses)
+
+
+def _open_clause():
+    return exists().where(ComplianceFinding.tenant_id == Tenant.id, ComplianceFinding.resolved_on.is_(None))
+
+
+def enterprises(filters: Filters, expected: dict[str, list[str]] | None = None, noncompliant: bool = False):
+    """Enterprises in the reader's scope with the filters applied (a SELECT to paginate). The
+    non-compliant list orders by how long the oldest open failure has lasted."""
+    stmt = select(Tenant).where(Tenant.kind == "enterprise")
+    if filters.industry:
+        stmt = stmt.where(Tenant.industry == filters.industry)
+    if filters.high_risk is not None:
+        stmt = stmt.where(Tenant.high_risk.is_(filters.high_risk))
+    if filters.q:
+        like = f"%{filters.q.strip()}%"
+        stmt = stmt.where(or_(Tenant.name.like(like), Tenant.credit_code == filters.q.strip().upper()))
+    if filters.state in ("complete", "incomplete"):
+        clause = _complete_clause(expected_lists() if expected is None else expected)
+        stmt = stmt.where(clause if filters.state == "complete" else not_(clause))
+    elif filters.state == "noncompliant":
+        stmt = stmt.where(_open_clause())
+    elif filters.state == "compliant":
+        stmt = stmt.where(not_(_open_clause()))
+    if noncompliant:
+        oldest = select(func.min(ComplianceFinding.since)).where(
+            ComplianceFinding.tenant_id == Tenant.id, ComplianceFinding.resolved_on.is_(None)).scalar_subquery()
+        return stmt.where(_open_clause()).order_by(oldest, Tenant.id)
+    return stmt.order_by(Tenant.name, Tenant.id)
+
+
+@dataclass
+class Cell:
+    expected: bool
+    current: ChecklistFill | None = None
+    signed_version: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.signed_version is not None
+
+
+@dataclass
+class GridRow:
+    tenant: Tenant
+    cells: dict[str, Cell]
+    findings: list[ComplianceFinding]
+
+    @property
+    def complete(self) -> bool:
+        return all(c.complete for c in self.cells.values() if c.expected)
+
+    @property
+    def since(self) -> date | None:
+        return min((f.since for f in self.findings), default=None)
+
+
+def grid(page_items: list[Tenant], expected: dict[str, list[str]]) -> list[GridRow]:
+    """The lists and open failures of one page of enterprises: two queries whatever the page size."""
+    ids = [t.id for t in page_items]
+    fills = db.session.execute(select(ChecklistFill).where(
+        ChecklistFill.tenant_id.in_(ids) if ids else false(),
+        or_(ChecklistFill.is_current, ChecklistFill.status == "signed"))).scalars().all()
+    current, signed = {}, defaultdict(int)
+    for f in fills:
+        if f.is_current:
+            current[(f.tenant_id, f.kind)] = f
+        if f.signed:
+            signed[(f.tenant_id, f.kind)] = max(signed[(f.tenant_id, f.kind)], f.version)
+    findings = defaultdict(list)
+    for f in db.session.execute(select(ComplianceFinding).where(
+            ComplianceFinding.tenant_id.in_(ids) if ids else false(), ComplianceFinding.resolved_on.is_(None))
+            .order_by(ComplianceFinding.since, ComplianceFinding.id)).scalars():
+        findings[f.tenant_id].append(f)
+    rows = []
+    for t in page_items:
+        cells = {kind: Cell(any(t.path.startswith(p) for p in expected.get(kind, ())), current.get((t.id, kind)),
+                            signed.get((t.id, kind))) for kind in ENTERPRISE_LISTS}
+        rows.append(GridRow(t, cells, findings[t.id]))
+    return rows
+
+
+def unit_summary(tenant: Tenant) -> list[dict]:
+    """Each list the unit fills: its title, the current version, the last signed version."""
+    out = []
+    for kind in lists_for(tenant):
+        vs = versions(tenant, kind)
+        out.append({"kind": kind, "title": list_title(tenant, kind), "current": next((v for v in vs if v.is_current), None),
+                    "signed": next((v for v in vs if v.signed), None), "items": len(effective_items(tenant, kind)),
+                    "due_on": due_on(tenant, kind)})
+    return out
+
+
+def duty_counts(tenant: Tenant, today: date) -> dict[str, int]:
+    """Records of each kind this year: the enterprise page's summary, one grouped query."""
+    rows = db.session.execute(select(DutyRecord.kind, func.count()).where(
+        DutyRecord.tenant_id == tenant.id, DutyRecord.occurred_on >= date(today.year, 1, 1))
+        .group_by(DutyRecord.kind)).all()
+    return {kind: n for kind, n in rows}
