@@ -36,11 +36,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.exports.views import bp as exports_bp
     from portal.hazards.views import bp as hazards_bp
     from portal.home import bp as home_bp
+    from portal.plans.views import bp as plans_bp
     from portal.tips.views import bp as tips_bp
     from portal.uploads.views import bp as uploads_bp
     from tenants.views import bp as tenants_bp
 
-    for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp, uploads_bp, hazards_bp, tips_bp):
+    for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp, plans_bp, uploads_bp, hazards_bp, tips_bp):
         app.register_blueprint(bp)
 
     from portal import cli

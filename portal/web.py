@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import abort, g, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
@@ -26,6 +27,15 @@ PERMISSIONS = {
     "users.manage": {"admin"},
     "audit.read": {"admin", "discipline"},
     "exports.roster": {"admin", "leader", "staff", "discipline"},
+    # Plans and tasks. A plan is issued, and a task assigned, reviewed (办结/退回) and urged (催办), by
+    # the office of the issuing node: its admin, leader and staff. A task is signed, reported and
+    # passed down by the receiving unit's own people: those three in a government node or
+    # department, the principal and safety officer in an enterprise. Inspectors work in the field
+    # and discipline reads and exports, so neither acts on tasks.
+    "plans.manage": {"admin", "leader", "staff"},
+    "plans.export": {"admin", "leader", "staff", "discipline"},
+    "tasks.assign": {"admin", "leader", "staff"},
+    "tasks.handle": {"admin", "leader", "staff", "principal", "safety_officer"},
     # Hazards. An enterprise's principal and safety officer record, rectify and import their own;
     # government and department staff and inspectors record what they find and accept or return
     # fixes; 挂牌督办 and key check items are decided by a level's admin (and leader).
@@ -92,6 +102,23 @@ def requires(permission: str):
     return decorator
 
 
+def passive(view):
+    """For a background poll (the notification bell): it answers, but is not the user's activity,
+    so it does not extend the login session; otherwise an open tab would never idle out."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.passive = True
+        return view(*args, **kwargs)
+    return wrapped
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    def should_set_cookie(self, app, session) -> bool:
+        if g.get("passive"):
+            return session.modified
+        return super().should_set_cookie(app, session)
+
+
 @dataclass
 class Page:
     items: list
@@ -145,6 +172,7 @@ def _load_membership():
 
 
 def init_app(app) -> None:
+    app.session_interface = _SessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.session_protection = "strong"

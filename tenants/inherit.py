@@ -6,6 +6,7 @@ Later modules (plan rules, checklist templates, report definitions) register the
 """
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -24,7 +25,14 @@ class LooserThanParent(Refused):
 
 
 def register_check(key: str, check: Check) -> None:
+    """`key` may be a pattern ("plan.*.drill") for keys that embed an id, one check for them all."""
     _checks[key] = check
+
+
+def _check_for(key: str) -> Check | None:
+    if key in _checks:
+        return _checks[key]
+    return next((check for pattern, check in _checks.items() if fnmatchcase(key, pattern)), None)
 
 
 def chain(tenant: Tenant) -> list[int]:
@@ -60,7 +68,7 @@ def inherited(tenant: Tenant, key: str) -> Any:
 
 def set_value(tenant: Tenant, key: str, value: Any) -> TenantSetting:
     """Give `tenant` its own value of `key`; refused if looser than the inherited one."""
-    check = _checks.get(key)
+    check = _check_for(key)
     parent_value = inherited(tenant, key)
     if check and parent_value is not None:
         message = check(parent_value, value)

@@ -7,14 +7,15 @@ import re
 import secrets
 import unicodedata
 import zipfile
+from urllib.parse import quote
 
-from flask import has_request_context
+from flask import Response, has_request_context
 from flask_login import current_user
 
 from portal.audit import service as audit
 from portal.errors import Refused
 from portal.extensions import db
-from portal.uploads.models import Upload
+from portal.uploads.models import StoredFile, Upload
 from tenants.models import Tenant
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -107,3 +108,14 @@ def store(tenant: Tenant, filename: str, data: bytes, kinds: tuple[str, ...] = (
 def read_limited(stream) -> bytes:
     """Read an incoming file without holding more than the limit (plus one byte to tell)."""
     return stream.read(MAX_BYTES + 1)
+
+
+def send(stored: StoredFile) -> Response:
+    """The file as a response for a view that has already decided the reader may have it."""
+    response = Response(stored.content, mimetype=stored.mimetype)
+    # Only PDFs and images open in the browser; Office files download.
+    disposition = "inline" if stored.kind in ("pdf", "image") else "attachment"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(stored.filename)}"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,845 @@
+"""Plans and tasks: issuing a plan that implements the one above, tightening its rules, assigning
+tasks down the tree, the assignment state machine, reminders, notifications and the boards.
+
+Rules are read only through `effective_rule` / `requirement`, one call into tenants.inherit.
+Every write records its audit event in the caller's transaction; the caller commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import case, exists, false, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, selectinload
+
+from portal.audit import service as audit
+from portal.audit.models import AuditEvent
+from portal.errors import Refused
+from portal.exports import service as exports
+from portal.extensions import db
+from portal.plans import rules
+from portal.plans.models import (LADDER, STATES, Assignment, AssignmentReport, Campaign, Clause, Notification,
+                                 NotificationRead, Phase, Plan, ReportFile, Task, TaskAttachment)
+from portal.uploads import service as uploads
+from portal.web import PERMISSIONS
+from tenants import clock, inherit
+from tenants.models import KINDS, Membership, Tenant, TenantSetting
+from tenants.paths import ids_of, in_subtree
+from tenants.scope import Scope
+
+PHASE_NAMES = ("动员部署", "企业自查自改", "部门帮扶/精准执法", "总结提高")
+YELLOW_DAYS = 3  # 黄: due within three days
+MAX_FILES = 10
+TITLE_MAX = 200
+
+
+def _text(value: str | None, label: str, limit: int | None = None, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise Refused(f"请填写{label}。")
+    if limit and len(value) > limit:
+        raise Refused(f"{label}最多 {limit} 个字，现为 {len(value)} 个字。")
+    return value
+
+
+# ---------------------------------------------------------------- campaigns and plans
+
+def campaigns() -> list[Campaign]:
+    return db.session.execute(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id)).scalars().all()
+
+
+def create_campaign(root: Tenant, *, name: str, starts_on: date, ends_on: date) -> Campaign:
+    if root.kind != "national":
+        raise Refused("专项行动由国家层面部署，只有国务院安委会可以新建。")
+    name = _text(name, "专项行动名称", TITLE_MAX)
+    if not starts_on or not ends_on or ends_on < starts_on:
+        raise Refused("请填写开始和结束日期，结束日期不能早于开始日期。")
+    if db.session.execute(select(Campaign.id).where(Campaign.name == name)).first():
+        raise Refused(f"已有名为“{name}”的专项行动。")
+    campaign = Campaign(name=name, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(campaign)
+    db.session.flush()
+    audit.record(root, "campaign.created", campaign,
+                 {"name": name, "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()})
+    return campaign
+
+
+def chain_plans(tenant: Tenant, campaign_id: int) -> list[Plan]:
+    """The campaign's plans on `tenant`'s path, from the top down (its own last). One query."""
+    ids = ids_of(tenant.path)
+    found = db.session.execute(select(Plan).where(Plan.campaign_id == campaign_id, Plan.tenant_id.in_(ids))
+                               ).scalars().all()
+    return sorted(found, key=lambda p: ids.index(p.tenant_id))
+
+
+def effective_plan(tenant: Tenant, campaign_id: int) -> Plan | None:
+    """The plan `tenant` works under: its own, else the nearest one above."""
+    found = chain_plans(tenant, campaign_id)
+    return found[-1] if found else None
+
+
+def plans_in_scope(campaign_id: int | None = None):
+    """Plans the reader sees: those above it (it implements them) and those in its subtree."""
+    stmt = (select(Plan).join(Plan.campaign).order_by(Campaign.starts_on.desc(), Plan.tenant_path)
+            .options(contains_eager(Plan.campaign), selectinload(Plan.tenant),
+                     selectinload(Plan.parent_plan).selectinload(Plan.tenant)))
+    return stmt.where(Plan.campaign_id == campaign_id) if campaign_id else stmt
+
+
+def create_plan(tenant: Tenant, campaign: Campaign, *, title: str, issuer: str, doc_number: str = "",
+                issued_on: date | None = None, recipients: str = "", preamble: str = "") -> Plan:
+    """Issue `tenant`'s plan for `campaign`. It implements the nearest plan above and starts with
+    that plan's phases; plans below that implemented the same one now implement this one."""
+    if not (tenant.is_government or tenant.kind == "department"):
+        raise Refused("方案由各级安委会、政府和部门发布；企业的工作方案请作为任务上报。")
+    own = db.session.execute(select(Plan).where(Plan.tenant_id == tenant.id, Plan.campaign_id == campaign.id)
+                             ).scalar_one_or_none()
+    if own is not None:
+        raise Refused(f"本单位已发布该专项行动的方案《{own.title}》，请在其中修改。")
+    if issued_on and not campaign.starts_on - timedelta(days=60) <= issued_on <= campaign.ends_on:
+        raise Refused(f"印发日期应在专项行动期间（{campaign.starts_on} 至 {campaign.ends_on}）。")
+    parent = effective_plan(tenant.parent, campaign.id) if tenant.parent_id else None
+    plan = Plan(tenant=tenant, campaign=campaign, parent_plan=parent, title=_text(title, "方案标题", TITLE_MAX),
+                issuer=_text(issuer, "发文机关", 100), doc_number=_text(doc_number, "文号", 64, required=False),
+                issued_on=issued_on, recipients=_text(recipients, "主送单位", 300, required=False),
+                preamble=_text(preamble, "正文导语", required=False))
+    db.session.add(plan)
+    db.session.flush()
+    template = [(p.name, p.starts_on, p.ends_on, p.body) for p in parent.phases] if parent else \
+        [(name, None, None, "") for name in PHASE_NAMES]
+    for position, (name, starts_on, ends_on, body) in enumerate(template, 1):
+        db.session.add(Phase(tenant=tenant, plan=plan, position=position, name=name, starts_on=starts_on,
+                             ends_on=ends_on, body=body))
+    # Plans issued earlier below this node implemented the plan above it; now they implement this one.
+    db.session.execute(
+        update(Plan).where(Plan.campaign_id == campaign.id, in_subtree(Plan.tenant_path, tenant.path),
+                           Plan.id != plan.id,
+                           Plan.parent_plan_id == parent.id if parent else Plan.parent_plan_id.is_(None))
+        .values(parent_plan_id=plan.id).execution_options(synchronize_session=False))
+    db.session.flush()
+    audit.record(tenant, "plan.issued", plan, {"title": plan.title, "campaign_id": campaign.id,
+                                               "implements": parent.id if parent else None})
+    return plan
+
+
+@dataclass
+class Item:
+    """One clause in force in a plan: the clause, the plan that wrote it, and the clause above it
+    replaced (None for a clause added at its level)."""
+
+    clause: Clause
+    owner: Plan
+    replaced: Clause | None = None
+    number: int = 0
+
+    @property
+    def tightened(self) -> bool:
+        return bool(self.replaced is not None and self.clause.rule
+                    and self.clause.rule_value != self.replaced.rule_value)
+
+
+def effective_clauses(plan: Plan) -> list[Item]:
+    """Every clause in force in `plan`: inherited, replaced at some level, or added; grouped by
+    section in the order sections first appear, numbered within each. Two queries."""
+    plans = chain_plans(plan.tenant, plan.campaign_id)
+    rows = db.session.execute(select(Clause).where(Clause.plan_id.in_([p.id for p in plans]))
+                              .order_by(Clause.position, Clause.id)).scalars().all()
+    by_plan = defaultdict(list)
+    for c in rows:
+        by_plan[c.plan_id].append(c)
+    items: list[Item] = []
+    slot: dict[int, int] = {}  # any clause id ever in force → its place in `items`
+    for p in plans:
+        for c in by_plan[p.id]:
+            if c.replaces_id in slot:
+                i = slot[c.replaces_id]
+                items[i] = Item(c, p, items[i].clause)
+            else:
+                i = len(items)
+                items.append(Item(c, p))
+            slot[c.id] = i
+    sections = list(dict.fromkeys(item.clause.section for item in items))
+    items.sort(key=lambda item: sections.index(item.clause.section))  # stable: keeps order within a section
+    count: dict[str, int] = defaultdict(int)
+    for item in items:
+        count[item.clause.section] += 1
+        item.number = count[item.clause.section]
+    return items
+
+
+def sections(items: list[Item]) -> list[tuple[str, list[Item]]]:
+    grouped: dict[str, list[Item]] = {}
+    for item in items:
+        grouped.setdefault(item.clause.section, []).append(item)
+    return list(grouped.items())
+
+
+def effective_rule(tenant: Tenant, campaign_id: int, code: str) -> dict | None:
+    """The rule `code` in force for `tenant` in the campaign: the nearest plan's value. One query."""
+    return inherit.resolve(tenant, rules.key(campaign_id, code))
+
+
+def requirement(enterprise: Tenant, campaign_id: int, code: str) -> dict | None:
+    """What binds one enterprise, e.g. {"times": 1, "per": "month"} for a high-risk one."""
+    return rules.applicable(code, effective_rule(enterprise, campaign_id, code), enterprise.high_risk)
+
+
+def rule_table(plan: Plan) -> list[dict]:
+    """Every rule with the value in force for the plan's node and the node that set it."""
+    keys = {rules.key(plan.campaign_id, code): code for code in rules.RULES}
+    ids = ids_of(plan.tenant.path)
+    rows = db.session.execute(select(TenantSetting).where(TenantSetting.key.in_(keys),
+                                                          TenantSetting.tenant_id.in_(ids))).scalars().all()
+    nearest: dict[str, TenantSetting] = {}
+    for s in sorted(rows, key=lambda s: ids.index(s.tenant_id)):
+        nearest[keys[s.key]] = s
+    return [{"rule": rule, "value": nearest[code].value if code in nearest else None,
+             "owner": nearest[code].tenant if code in nearest else None,
+             "text": rules.describe(code, nearest[code].value if code in nearest else None)}
+            for code, rule in rules.RULES.items()]
+
+
+def _set_rule(plan: Plan, code: str, value: dict) -> dict:
+    """Make `value` the plan node's own rule (refused if looser than the one above), and raise any
+    own value below that is now looser, so the nearest value is always the strictest."""
+    key = rules.key(plan.campaign_id, code)
+    try:
+        value = rules.clean(code, rules.merge(code, inherit.inherited(plan.tenant, key), value))
+    except rules.RuleError as e:
+        raise Refused(str(e)) from None
+    inherit.set_value(plan.tenant, key, value)
+    below = db.session.execute(select(TenantSetting).where(
+        TenantSetting.key == key, in_subtree(TenantSetting.tenant_path, plan.tenant.path),
+        TenantSetting.tenant_id != plan.tenant_id)).scalars().all()
+    for setting in below:
+        raised = rules.strictest(code, value, setting.value)
+        if raised != setting.value:
+            audit.record(setting.tenant, "plan.rule_raised", setting,
+                         {"rule": code, "from": setting.value, "to": raised, "by": plan.tenant_id})
+            setting.value = raised
+    return value
+
+
+def save_clause(plan: Plan, *, title: str, body: str, section: str | None = None, clause: Clause | None = None,
+                replaces: Clause | None = None, rule: str | None = None, rule_value: dict | None = None) -> Clause:
+    """Edit one of the plan's own clauses, restate (or tighten) an inherited one, or add a new one.
+    A rule value makes the clause's rule the node's own; looser than the level above is refused.
+    Everything is checked before anything is written."""
+    title, body = _text(title, "条款标题", TITLE_MAX), _text(body, "条款内容")
+    if clause is not None:
+        if clause.plan_id != plan.id:
+            raise Refused("只能修改本级方案自己的条款。")
+        rule = clause.rule
+    elif replaces is not None:
+        in_force = {item.clause.id: item for item in effective_clauses(plan)}
+        if replaces.id not in in_force or in_force[replaces.id].owner.id == plan.id:
+            raise Refused("只能细化或从严调整上级方案中现行有效的条款。")
+        clause = db.session.execute(select(Clause).where(Clause.plan_id == plan.id,
+                                                         Clause.replaces_id == replaces.id)).scalar_one_or_none()
+        rule = replaces.rule
+    else:
+        section = _text(section, "所属部分", 200)
+        if rule is not None:
+            if rule not in rules.RULES:
+                raise Refused("未知的规则。")
+            carried = [i for i in effective_clauses(plan) if i.clause.rule == rule]
+            if carried:
+                raise Refused(f"“{rules.RULES[rule].label}”已由第 {carried[0].number} 条规定，请在该条上从严调整。")
+    value = _set_rule(plan, rule, rule_value) if rule and rule_value is not None else None
+    if clause is None and replaces is not None:
+        clause = Clause(tenant=plan.tenant, plan=plan, replaces_id=replaces.id, section=replaces.section,
+                        position=replaces.position, rule=rule, rule_value=replaces.rule_value)
+        db.session.add(clause)
+    elif clause is None:
+        position = db.session.execute(select(func.coalesce(func.max(Clause.position), 0))
+                                      .where(Clause.plan_id == plan.id)).scalar_one() + 1
+        # Added clauses follow every inherited one of their section.
+        clause = Clause(tenant=plan.tenant, plan=plan, section=section, position=1000 + position, rule=rule)
+        db.session.add(clause)
+    clause.title, clause.body = title, body
+    if value is not None:
+        clause.rule_value = value
+    db.session.flush()
+    audit.record(plan.tenant, "plan.clause_saved", clause,
+                 {"title": title, "replaces": clause.replaces_id, "rule": rule, "rule_value": clause.rule_value})
+    return clause
+
+
+def delete_clause(plan: Plan, clause: Clause) -> None:
+    """Remove an own clause: the clause above it is in force again, and so is the rule above."""
+    if clause.plan_id != plan.id:
+        raise Refused("只能删除本级方案自己的条款。")
+    # Plans below that replaced this clause now replace what it replaced (or stand as additions).
+    db.session.execute(update(Clause).where(Clause.replaces_id == clause.id)
+                       .values(replaces_id=clause.replaces_id).execution_options(synchronize_session=False))
+    if clause.rule and clause.rule_value is not None:
+        inherit.clear_value(plan.tenant, rules.key(plan.campaign_id, clause.rule))
+    audit.record(plan.tenant, "plan.clause_deleted", clause, {"title": clause.title, "rule": clause.rule})
+    db.session.delete(clause)
+    db.session.flush()
+
+
+def update_phase(plan: Plan, phase: Phase, *, starts_on: date | None, ends_on: date | None, body: str,
+                 name: str | None = None) -> Phase:
+    if phase.plan_id != plan.id:
+        raise Refused("只能修改本级方案的阶段安排。")
+    name = _text(name, "阶段名称", 50) if name is not None else phase.name
+    campaign = plan.campaign
+    if starts_on and ends_on and ends_on < starts_on:
+        raise Refused("阶段结束日期不能早于开始日期。")
+    for day in (starts_on, ends_on):
+        if day and not campaign.starts_on - timedelta(days=60) <= day <= campaign.ends_on:
+            raise Refused(f"阶段日期应在专项行动期间（截至 {campaign.ends_on}）。")
+    if ends_on:
+        late = db.session.execute(select(func.count()).select_from(Task).where(
+            Task.phase_id == phase.id, Task.deadline > ends_on)).scalar_one()
+        if late:
+            raise Refused(f"已有 {late} 项任务的截止日期晚于 {ends_on}，请先调整这些任务或改用更晚的结束日期。")
+    phase.name, phase.starts_on, phase.ends_on, phase.body = name, starts_on, ends_on, (body or "").strip()
+    audit.record(plan.tenant, "plan.phase_updated", phase, {
+        "name": name, "starts_on": starts_on.isoformat() if starts_on else None,
+        "ends_on": ends_on.isoformat() if ends_on else None})
+    return phase
+
+
+def phase_end(phase: Phase) -> date:
+    """The last day a task serving `phase` may be due: the phase's end, else the campaign's."""
+    return phase.ends_on or phase.plan.campaign.ends_on
+
+
+# ---------------------------------------------------------------- the plan as an official document
+
+def document(plan: Plan) -> dict:
+    """What the plan's PDF shows, as plain data (its digest is printed on the document)."""
+    items = effective_clauses(plan)
+    return {
+        "title": plan.title, "doc_number": plan.doc_number, "issuer": plan.issuer,
+        "issued_on": plan.issued_on.isoformat() if plan.issued_on else None, "recipients": plan.recipients,
+        "campaign": plan.campaign.name, "preamble": plan.preamble,
+        "implements": [[p.issuer, p.title] for p in chain_plans(plan.tenant, plan.campaign_id)[:-1]],
+        "phases": [[p.name, p.starts_on.isoformat() if p.starts_on else None,
+                    p.ends_on.isoformat() if p.ends_on else None, p.body] for p in plan.phases],
+        "clauses": [[section, [[i.number, i.clause.title, i.clause.body, i.owner.issuer] for i in group]]
+                    for section, group in sections(items)],
+        "tightened": [[i.clause.title, rules.describe(i.clause.rule, i.replaced.rule_value),
+                       rules.describe(i.clause.rule, i.clause.rule_value)]
+                      for i in items if i.owner.id == plan.id and i.tightened],
+    }
+
+
+@exports.builder("plan")
+def build_plan(tenant: Tenant, params: dict) -> exports.Built:
+    plan = db.session.execute(select(Plan).where(Plan.id == params["plan_id"])).scalar_one()
+    content = document(plan)
+    return exports.Built("plans/document.html", content, {"plan": plan, "content": content})
+
+
+# ---------------------------------------------------------------- who may do what
+
+def is_receiver(assignment: Assignment, actor: Membership) -> bool:
+    return actor.tenant_id == assignment.tenant_id and actor.role in PERMISSIONS["tasks.handle"]
+
+
+def is_assigner(task: Task, actor: Membership) -> bool:
+    return actor.tenant_id == task.tenant_id and actor.role in PERMISSIONS["tasks.assign"]
+
+
+def can_open_task(task: Task, scope: Scope) -> bool:
+    """The whole board of a task is for its assigner and the levels above; receivers open their
+    own assignment instead."""
+    return scope.contains(task.tenant)
+
+
+def can_read_task_files(task: Task, scope: Scope) -> bool:
+    """The assigner's side, and every receiver of the task (an assignment of it in scope)."""
+    return scope.contains(task.tenant) or db.session.execute(
+        select(exists().where(Assignment.task_id == task.id))).scalar()
+
+
+def _require_receiver(assignment: Assignment, actor: Membership, verb: str) -> None:
+    if not is_receiver(assignment, actor):
+        raise Refused(f"只有接收单位“{assignment.tenant.name}”的人员才能{verb}。")
+
+
+def _require_assigner(assignment: Assignment, actor: Membership, verb: str) -> None:
+    if not is_assigner(assignment.task, actor):
+        raise Refused(f"只有交办单位“{assignment.task.tenant.name}”的人员才能{verb}。")
+
+
+# ---------------------------------------------------------------- tasks
+
+def phase_choices(tenant: Tenant) -> list[Phase]:
+    """Phases a task of `tenant` may serve: those of the plan it works under, in every campaign."""
+    ids = ids_of(tenant.path)
+    plans = db.session.execute(select(Plan).where(Plan.tenant_id.in_(ids))).scalars().all()
+    nearest: dict[int, Plan] = {}
+    for p in sorted(plans, key=lambda p: ids.index(p.tenant_id)):
+        nearest[p.campaign_id] = p
+    if not nearest:
+        return []
+    return db.session.execute(select(Phase).join(Phase.plan).join(Plan.campaign)
+                              .where(Phase.plan_id.in_([p.id for p in nearest.values()]))
+                              .order_by(Campaign.starts_on.desc(), Phase.position)).scalars().all()
+
+
+def children(tenant: Tenant) -> list[Tenant]:
+    return db.session.execute(select(Tenant).where(Tenant.parent_id == tenant.id)
+                              .order_by(Tenant.kind, Tenant.id)).scalars().all()
+
+
+def _receivers(assigner: Tenant, ids: list[int], kinds: list[str]) -> list[Tenant]:
+    ids = sorted({int(i) for i in ids})
+    kinds = sorted(set(kinds))
+    if not ids and not kinds:
+        raise Refused("请选择接收单位，或选择“全部某类下级”。")
+    unknown_kinds = [k for k in kinds if k not in KINDS]
+    if unknown_kinds:
+        raise Refused("未知的单位类型。")
+    conditions = []
+    if ids:
+        conditions.append(Tenant.id.in_(ids))
+    if kinds:
+        conditions.append(Tenant.kind.in_(kinds))
+    found = db.session.execute(select(Tenant).where(Tenant.parent_id == assigner.id, or_(*conditions))
+                               .order_by(Tenant.kind, Tenant.id)).scalars().all()
+    if set(ids) - {t.id for t in found}:
+        raise Refused(f"只能向“{assigner.name}”的直接下级单位交办，所选单位中有不属于本单位下级的。")
+    if not found:
+        raise Refused("所选类型下没有下级单位。")
+    return found
+
+
+def _check_files(files: list[tuple[str, bytes]]) -> list[tuple[str, str, str, bytes]]:
+    if len(files) > MAX_FILES:
+        raise Refused(f"一次最多上传 {MAX_FILES} 个附件。")
+    checked = []
+    for raw_name, data in files:
+        if re.search(r"[\\/]", raw_name or ""):
+            raise Refused(f"文件名“{raw_name}”含有路径，请只选择文件本身上传。")
+        name, kind, mimetype = uploads.check(raw_name, data)
+        checked.append((name, kind, mimetype, data))
+    return checked
+
+
+def create_task(assigner: Tenant, actor: Membership, *, title: str, body: str, deadline: date | None,
+                phase_id: int | None, receiver_ids=(), receiver_kinds=(), files=(), request_key: str,
+                parent_assignment: Assignment | None = None, today: date | None = None) -> Task:
+    """Assign a task to units directly below `assigner`: one assignment each, audited in each
+    receiver's chain, and a notification to each. With `parent_assignment`, the receiver of that
+    assignment passes it down (cascade): same phase, no later deadline."""
+    today = today or clock.today()
+    if actor.tenant_id != assigner.id or actor.role not in PERMISSIONS["tasks.assign"]:
+        raise Refused(f"只有“{assigner.name}”的管理员、领导或工作人员才能以本单位名义交办任务。")
+    title, body = _text(title, "任务标题", TITLE_MAX), _text(body, "任务内容")
+    request_key = _text(request_key, "表单标识", 64)
+    if db.session.execute(select(Task.id).where(Task.request_key == request_key)).first():
+        raise Refused("这份任务已经提交过了，请勿重复提交。可在“我交办的”中查看。")
+    if parent_assignment is not None:
+        if parent_assignment.tenant_id != assigner.id:
+            raise Refused("只能把本单位收到的任务向下交办。")
+        if parent_assignment.state != "in_progress":
+            raise Refused(f"任务当前为“{parent_assignment.state_label}”，签收后、上报前才能向下交办。")
+        phase = parent_assignment.task.phase
+    else:
+        phase = next((p for p in phase_choices(assigner) if p.id == phase_id), None)
+        if phase is None:
+            raise Refused("请选择任务服务的阶段（本单位所执行方案中的阶段）。")
+    if deadline is None:
+        raise Refused("请填写截止日期。")
+    if deadline < today:
+        raise Refused(f"截止日期 {deadline} 已经过去，请选择今天（{today}）或以后的日期。")
+    if deadline > phase_end(phase):
+        raise Refused(f"截止日期不能晚于“{phase.name}”阶段的结束日期 {phase_end(phase)}。")
+    if parent_assignment is not None and deadline > parent_assignment.deadline:
+        raise Refused(f"截止日期不能晚于上级任务的截止日期 {parent_assignment.deadline}。")
+    receivers = _receivers(assigner, list(receiver_ids), list(receiver_kinds))
+    checked = _check_files(list(files))
+
+    task = Task(tenant=assigner, title=title, body=body, deadline=deadline, phase=phase, request_key=request_key,
+                parent_assignment=parent_assignment, created_by_id=actor.user_id)
+    try:
+        with db.session.begin_nested():  # two submissions racing: the unique key lets only one through
+            db.session.add(task)
+            db.session.flush()
+    except IntegrityError:
+        raise Refused("这份任务已经提交过了，请勿重复提交。可在“我交办的”中查看。") from None
+    for name, kind, mimetype, data in checked:
+        db.session.add(TaskAttachment(tenant=assigner, task=task, filename=name, kind=kind, mimetype=mimetype,
+                                      size=len(data), sha256=hashlib.sha256(data).hexdigest(), content=data,
+                                      created_by_id=actor.user_id))
+    assignments = [Assignment(tenant=r, task=task, assigner_id=assigner.id, deadline=deadline) for r in receivers]
+    db.session.add_all(assignments)
+    db.session.flush()
+    audit.record(assigner, "task.created", task, {
+        "title": title, "deadline": deadline.isoformat(), "phase_id": phase.id, "receivers": [r.id for r in receivers],
+        "files": [c[0] for c in checked], "parent_assignment": parent_assignment.id if parent_assignment else None},
+        actor=actor.user)
+    for a in assignments:
+        audit.record(a.tenant, "assignment.created", a, {"task_id": task.id, "deadline": deadline.isoformat()},
+                     actor=actor.user)
+    if parent_assignment is not None:
+        audit.record(parent_assignment.tenant, "assignment.passed_down", parent_assignment,
+                     {"task_id": task.id, "receivers": len(receivers)}, actor=actor.user)
+    notify(assignments, "task", f"{assigner.name}交办新任务《{title}》，截止 {deadline}")
+    return task
+
+
+# The state machine: action → (allowed from, to).
+TRANSITIONS = {
+    "sign": ({"pending"}, "in_progress"),
+    "report": ({"in_progress"}, "reported"),
+    "approve": ({"reported"}, "done"),
+    "return": ({"reported"}, "returned"),
+    "resume": ({"returned"}, "in_progress"),
+}
+VERBS = {"sign": "签收", "report": "上报", "approve": "审核办结", "return": "退回", "resume": "重新办理"}
+
+
+def _move(assignment: Assignment, action: str, **values) -> None:
+    """Change state if the machine allows it from the state the row has *now* (a compare-and-set
+    UPDATE), so a double submission or two reviewers at once cannot both pass."""
+    allowed, target = TRANSITIONS[action]
+    if assignment.state not in allowed:
+        if action == "report" and assignment.state == "reported":
+            raise Refused("已上报，正在等待交办单位审核，请勿重复提交。")
+        if action == "report" and assignment.state == "returned":
+            raise Refused("任务已被退回，请先点击“重新办理”，再修改后上报。")
+        raise Refused(f"任务当前为“{assignment.state_label}”，不能{VERBS[action]}。")
+    moved = db.session.execute(
+        update(Assignment).where(Assignment.id == assignment.id, Assignment.state == assignment.state)
+        .values(state=target, **values).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise Refused("该任务刚刚已被他人处理，请刷新页面查看最新状态。")
+    db.session.refresh(assignment)
+
+
+def sign(assignment: Assignment, actor: Membership) -> None:
+    _require_receiver(assignment, actor, "签收")
+    _move(assignment, "sign", signed_at=clock.now())
+    audit.record(assignment.tenant, "assignment.signed", assignment, {}, actor=actor.user)
+
+
+def report(assignment: Assignment, actor: Membership, *, body: str, files=()) -> AssignmentReport:
+    _require_receiver(assignment, actor, "上报")
+    body = _text(body, "办理情况")
+    checked = _check_files(list(files))
+    _move(assignment, "report", reported_at=clock.now())
+    entry = AssignmentReport(tenant=assignment.tenant, assignment=assignment, body=body, submitted_by_id=actor.user_id)
+    db.session.add(entry)
+    stored = [uploads.store(assignment.tenant, name, data) for name, _, _, data in checked]
+    db.session.add_all(ReportFile(tenant=assignment.tenant, report=entry, upload=u) for u in stored)
+    db.session.flush()
+    audit.record(assignment.tenant, "assignment.reported", assignment,
+                 {"report_id": entry.id, "body": body[:500], "files": [u.filename for u in stored]}, actor=actor.user)
+    notify([assignment], "reported", f"{assignment.tenant.name}已上报《{assignment.task.title}》，请审核",
+           to_assigner=True)
+    return entry
+
+
+def _pending_report(assignment: Assignment) -> AssignmentReport:
+    return db.session.execute(select(AssignmentReport).where(
+        AssignmentReport.assignment_id == assignment.id, AssignmentReport.outcome.is_(None))
+        .order_by(AssignmentReport.id.desc())).scalars().first()
+
+
+def approve(assignment: Assignment, actor: Membership) -> None:
+    _require_assigner(assignment, actor, "审核")
+    _move(assignment, "approve", done_at=clock.now())
+    entry = _pending_report(assignment)
+    entry.outcome, entry.reviewed_by_id, entry.reviewed_at = "approved", actor.user_id, clock.now()
+    audit.record(assignment.tenant, "assignment.approved", assignment, {"report_id": entry.id}, actor=actor.user)
+    notify([assignment], "approved", f"《{assignment.task.title}》已审核通过，办结")
+
+
+def return_(assignment: Assignment, actor: Membership, *, reason: str) -> None:
+    _require_assigner(assignment, actor, "退回")
+    reason = _text(reason, "退回理由", 500)
+    _move(assignment, "return")
+    entry = _pending_report(assignment)
+    entry.outcome, entry.reason = "returned", reason
+    entry.reviewed_by_id, entry.reviewed_at = actor.user_id, clock.now()
+    audit.record(assignment.tenant, "assignment.returned", assignment, {"report_id": entry.id, "reason": reason},
+                 actor=actor.user)
+    notify([assignment], "returned", f"《{assignment.task.title}》被退回：{reason}"[:300])
+
+
+def resume(assignment: Assignment, actor: Membership) -> None:
+    _require_receiver(assignment, actor, "重新办理")
+    _move(assignment, "resume")
+    audit.record(assignment.tenant, "assignment.resumed", assignment, {}, actor=actor.user)
+
+
+def _reminded_today(assignment: Assignment, today: date) -> bool:
+    return assignment.last_reminded_at is not None and \
+        (assignment.last_reminded_at + timedelta(hours=8)).date() == today
+
+
+def remind(assignment: Assignment, actor: Membership, today: date | None = None) -> None:
+    """催办: the receiver is told, the assignment counts one more reminder. Once a day at most."""
+    today = today or clock.today()
+    _require_assigner(assignment, actor, "催办")
+    if assignment.state == "done":
+        raise Refused("任务已办结，无需催办。")
+    if _reminded_today(assignment, today):
+        raise Refused(f"今天已经催办过“{assignment.tenant.name}”，明天可再次催办。")
+    assignment.reminders += 1
+    assignment.last_reminded_at = clock.now()
+    audit.record(assignment.tenant, "assignment.reminded", assignment,
+                 {"count": assignment.reminders, "deadline": assignment.deadline.isoformat(),
+                  "ladder": ladder(assignment, today)}, actor=actor.user)
+    notify([assignment], "reminder",
+           f"{assignment.task.tenant.name}催办《{assignment.task.title}》（截止 {assignment.deadline}）")
+
+
+def remind_overdue(assigner: Tenant, actor: Membership, task: Task | None = None,
+                   today: date | None = None) -> tuple[int, int]:
+    """催办 every overdue receiver of `assigner`'s tasks (or of one task) at once.
+    Returns (reminded, skipped because already reminded today)."""
+    today = today or clock.today()
+    if actor.tenant_id != assigner.id or actor.role not in PERMISSIONS["tasks.assign"]:
+        raise Refused(f"只有“{assigner.name}”的管理员、领导或工作人员才能催办。")
+    stmt = select(Assignment).where(Assignment.assigner_id == assigner.id, Assignment.state != "done",
+                                    Assignment.deadline < today).order_by(Assignment.id)
+    if task is not None:
+        stmt = stmt.where(Assignment.task_id == task.id)
+    sent = skipped = 0
+    for a in db.session.execute(stmt).scalars().all():
+        if _reminded_today(a, today):
+            skipped += 1
+        else:
+            remind(a, actor, today)
+            sent += 1
+    return sent, skipped
+
+
+def task_files(task: Task, scope: Scope) -> list[TaskAttachment]:
+    return task.attachments if can_read_task_files(task, scope) else []
+
+
+def sub_tasks(assignment: Assignment) -> list[Task]:
+    return db.session.execute(select(Task).where(Task.parent_assignment_id == assignment.id)
+                              .order_by(Task.id)).scalars().all()
+
+
+def timeline(assignment: Assignment) -> list[AuditEvent]:
+    """Every step of one assignment, dated, with who did it: its audit events."""
+    return db.session.execute(select(AuditEvent).where(
+        AuditEvent.tenant_id == assignment.tenant_id, AuditEvent.object_type == "Assignment",
+        AuditEvent.object_id == assignment.id).order_by(AuditEvent.seq)).scalars().all()
+
+
+# ---------------------------------------------------------------- notifications
+
+def notify(assignments: list[Assignment], kind: str, text: str, to_assigner: bool = False) -> None:
+    """Tell each assignment's receiving unit (or its assigning unit) in one INSERT."""
+    rows = []
+    for a in assignments:
+        unit = a.task.tenant if to_assigner else a.tenant
+        rows.append({"tenant_id": unit.id, "tenant_path": unit.path, "kind": kind, "text": text[:300],
+                     "assignment_id": a.id, "created_at": clock.now()})
+    if rows:
+        db.session.execute(insert(Notification), rows)
+
+
+def _unread(actor: Membership):
+    return ~exists().where(NotificationRead.notification_id == Notification.id,
+                           NotificationRead.user_id == actor.user_id)
+
+
+def _inbox(actor: Membership):
+    stmt = select(Notification).where(Notification.tenant_id == actor.tenant_id)
+    if actor.role not in PERMISSIONS["tasks.assign"] | PERMISSIONS["tasks.handle"]:
+        stmt = stmt.where(false())
+    return stmt
+
+
+def unread_count(actor: Membership) -> int:
+    inbox = _inbox(actor).where(_unread(actor)).subquery()
+    return db.session.execute(select(func.count()).select_from(inbox)).scalar_one()
+
+
+def notifications(actor: Membership, unread_only: bool = False):
+    """The unit's notifications for this person, newest first. A SELECT to paginate."""
+    stmt = _inbox(actor).order_by(Notification.id.desc())
+    return stmt.where(_unread(actor)) if unread_only else stmt
+
+
+def read_ids(actor: Membership, shown: list[Notification]) -> set[int]:
+    """Which of the notifications on a page this person has read. One query."""
+    return set(db.session.execute(select(NotificationRead.notification_id).where(
+        NotificationRead.user_id == actor.user_id,
+        NotificationRead.notification_id.in_([n.id for n in shown]))).scalars())
+
+
+def mark_read(actor: Membership, notification: Notification | None = None) -> int:
+    """Mark one notification, or all of the unit's, read for this person."""
+    stmt = _inbox(actor).where(_unread(actor))
+    if notification is not None:
+        stmt = stmt.where(Notification.id == notification.id)
+    unread = db.session.execute(stmt).scalars().all()
+    db.session.add_all(NotificationRead(tenant_id=n.tenant_id, tenant_path=n.tenant_path, notification_id=n.id,
+                                        user_id=actor.user_id) for n in unread)
+    db.session.flush()
+    return len(unread)
+
+
+# ---------------------------------------------------------------- the overdue ladder and the boards
+
+def ladder(assignment: Assignment, today: date | None = None) -> str:
+    """绿 on track, 黄 due within three days, 红 overdue; done is done."""
+    return ladder_of(assignment.deadline, assignment.state == "done", today or clock.today())
+
+
+def ladder_of(deadline: date, done: bool, today: date) -> str:
+    if done:
+        return "done"
+    if deadline < today:
+        return "red"
+    return "yellow" if deadline <= today + timedelta(days=YELLOW_DAYS) else "green"
+
+
+def _ladder_sql(today: date):
+    return case((Assignment.state == "done", "done"), (Assignment.deadline < today, "red"),
+                (Assignment.deadline <= today + timedelta(days=YELLOW_DAYS), "yellow"), else_="green")
+
+
+NOUNS = {"province": "省", "city": "市", "district": "区县", "street": "街道", "township": "乡镇",
+         "village": "村（社区）", "department": "部门", "enterprise": "企业"}
+# Streets and townships share a kind; the name tells which a roll-up is counting.
+_NOUN_KIND = case((or_(Tenant.name.endswith("镇"), Tenant.name.endswith("乡")), "township"), else_=Tenant.kind)
+
+
+@dataclass
+class Rollup:
+    """Counts of a set of assignments by state and by ladder colour."""
+
+    states: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    colours: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    kinds: set = field(default_factory=set)
+
+    def add(self, state: str, colour: str, count: int) -> None:
+        self.states[state] += count
+        self.colours[colour] += count
+
+    @property
+    def total(self) -> int:
+        return sum(self.states.values())
+
+    @property
+    def done(self) -> int:
+        return self.states["done"]
+
+    @property
+    def overdue(self) -> int:
+        return self.colours["red"]
+
+    @property
+    def open(self) -> int:
+        """办理中 on a board: neither finished nor overdue."""
+        return self.total - self.done - self.overdue
+
+    @property
+    def noun(self) -> str:
+        return NOUNS.get(next(iter(self.kinds)), "单位") if len(self.kinds) == 1 else "单位"
+
+    def sentence(self) -> str:
+        return f"{self.total} 个{self.noun}：已办结 {self.done}，办理中 {self.open}，逾期 {self.overdue}"
+
+
+def _rollups_by(key, ids: list[int], today: date | None, *joins) -> dict[int, Rollup]:
+    """Assignments counted per `key` (a task id, a parent assignment id) by kind, state and colour."""
+    colour = _ladder_sql(today or clock.today())
+    out: dict[int, Rollup] = defaultdict(Rollup)
+    if not ids:
+        return out
+    stmt = select(key, _NOUN_KIND, Assignment.state, colour, func.count())
+    for target, on in (*joins, (Tenant, Tenant.id == Assignment.tenant_id)):
+        stmt = stmt.join(target, on)
+    for group, kind, state, c, n in db.session.execute(
+            stmt.where(key.in_(ids)).group_by(key, _NOUN_KIND, Assignment.state, colour)):
+        out[group].add(state, c, n)
+        out[group].kinds.add(kind)
+    return out
+
+
+def rollups(task_ids: list[int], today: date | None = None) -> dict[int, Rollup]:
+    """Counts per task for a page of tasks: one grouped query."""
+    return _rollups_by(Assignment.task_id, task_ids, today)
+
+
+def sub_rollups(assignment_ids: list[int], today: date | None = None) -> dict[int, Rollup]:
+    """For assignments a receiver passed down: its sub-tasks' counts, per parent assignment. One query."""
+    return _rollups_by(Task.parent_assignment_id, assignment_ids, today, (Task, Task.id == Assignment.task_id))
+
+
+def child_rollups(assigner: Tenant, today: date | None = None) -> list[tuple[Tenant, Rollup]]:
+    """Per unit below `assigner`: all its assignments from `assigner`, by state and colour. One query."""
+    today = today or clock.today()
+    colour = _ladder_sql(today)
+    rows = db.session.execute(
+        select(Tenant, Assignment.state, colour, func.count())
+        .join(Tenant, Tenant.id == Assignment.tenant_id)
+        .where(Assignment.assigner_id == assigner.id)
+        .group_by(Tenant.id, Assignment.state, colour)).all()
+    out: dict[int, tuple[Tenant, Rollup]] = {}
+    for tenant, state, c, n in rows:
+        out.setdefault(tenant.id, (tenant, Rollup()))[1].add(state, c, n)
+    return sorted(out.values(), key=lambda pair: (-pair[1].overdue, pair[0].kind, pair[0].id))
+
+
+def _filter_assignments(stmt, *, state: str = "", overdue: bool = False, today: date):
+    if state in STATES:
+        stmt = stmt.where(Assignment.state == state)
+    if overdue:
+        stmt = stmt.where(Assignment.state != "done", Assignment.deadline < today)
+    return stmt
+
+
+def assigned(assigner: Tenant, *, phase_id: int | None = None, state: str = "", overdue: bool = False,
+             today: date | None = None):
+    """The tasks `assigner` gave, newest first; with a state or overdue filter, those having such an
+    assignment. A SELECT to paginate."""
+    today = today or clock.today()
+    stmt = select(Task).where(Task.tenant_id == assigner.id).order_by(Task.id.desc()).options(selectinload(Task.phase))
+    if phase_id:
+        stmt = stmt.where(Task.phase_id == phase_id)
+    if state in STATES or overdue:
+        matching = _filter_assignments(select(Assignment.id).where(Assignment.task_id == Task.id),
+                                       state=state, overdue=overdue, today=today)
+        stmt = stmt.where(matching.exists())
+    return stmt
+
+
+def received(receiver: Tenant, *, phase_id: int | None = None, state: str = "", overdue: bool = False,
+             today: date | None = None):
+    """What `receiver` was given: overdue first, then by deadline. A SELECT to paginate."""
+    today = today or clock.today()
+    stmt = (select(Assignment).join(Task, Task.id == Assignment.task_id)
+            .options(contains_eager(Assignment.task), selectinload(Assignment.assigner))
+            .where(Assignment.tenant_id == receiver.id)
+            .order_by(case((Assignment.state == "done", 1), else_=0), Assignment.deadline, Assignment.id))
+    if phase_id:
+        stmt = stmt.where(Task.phase_id == phase_id)
+    return _filter_assignments(stmt, state=state, overdue=overdue, today=today)
+
+
+def receivers_of(task: Task, *, state: str = "", overdue: bool = False, today: date | None = None):
+    """The board of one task: its assignments, overdue first. A SELECT to paginate."""
+    today = today or clock.today()
+    stmt = (select(Assignment).where(Assignment.task_id == task.id).options(selectinload(Assignment.tenant))
+            .order_by(case((Assignment.state == "done", 1), else_=0), Assignment.deadline, Assignment.tenant_id))
+    return _filter_assignments(stmt, state=state, overdue=overdue, today=today)
+
+
+def task_phases(assigner: Tenant) -> list[Phase]:
+    """Phases the assigner's tasks serve, for the board's filter."""
+    return db.session.execute(select(Phase).where(Phase.id.in_(
+        select(Task.phase_id).where(Task.tenant_id == assigner.id))).order_by(Phase.plan_id, Phase.position)
+    ).scalars().all()
+
+
+__all__ = ["LADDER", "STATES", "Rollup", "ladder", "ladder_of"]
