@@ -41,7 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.uploads.views import bp as uploads_bp
     from tenants.views import bp as tenants_bp
 
-    for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp, plans_bp, uploads_bp, hazards_bp, tips_bp):
+    from portal.accountability.views import bp as accountability_bp
+    from portal.inspections.views import bp as inspections_bp
+
+    for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp, plans_bp, uploads_bp, hazards_bp, tips_bp,
+               inspections_bp, accountability_bp):
         app.register_blueprint(bp)
 
     from portal import cli

@@ -16,3 +16,8 @@ def choices(pairs) -> list[SelectChoice]:
     """Options from (value, label) pairs or a {value: label} mapping."""
     items = pairs.items() if isinstance(pairs, dict) else pairs
     return [SelectChoice(value, label) for value, label in items]
+
+
+def optional_int(value) -> int | None:
+    """Coerce for a select whose first option is empty ("—"): an id, or None."""
+    return int(value) if value not in (None, "") else None

@@ -45,6 +45,14 @@ PERMISSIONS = {
     "hazards.list": {"admin", "leader"},
     "standards.publish": {"admin"},
     "tips.verify": {"admin", "staff"},
+    # Inspections and accountability. Inspectors and staff of a government node or department keep
+    # their unit's inspection records (every listed inspector signs for themself); accidents are
+    # recorded by any government role but discipline; discipline reads everything in its subtree and
+    # writes only accountability records, which leaders may write too.
+    "inspections.write": {"inspector", "staff"},
+    "accidents.record": {"admin", "leader", "staff", "inspector"},
+    "accountability.trace": {"admin", "leader", "staff", "inspector", "discipline"},
+    "accountability.write": {"discipline", "leader"},
 }
 
 ERROR_MESSAGES = {

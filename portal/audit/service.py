@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
@@ -66,6 +66,25 @@ ACTIONS = {
     "tip.received": "收到举报",
     "tip.verified": "核查举报",
     "tip.rewarded": "记录举报奖励",
+    "inspection.created": "新建检查记录",
+    "inspection.updated": "修改检查记录",
+    "inspection.items_set": "登记检查事项",
+    "inspection.hazard_linked": "检查发现隐患",
+    "inspection.finding_added": "登记抽查发现",
+    "inspection.finding_removed": "删除抽查发现",
+    "inspection.action_added": "登记执法措施",
+    "inspection.action_removed": "删除执法措施",
+    "inspection.signed": "检查人员签名",
+    "inspection.finalized": "检查记录生效",
+    "inspection.amended": "新建更正记录",
+    "accident.recorded": "登记事故",
+    "accountability.recorded": "追责问责",
+    "dispatch.defined": "制定调度表",
+    "dispatch.figures_saved": "填写调度表数据",
+    "dispatch.submitted": "上报调度表",
+    "dispatch.approved": "审核通过调度表",
+    "dispatch.returned": "退回调度表",
+    "dispatch.reminded": "催报调度表",
     "demo.seeded": "载入演示数据",
 }
 
@@ -163,6 +182,18 @@ def verify(batch: int = 5000) -> tuple[int, BrokenLink | None]:
                 checked += 1
             offset_key = (rows[-1].tenant_id, rows[-1].seq)
             db.session.expunge_all()
+
+
+def times(action: str, object_type: str, object_ids) -> dict[int, int]:
+    """How often each object went through `action` (a hazard returned for rework …), readable in
+    the current scope. One grouped query."""
+    ids = list(object_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(AuditEvent.object_id, func.count()).where(
+            AuditEvent.action == action, AuditEvent.object_type == object_type, AuditEvent.object_id.in_(ids))
+        .group_by(AuditEvent.object_id)).all())
 
 
 def trail(action: str | None = None):

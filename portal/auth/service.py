@@ -79,6 +79,12 @@ def authenticate(username: str, password: str) -> tuple[User | None, str | None]
     return user, None
 
 
+def confirm_password(user: User, password: str) -> bool:
+    """Whether `password` is `user`'s own: a signed-in person confirming an act in their name
+    (a signature), so a session left open cannot sign for them."""
+    return bool(user.active) and check_password_hash(user.password_hash, password or "")
+
+
 def check_role_fits(tenant: Tenant, role: str) -> None:
     if role not in ROLES:
         raise AccountError("未知角色。")

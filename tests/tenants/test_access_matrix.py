@@ -15,6 +15,7 @@ from tenants.paths import in_subtree, owned_models
 from tenants.scope import Scope, scoped_as
 from tests.conftest import csrf_token, login
 from tests.plans.conftest import sample_records as plans_records
+from tests.inspections.conftest import sample_records as inspections_records
 from tests.hazards.conftest import sample_records as hazards_records
 from tests.tips.conftest import sample_records as tips_records
 
@@ -35,12 +36,14 @@ def world(session, tree, make_tenant, make_user):
     audit.record(a, "export.created", doc)
     upload = uploads.store(tree["a_shop"], "甲区证据.pdf", b"%PDF-1.7 evidence")
     plans = plans_records(session, tree, a_user, make_user(a, role="admin"))
+    inspections = inspections_records(session, tree, make_user)
     hazards = {**hazards_records(session, tree, make_user), **tips_records(session, tree)}
     b_admin = make_user(tree["b"], role="admin")
     b_discipline = make_user(tree["b"], role="discipline")
     session.commit()
     return dict(tree=tree, secret=secret, a_user=a_user, a_membership=a_membership, doc=doc, upload=upload,
-                b_admin=b_admin, b_discipline=b_discipline, plans=plans, hazards=hazards)
+                b_admin=b_admin, b_discipline=b_discipline, plans=plans, inspections=inspections,
+                hazards=hazards)
 
 
 def test_every_tenant_owned_model_is_covered_and_shows_no_sibling_rows(session, world):
@@ -65,6 +68,7 @@ def _params(world):
         "ext": ["pdf", "xlsx"],  # a document downloads as .pdf or .xlsx
         "upload_id": [world["upload"].id],
         **world["plans"],  # plan_id, clause_id, phase_id, task_id, file_id, assignment_id, notification_id
+        **world["inspections"],  # inspection_id, record_id
         **world["hazards"],  # hazard_id, standard_id, tip_id
     }
 
@@ -78,7 +82,8 @@ def test_every_url_rule_gives_404_or_nothing_for_a_sibling_district(app, client,
     login(client, world[role_user])
     params = _params(world)
     a_user = world["a_user"]
-    hidden = [SECRET, "甲区机密方案", "甲区机密任务", "甲街道", a_user.username, "甲区花名册", "甲区机密检查事项", "甲区机密隐患描述", "甲区机密举报"]
+    hidden = [SECRET, "甲区机密方案", "甲区机密任务", "甲街道", a_user.username, "甲区花名册", "甲区机密检查事项", "甲区机密隐患描述", "甲区机密举报",
+              "甲区检查机密记录", "甲区隐患机密", "甲区事故机密", "甲区被约谈人"]
     checked = 0
     urls = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():

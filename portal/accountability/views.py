@@ -1,0 +1,151 @@
+"""The trace of an enterprise or a node, its dossier PDF, accountability records and letters."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from portal.accountability import service
+from portal.accountability.forms import RecordForm
+from portal.accountability.models import MEASURES, AccountabilityRecord
+from portal.exports import jobs
+from portal.extensions import db
+from portal.forms import choices
+from portal.inspections.models import Accident
+from portal.web import Page, attempt, can, paginate, render, requires
+from tenants import clock
+from tenants import service as tenants
+from tenants.models import Tenant
+from tenants.scope import current_scope, get_scoped_or_404
+
+bp = Blueprint("accountability", __name__)
+TIMELINE_PER_PAGE = 100
+
+
+@bp.get("/accountability/")
+@login_required
+@requires("accountability.trace")
+def index():
+    q, measure = request.args.get("q", "").strip()[:100], request.args.get("measure", "")
+    subject = request.args.get("subject", "").strip()[:100]
+    found = paginate(tenants.search(subject)) if subject else None
+    page = paginate(service.listing(q, measure))
+    return render("accountability/index.html", "rows", page=page, q=q, measure=measure, subject=subject,
+                  found=found, MEASURES=MEASURES)
+
+
+def _subject_or_404(tenant_id) -> Tenant:
+    tenant = get_scoped_or_404(Tenant, tenant_id)
+    if not current_scope().contains(tenant):
+        abort(404)
+    return tenant
+
+
+def _params(source, subject: Tenant):
+    """(until, accident, error) from the query or a form: a bad date is a message, not a 500."""
+    accident, until, error = None, None, None
+    if source.get("accident"):
+        accident = db.session.execute(select(Accident).where(
+            Accident.id == source.get("accident", type=int), Accident.tenant_id == subject.id)).scalar_one_or_none()
+        if accident is None:
+            abort(404)
+    elif source.get("until"):
+        try:
+            until = date.fromisoformat(source["until"])
+        except ValueError:
+            error = "截止日期格式应为 年-月-日，如 2024-06-30。"
+        else:
+            if until > clock.today():
+                error, until = "截止日期不能晚于今天。", None
+    return until, accident, error
+
+
+@bp.get("/tenants/<int:tenant_id>/trace")
+@login_required
+@requires("accountability.trace")
+def trace(tenant_id):
+    subject = _subject_or_404(tenant_id)
+    until, accident, error = _params(request.args, subject)
+    return _trace_page(subject, service.trace_for(subject, until, accident), error=error,
+                       status=422 if error else 200)
+
+
+def _trace_page(subject, t, form=None, error=None, status=200):
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    start = (number - 1) * TIMELINE_PER_PAGE
+    timeline = Page(t.entries[start:start + TIMELINE_PER_PAGE], number, TIMELINE_PER_PAGE, len(t.entries))
+    writer = can("accountability.write")
+    if writer and form is None:
+        form = RecordForm(formdata=None, decided_on=clock.today(), issuer=service.default_issuer(g.membership),
+                          until=t.until.isoformat() if not t.accident else "",
+                          accident=str(t.accident.id) if t.accident else "")
+    if form is not None:
+        form.subject_unit_id.choices = choices([("", "请选择")] + [(str(u.id), u.name) for u in t.units()])
+        form.subject_user_id.choices = choices([("", "—")] + [(str(u.id), f"{u.display_name}（{u.post or u.username}）")
+                                                               for u in t.people()])
+        form.basis.choices = choices(t.items())
+    accidents = db.session.execute(select(Accident).where(Accident.tenant_id == subject.id)
+                                   .order_by(Accident.occurred_on.desc())).scalars().all() if t.is_enterprise else []
+    return render("accountability/trace.html", "timeline", status=status, subject=subject, t=t, timeline=timeline,
+                  form=form if writer else None, error=error, accidents=accidents, ENTRY_KINDS=service.ENTRY_KINDS,
+                  QUESTIONS=service.QUESTIONS, ancestors=tenants.ancestors(subject))
+
+
+@bp.post("/tenants/<int:tenant_id>/trace/export")
+@login_required
+@requires("accountability.trace")
+def export(tenant_id):
+    subject = _subject_or_404(tenant_id)
+    until, accident, error = _params(request.form, subject)
+    if error:
+        return _trace_page(subject, service.trace_for(subject), error=error, status=422)
+    doc, error = attempt(lambda: service.request_dossier(subject, until, accident))
+    if error:
+        return _trace_page(subject, service.trace_for(subject, until, accident), error=error, status=422)
+    # Five years of records make a long document: it is laid out away from the web workers.
+    jobs.submit(doc.id, g.membership.id, heavy=True)
+    return redirect(url_for("exports.show", doc_id=doc.id), code=303)
+
+
+@bp.post("/tenants/<int:tenant_id>/accountability")
+@login_required
+@requires("accountability.write")
+def create(tenant_id):
+    subject = _subject_or_404(tenant_id)
+    form = RecordForm()
+    until, accident, error = _params(request.form, subject)
+    t = service.trace_for(subject, until, accident)
+    form.basis.choices = choices(t.items())
+    if error is None and form.validate_on_submit():
+        data = service.RecordInput(
+            measure=form.measure.data, subject_unit_id=form.subject_unit_id.data,
+            subject_user_id=form.subject_user_id.data, subject_person=form.subject_person.data or "",
+            subject_post=form.subject_post.data or "", reason=form.reason.data, requirement=form.requirement.data or "",
+            basis=form.basis.data or [], decided_on=form.decided_on.data,
+            document_number=form.document_number.data or "", issuer=form.issuer.data or "")
+        entry, error = attempt(lambda: service.record(g.membership, t, data))
+        if error is None:
+            flash(f"已记录{entry.measure_label}。", "success")
+            return redirect(url_for("accountability.show", record_id=entry.id))
+    return _trace_page(subject, t, form=form, error=error, status=422)
+
+
+@bp.get("/accountability/<int:record_id>")
+@login_required
+def show(record_id):
+    entry = get_scoped_or_404(AccountabilityRecord, record_id)
+    return render("accountability/record.html", record=entry)
+
+
+@bp.post("/accountability/<int:record_id>/letter")
+@login_required
+def letter(record_id):
+    entry = get_scoped_or_404(AccountabilityRecord, record_id)
+    doc, error = attempt(lambda: service.request_letter(entry))
+    if error:
+        return render("accountability/record.html", record=entry, error=error, status=422)
+    jobs.submit(doc.id, g.membership.id)
+    return redirect(url_for("exports.show", doc_id=doc.id), code=303)
