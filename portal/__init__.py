@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
+    from portal.checklists.views import bp as checklists_bp
     from portal.exports.views import bp as exports_bp
     from portal.hazards.views import bp as hazards_bp
     from portal.home import bp as home_bp
@@ -45,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.inspections.views import bp as inspections_bp
 
     for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp, plans_bp, uploads_bp, hazards_bp, tips_bp,
-               inspections_bp, accountability_bp):
+               checklists_bp, inspections_bp, accountability_bp):
         app.register_blueprint(bp)
 
     from portal import cli

@@ -45,6 +45,12 @@ PERMISSIONS = {
     "hazards.list": {"admin", "leader"},
     "standards.publish": {"admin"},
     "tips.verify": {"admin", "staff"},
+    # Responsibility lists. A level's office (admin, staff) and an enterprise's principal and safety
+    # officer write their own list items; a unit's own people fill its lists and duty records; only
+    # the person who answers for the unit signs: the principal, or a government node's leader.
+    "checklists.templates": {"admin", "staff", "principal", "safety_officer"},
+    "checklists.fill": {"admin", "leader", "staff", "principal", "safety_officer"},
+    "checklists.sign": {"leader", "principal"},
     # Inspections and accountability. Inspectors and staff of a government node or department keep
     # their unit's inspection records (every listed inspector signs for themself); accidents are
     # recorded by any government role but discipline; discipline reads everything in its subtree and

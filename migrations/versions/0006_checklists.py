@@ -1,5 +1,5 @@
 """checklists: templates and items, fills with entries and evidence, duty records, special-operation
-workers, compliance findings
+workers, compliance findings and the per-enterprise status the overview filters by
 
 Revision ID: 0006
 Revises: 0002
@@ -127,6 +127,19 @@ def upgrade():
         sa.Index("ix_special_workers_tenant_id_removed_on", "tenant_id", "removed_on"),
     )
     op.create_table(
+        "enterprise_statuses",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("deputy_duties_signed", sa.Boolean(), nullable=False),
+        sa.Column("all_staff_duties_signed", sa.Boolean(), nullable=False),
+        sa.Column("campaign_tasks_signed", sa.Boolean(), nullable=False),
+        sa.Column("open_findings", sa.Integer(), nullable=False),
+        sa.Column("failing_since", sa.Date()),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        *_owned(),
+        sa.UniqueConstraint("tenant_id", name="uq_enterprise_statuses_tenant_id"),
+        sa.Index("ix_enterprise_statuses_tenant_path_failing_since", "tenant_path", "failing_since"),
+    )
+    op.create_table(
         "compliance_findings",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("code", sa.String(length=32), nullable=False),
@@ -148,6 +161,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("compliance_findings")
+    op.drop_table("enterprise_statuses")
     op.drop_table("special_workers")
     op.drop_table("duty_record_uploads")
     op.drop_table("duty_records")

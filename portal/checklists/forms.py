@@ -102,5 +102,5 @@ class FilterForm(Form):
 
     q = StringField("企业名称或信用代码")
     industry = SelectField("行业领域", choices=choices([("", "全部行业")] + list(INDUSTRIES.items())))
-    high_risk = SelectField("高危", choices=choices([("", "全部"), ("1", "高危企业"), ("0", "非高危企业")]))
+    high_risk = SelectField("高危", choices=choices([("", "高危与非高危"), ("1", "高危企业"), ("0", "非高危企业")]))
     state = SelectField("状态", choices=choices([("", "全部状态")] + list(OVERVIEW_STATES.items())))

@@ -252,6 +252,29 @@ class SpecialWorker(TenantOwned, db.Model):
         return WORK_TYPES[self.work_type][1]
 
 
+class EnterpriseStatus(TenantOwned, db.Model):
+    """What the overview filters an enterprise by, kept by the writes that change it (a signature,
+    an evaluation), so a page of 10,000 enterprises filters on columns instead of probing every
+    enterprise's versions and findings. No row yet: nothing signed, nothing failing."""
+
+    __tablename__ = "enterprise_statuses"
+
+    id = db.Column(db.Integer, primary_key=True)
+    # Whether a version of each enterprise list has been signed; a signature is never undone.
+    deputy_duties_signed = db.Column(db.Boolean, nullable=False, default=False)
+    all_staff_duties_signed = db.Column(db.Boolean, nullable=False, default=False)
+    campaign_tasks_signed = db.Column(db.Boolean, nullable=False, default=False)
+    open_findings = db.Column(db.Integer, nullable=False, default=0)
+    # The day the oldest open failure began: how long the enterprise has been non-compliant.
+    failing_since = db.Column(db.Date)
+    updated_at = db.Column(db.DateTime, nullable=False, default=now, onupdate=now)
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", name="uq_enterprise_statuses_tenant_id"),
+        db.Index("ix_enterprise_statuses_tenant_path_failing_since", "tenant_path", "failing_since"),
+    )
+
+
 class ComplianceFinding(TenantOwned, db.Model):
     """A failed duty the levels above see (warnings stay with the enterprise). Open while
     `resolved_on` is empty; `spot_row` is the national dispatch table's row it counts in."""

@@ -20,15 +20,17 @@ import json
 from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
-from sqlalchemy import and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import and_, false, func, not_, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.audit import service as audit
 from portal.auth import service as auth
 from portal.checklists.models import (DUTIES, ENTERPRISE_LISTS, EVIDENCE, GOVERNMENT_LISTS, KINDS, STATES,
                                       WORK_TYPES, WORKER_TYPES, ChecklistEntry, ChecklistFill, ChecklistItem,
-                                      ChecklistTemplate, ComplianceFinding, DutyRecord, SpecialWorker)
+                                      ChecklistTemplate, ComplianceFinding, DutyRecord, EnterpriseStatus,
+                                      SpecialWorker)
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -400,6 +402,7 @@ def sign(fill: ChecklistFill, user, password: str, today: date) -> ChecklistFill
     audit.record(fill.tenant, "checklist.signed", fill, {
         "kind": fill.kind, "version": fill.version, "content_sha256": fill.content_sha256}, actor=user)
     if fill.tenant.kind == "enterprise":
+        setattr(statuses([fill.tenant])[fill.tenant_id], f"{fill.kind}_signed", True)
         refresh([fill.tenant], today)
     return fill
 
@@ -585,9 +588,10 @@ class Finding:
         return FINDING_KINDS[self.code].spot_row
 
 
-# The national plan asks for one warning-education session and one full outsourcing check (组织开展
-# 1 次); no plan rule carries them, so they are read as once in each year of the campaign.
-ONCE_A_YEAR = {"times": 1, "per": "year"}
+# The national plan asks once during the campaign (组织开展 1 次) for a warning-education session and a
+# full outsourcing check. No plan rule carries them, and not every enterprise outsources, so a missing
+# one is a reminder to the enterprise, never a failure.
+ONCE = {"education": ("no_education", "全员安全警示教育"), "outsourcing": ("no_outsourcing_check", "外包外租全面排查")}
 LOOKBACK = 12  # closed periods looked back over to date a run of failures (within the records read)
 HISTORY_YEARS = 2  # how far back evaluation reads duty records
 EXPIRY_WARNING_DAYS = 30
@@ -641,8 +645,7 @@ def period_name(start: date, per: str) -> str:
     return f"{start.year}年"
 
 
-def _periodic(code: str, noun: str, dates: list[date], rule: dict, today: date, floor: date,
-              escalate: bool = True) -> list[Finding]:
+def _periodic(code: str, noun: str, dates: list[date], rule: dict, today: date, floor: date) -> list[Finding]:
     """A duty due `times` per calendar period: a warning while the current period runs short, and a
     failure once a period has closed short, dated from the first of the closed periods in a row. A
     missed period stays a failure until a later period closes with the duty done: doing it late
@@ -666,7 +669,7 @@ def _periodic(code: str, noun: str, dates: list[date], rule: dict, today: date, 
         if s < floor or count(s, e) >= times:
             break
         failed.append(s)
-    if failed and escalate:
+    if failed:
         text = period_name(failed[0], per) + noun
         if len(failed) > 1:
             text += f"（自{period_name(failed[-1], per)}起连续 {len(failed)} 个{PERIOD_UNIT[per]}）"
@@ -695,19 +698,25 @@ def _rules(enterprise: Tenant, campaign) -> dict[str, dict | None]:
     if campaign is None:
         return {}
     return {"inspection": plans.requirement(enterprise, campaign.id, "principal_inspection"),
-            "drill": plans.requirement(enterprise, campaign.id, "drill"),
-            "education": ONCE_A_YEAR, "outsourcing": ONCE_A_YEAR}
+            "drill": plans.requirement(enterprise, campaign.id, "drill")}
 
 
 def duty_rule(enterprise: Tenant, duty: str, today: date) -> str | None:
     """The requirement in words, for the page where the duty is recorded."""
     campaign = campaign_on(today)
+    if campaign is None:
+        return None
+    if duty in ONCE:
+        return f"专项行动期间至少 1 次（{campaign.name}）"
     rule = _rules(enterprise, campaign).get(duty)
     return f"每{PERIOD_UNIT[rule['per']]}至少 {rule['times']} 次（{campaign.name}）" if rule else None
 
 
-PERIODIC = (("inspection", "principal_not_led", "主要负责人未带队检查"), ("drill", "no_drill", "未按规定开展应急演练"),
-            ("education", "no_education", "未开展全员安全警示教育"), ("outsourcing", "no_outsourcing_check", "未开展外包外租全面排查"))
+PERIODIC = (("inspection", "principal_not_led", "主要负责人未带队检查"), ("drill", "no_drill", "未按规定开展应急演练"))
+
+
+def _registered_on(tenant: Tenant) -> date:
+    return tenant.created_at.replace(tzinfo=timezone.utc).astimezone(clock.BEIJING).date()
 
 
 def _evaluate(e: Tenant, facts: _Facts, campaign, today: date, warnings: bool) -> list[Finding]:
@@ -716,12 +725,18 @@ def _evaluate(e: Tenant, facts: _Facts, campaign, today: date, warnings: bool) -
     for r in facts.records:
         by_kind[r.kind].append(r)
 
-    rules = _rules(e, campaign)
-    for kind, code, noun in PERIODIC:
-        if rules.get(kind):
-            # Not every enterprise outsources, so a missing check stays a reminder to itself.
-            found += _periodic(code, noun, [r.occurred_on for r in by_kind[kind]], rules[kind], today,
-                               max(campaign.starts_on, _history_start(today)), escalate=kind != "outsourcing")
+    if campaign is not None:
+        rules = _rules(e, campaign)
+        # No period is judged that closed before the campaign, before the records read, or before the
+        # enterprise was registered here: what it did then was never recorded in this system.
+        floor = max(campaign.starts_on, _history_start(today), _registered_on(e))
+        for kind, code, noun in PERIODIC:
+            if rules[kind]:
+                found += _periodic(code, noun, [r.occurred_on for r in by_kind[kind]], rules[kind], today, floor)
+        for kind, (code, noun) in ONCE.items():
+            if warnings and not any(r.occurred_on >= campaign.starts_on for r in by_kind[kind]):
+                found.append(Finding(code, "", f"专项行动期间尚未开展{noun}（至少 1 次，{campaign.ends_on:%Y-%m-%d} 前）",
+                                     campaign.ends_on + timedelta(days=1), "warning"))
 
     drills = sorted(by_kind["drill"], key=lambda r: (r.occurred_on, r.id))
     if drills and drills[-1].escape_routes_known is False:
@@ -814,6 +829,7 @@ def refresh(enterprises: list[Tenant], today: date) -> int:
         select(ComplianceFinding).where(ComplianceFinding.tenant_id.in_([e.id for e in enterprises]),
                                         ComplianceFinding.resolved_on.is_(None))).scalars()}
     changed = 0
+    since = defaultdict(list)  # per enterprise, when each failure still open began
     for e in enterprises:
         for f in found[e.id]:
             if f.severity != "failure":
@@ -826,11 +842,32 @@ def refresh(enterprises: list[Tenant], today: date) -> int:
             elif row.text != f.text:
                 row.text = f.text
                 changed += 1
+            since[e.id].append(row.since if row is not None else f.since)
     for row in open_rows.values():
         row.resolved_on = today
         changed += 1
+    for tenant_id, status in statuses(enterprises).items():
+        status.open_findings, status.failing_since = len(since[tenant_id]), min(since[tenant_id], default=None)
     db.session.flush()
     return changed
+
+
+def statuses(enterprises: list[Tenant]) -> dict[int, EnterpriseStatus]:
+    """The status rows of `enterprises`, created where missing. Two writers may race to create the
+    same row; the insert then yields to the row that won."""
+    ids = [e.id for e in enterprises]
+    found = {s.tenant_id: s for s in db.session.execute(
+        select(EnterpriseStatus).where(EnterpriseStatus.tenant_id.in_(ids))).scalars()}
+    missing = [e for e in enterprises if e.id not in found]
+    if missing:
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        db.session.execute(dialect.insert(EnterpriseStatus.__table__).values([dict(
+            tenant_id=e.id, tenant_path=e.path, deputy_duties_signed=False, all_staff_duties_signed=False,
+            campaign_tasks_signed=False, open_findings=0, updated_at=clock.now()) for e in missing])
+            .on_conflict_do_nothing(index_elements=["tenant_id"]))
+        found.update({s.tenant_id: s for s in db.session.execute(
+            select(EnterpriseStatus).where(EnterpriseStatus.tenant_id.in_([e.id for e in missing]))).scalars()})
+    return found
 
 
 def refresh_subtree(root: Tenant, today: date, batch: int = 500) -> dict:
@@ -881,26 +918,23 @@ def expected_lists() -> dict[str, list[str]]:
     return paths
 
 
-def _signed_clause(kind: str):
-    return exists().where(ChecklistFill.tenant_id == Tenant.id, ChecklistFill.kind == kind,
-                          ChecklistFill.status == "signed")
-
-
 def _complete_clause(expected: dict[str, list[str]]):
     """Every list a template above asks of the enterprise has a signed version."""
-    clauses = [or_(not_(or_(*(in_subtree(Tenant.path, p) for p in paths))), _signed_clause(kind))
-               for kind, paths in expected.items()]
+    clauses = [or_(not_(or_(*(in_subtree(Tenant.path, p) for p in paths))),
+                   getattr(EnterpriseStatus, f"{kind}_signed").is_(True)) for kind, paths in expected.items()]
     return and_(true(), *clauses)
 
 
-def _open_clause():
-    return exists().where(ComplianceFinding.tenant_id == Tenant.id, ComplianceFinding.resolved_on.is_(None))
-
-
 def enterprises(filters: Filters, expected: dict[str, list[str]] | None = None, noncompliant: bool = False):
-    """Enterprises in the reader's scope with the filters applied (a SELECT to paginate). The
-    non-compliant list orders by how long the oldest open failure has lasted."""
+    """Enterprises in the reader's scope with the filters applied (a SELECT to paginate), joined to
+    their status row so every filter is a column test. The non-compliant list orders by how long
+    the oldest open failure has lasted."""
+    failing = func.coalesce(EnterpriseStatus.open_findings, 0) > 0
     stmt = select(Tenant).where(Tenant.kind == "enterprise")
+    if filters.state or noncompliant:
+        # Only a filter on the status pays for the join (an enterprise without a row yet has
+        # nothing signed and nothing failing).
+        stmt = stmt.outerjoin(EnterpriseStatus, EnterpriseStatus.tenant_id == Tenant.id)
     if filters.industry:
         stmt = stmt.where(Tenant.industry == filters.industry)
     if filters.high_risk is not None:
@@ -912,13 +946,11 @@ def enterprises(filters: Filters, expected: dict[str, list[str]] | None = None, 
         clause = _complete_clause(expected_lists() if expected is None else expected)
         stmt = stmt.where(clause if filters.state == "complete" else not_(clause))
     elif filters.state == "noncompliant":
-        stmt = stmt.where(_open_clause())
+        stmt = stmt.where(failing)
     elif filters.state == "compliant":
-        stmt = stmt.where(not_(_open_clause()))
+        stmt = stmt.where(not_(failing))
     if noncompliant:
-        oldest = select(func.min(ComplianceFinding.since)).where(
-            ComplianceFinding.tenant_id == Tenant.id, ComplianceFinding.resolved_on.is_(None)).scalar_subquery()
-        return stmt.where(_open_clause()).order_by(oldest, Tenant.id)
+        return stmt.where(failing).order_by(EnterpriseStatus.failing_since, Tenant.id)
     return stmt.order_by(Tenant.name, Tenant.id)
 
 

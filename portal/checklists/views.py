@@ -9,8 +9,8 @@ from werkzeug.datastructures import FileStorage
 from portal.checklists import service
 from portal.checklists.forms import (DUTY_FORMS, DueForm, EntryForm, EvidenceForm, FilterForm, ItemForm, RenewForm,
                                      SignForm, WorkerForm)
-from portal.checklists.models import (DUTIES, EVIDENCE, KINDS, OVERVIEW_STATES, STATES, ChecklistFill, ChecklistItem, DutyRecord,
-                                      SpecialWorker)
+from portal.checklists.models import (DUTIES, ENTERPRISE_LISTS, EVIDENCE, KINDS, OVERVIEW_STATES, STATES,
+                                      ChecklistFill, ChecklistItem, DutyRecord, SpecialWorker)
 from portal.exports import jobs
 from portal.uploads import service as uploads
 from portal.uploads.models import Upload
@@ -445,7 +445,7 @@ def overview():
     expected = service.expected_lists()
     page = paginate(service.enterprises(filters, expected), per_page=PER_PAGE)
     return render("checklists/overview.html", "grid", home=home, form=form, page=page,
-                  rows=service.grid(page.items, expected), today=clock.today(), KINDS=KINDS)
+                  rows=service.grid(page.items, expected), today=clock.today(), KINDS=KINDS, LISTS=ENTERPRISE_LISTS)
 
 
 @bp.get("/noncompliant")

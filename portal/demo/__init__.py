@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.audit import service as audit
 from portal.auth import service as auth
 from portal.auth.models import User
+from portal.demo.checklists import seed_checklists
 from portal.exports import service as exports
 from portal.extensions import db
 from tenants import credit_code, inherit
@@ -200,6 +201,7 @@ def seed() -> list[tuple[str, str, str, str]]:
     done = _existing_accounts()
     if done is not None:
         # Already seeded: not even the division import runs, since it records an audit event each time.
+        seed_checklists()  # after the plans: compliance reads their rules
         return done
 
     from tenants.divisions import import_divisions
@@ -228,6 +230,7 @@ def seed() -> list[tuple[str, str, str, str]]:
         exports.set_letterhead(hedong, header=LETTERHEAD["header"], footer=LETTERHEAD["footer"], seal=None,
                                seal_type=None, keep_seal=False)
 
+    seed_checklists()  # after the plans: compliance reads their rules
     root = db.session.get(Tenant, hedong.ancestor_ids[0])
     audit.record(root, "demo.seeded", data={"divisions_created": stats["created"],
                                             "enterprises": len(enterprises), "accounts": len(accounts)})

@@ -32,9 +32,16 @@ def campaign(session, tree):
                                  ends_on=date(2026, 12, 31))
 
 
+def registered(*enterprises, on=date(2026, 1, 1)):
+    """Enterprises registered on the platform before the campaign: every period of it is judged."""
+    for e in enterprises:
+        e.created_at = datetime(on.year, on.month, on.day)
+
+
 @pytest.fixture
 def national(session, tree, campaign):
     """The national plan: quarterly inspections (monthly when high-risk), yearly drills (half-yearly)."""
+    registered(tree["a_shop"], tree["a_plant"], tree["b_shop"])
     plan = plans.create_plan(tree["root"], campaign, title="重大事故隐患专项排查整治2026行动总体方案", issuer="国务院安全生产委员会")
     plans.save_clause(plan, section="企业主体责任", title="主要负责人带队检查", body="每季度至少1次（高危每月）。",
                       rule="principal_inspection", rule_value=INSPECTION)

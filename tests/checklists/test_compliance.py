@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.checklists import service
 from portal.checklists.models import ComplianceFinding
 from tenants.scope import Scope, scoped_as
-from tests.checklists.conftest import QUARTER_END, fill_all, tighten
+from tests.checklists.conftest import QUARTER_END, fill_all, registered, tighten
 from tests.conftest import PASSWORD
 
 NEXT_DAY = date(2026, 10, 1)
@@ -77,6 +77,7 @@ def test_drills_yearly_high_risk_half_yearly_and_quarterly_where_the_district_sa
                                                                                    national, make_tenant):
     shop, plant = tree["a_shop"], tree["a_plant"]
     b_plant = make_tenant(tree["b_street"], kind="enterprise", name="乙化工厂", industry="hazchem", high_risk=True)
+    registered(b_plant)
     drill(shop, date(2025, 6, 1))
     assert [(s, t) for s, t, _ in of(shop, QUARTER_END, "no_drill")] == [
         ("warning", "本年度未按规定开展应急演练（每年至少 1 次，已 0 次，须在 2026-12-31 前完成）")]
@@ -134,9 +135,14 @@ def test_outsourcing_chaos_names_the_counterparty_and_what_is_missing(session, t
     service.record_duty(plant, "outsourcing", occurred_on=date(2026, 4, 8), person="天津市华安检修工程有限公司",
                         agreement_signed=True, **common)
     assert of(plant, QUARTER_END, "outsourcing_chaos") == []
-    # No check at all this year is a reminder to the enterprise only, never a failure.
+    # No check at all during the campaign is a reminder to the enterprise only, never a failure.
     shop = tree["a_shop"]
-    assert [s for s, *_ in of(shop, QUARTER_END, "no_outsourcing_check")] == ["warning"]
+    assert of(shop, QUARTER_END, "no_outsourcing_check") == [
+        ("warning", "专项行动期间尚未开展外包外租全面排查（至少 1 次，2026-12-31 前）", date(2027, 1, 1))]
+    assert of(shop, QUARTER_END, "no_education")[0][0] == "warning"
+    service.record_duty(shop, "education", occurred_on=date(2026, 4, 20), subject="违规动火事故警示教育",
+                        participants=35, today=QUARTER_END)
+    assert of(shop, QUARTER_END, "no_education") == []
 
 
 def test_dispatched_workers_who_failed_training_are_named(session, tree):
@@ -162,6 +168,15 @@ def test_no_deputy_duty_list_after_the_deadline(session, tree, make_user):
     fill_all(fill)
     service.sign(fill, make_user(shop, role="principal"), PASSWORD, date(2026, 7, 1))
     assert of(shop, date(2026, 7, 1), "no_duty_list") == []
+
+
+def test_periods_before_the_enterprise_was_registered_are_not_judged(session, tree, national, make_tenant):
+    newcomer = make_tenant(tree["a_street"], kind="enterprise", name="甲新店", industry="commerce")
+    registered(newcomer, on=date(2026, 8, 15))
+    assert [s for s, *_ in of(newcomer, NEXT_DAY, "principal_not_led")] == ["warning"]
+    # Registered before the campaign, the shop answers for both closed quarters of it.
+    assert of(tree["a_shop"], NEXT_DAY, "principal_not_led")[0] == (
+        "failure", "2026年第三季度主要负责人未带队检查（自2026年第二季度起连续 2 个季度）", date(2026, 7, 1))
 
 
 def test_without_a_campaign_in_force_no_periodic_duty_is_due(session, tree, national):

@@ -158,3 +158,7 @@ def test_noncompliant_list_orders_by_how_long_and_paginates(client, session, tre
     assert grid.count('href="/checklists/units/') == 50 and "第 1 / 2 页，共 58 条" in grid
     assert client.get("/checklists/overview?page=2").get_data(as_text=True).count('href="/checklists/units/') == 8
     assert client.get("/checklists/overview?industry=nonsense&state=nonsense&high_risk=x").status_code == 200
+    for url in ("/checklists/overview?q=不存在的企业", "/checklists/noncompliant?q=不存在的企业"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 200 and "没有" in response.get_data(as_text=True)
