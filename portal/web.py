@@ -59,6 +59,11 @@ PERMISSIONS = {
     "accidents.record": {"admin", "leader", "staff", "inspector"},
     "accountability.trace": {"admin", "leader", "staff", "inspector", "discipline"},
     "accountability.write": {"discipline", "leader"},
+    # Dispatch tables. A unit's office types its few figures and submits; its admin and leader
+    # approve, return and urge the units below; discipline reads and exports.
+    "dispatch.fill": {"admin", "leader", "staff"},
+    "dispatch.review": {"admin", "leader"},
+    "dispatch.export": {"admin", "leader", "staff", "discipline"},
 }
 
 ERROR_MESSAGES = {

@@ -13,6 +13,7 @@ from portal.audit import service as audit
 from portal.auth import service as auth
 from portal.auth.models import User
 from portal.demo.checklists import seed_checklists
+from portal.demo.dispatch import seed_dispatch
 from portal.exports import service as exports
 from portal.extensions import db
 from tenants import credit_code, inherit
@@ -202,6 +203,7 @@ def seed() -> list[tuple[str, str, str, str]]:
     if done is not None:
         # Already seeded: not even the division import runs, since it records an audit event each time.
         seed_checklists()  # after the plans: compliance reads their rules
+        seed_dispatch(PASSWORD)  # after the plans: tables belong to their campaign
         return done
 
     from tenants.divisions import import_divisions
@@ -231,6 +233,7 @@ def seed() -> list[tuple[str, str, str, str]]:
                                seal_type=None, keep_seal=False)
 
     seed_checklists()  # after the plans: compliance reads their rules
+    seed_dispatch(PASSWORD)  # after the plans: tables belong to their campaign
     root = db.session.get(Tenant, hedong.ancestor_ids[0])
     audit.record(root, "demo.seeded", data={"divisions_created": stats["created"],
                                             "enterprises": len(enterprises), "accounts": len(accounts)})

@@ -1,0 +1,90 @@
+"""Report definitions, submissions per unit and period, and the few figures typed by hand."""
+from portal.extensions import db
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import relationship
+from tenants.clock import now
+from tenants.models import Inherited, TenantOwned
+
+STATUSES = {"draft": "未报", "submitted": "已报待审", "approved": "已通过", "returned": "已退回"}
+
+
+class ReportDefinition(Inherited, db.Model):
+    """A dispatch table owned by a node; it applies to the owner's whole subtree. `layout` is the
+    form's blocks in order: [{"title": …, "rows": [{"code": …, "label": …}]}]."""
+
+    __tablename__ = "report_definitions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    campaign_id = db.Column(db.Integer, db.ForeignKey("campaigns.id"), nullable=False, index=True)
+    name = db.Column(db.String(200), nullable=False)
+    period = db.Column(db.String(16), nullable=False)
+    due_day = db.Column(db.Integer)
+    cumulative = db.Column(db.Boolean, nullable=False, default=True)
+    # Rows the form counts separately for 省 / 市 / 县 (national note 3).
+    by_level = db.Column(db.Boolean, nullable=False, default=False)
+    layout = db.Column(db.JSON, nullable=False)
+    notes = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=now)
+
+    campaign = relationship("Campaign")
+
+
+class ReportSubmission(TenantOwned, db.Model):
+    """One unit's table for one period. Approval freezes `figures`; a later change to the records
+    shows as a correction in a later table, and this one is marked superseded."""
+
+    __tablename__ = "report_submissions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    definition_id = db.Column(db.Integer, db.ForeignKey("report_definitions.id"), nullable=False)
+    period_start = db.Column(db.Date, nullable=False)
+    period_end = db.Column(db.Date, nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="draft")
+    submitted_at = db.Column(db.DateTime)
+    late = db.Column(db.Boolean, nullable=False, default=False)
+    decided_at = db.Column(db.DateTime)
+    decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    reason = db.Column(db.String(500), nullable=False, default="")
+    figures = db.Column(db.JSON)
+    # {period_end of a locked table: {code: [locked, now]}} carried by the table that corrects it.
+    corrections = db.Column(db.JSON)
+    superseded_by_id = db.Column(db.Integer, db.ForeignKey("report_submissions.id"))
+    reminded_on = db.Column(db.Date)
+
+    definition = relationship("ReportDefinition")
+    manual = relationship("ManualFigure", back_populates="submission", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "definition_id", "period_end", name="uq_report_submissions_unit_period"),
+        db.Index("ix_report_submissions_path_def_end", "tenant_path", "definition_id", "period_end"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.status]
+
+    @property
+    def locked(self) -> bool:
+        return self.status in ("submitted", "approved")
+
+
+class ManualFigure(TenantOwned, db.Model):
+    """A figure no record holds (专题学习次数 …), typed by the unit that did the work, for its own
+    period only (not cumulative): cumulative tables and levels above sum these."""
+
+    __tablename__ = "manual_figures"
+
+    id = db.Column(db.Integer, primary_key=True)
+    submission_id = db.Column(db.Integer, db.ForeignKey("report_submissions.id"), nullable=False, index=True)
+    code = db.Column(db.String(48), nullable=False)
+    # Kind of the government level whose work it is (a department works for its parent).
+    level = db.Column(db.String(16), nullable=False)
+    period_end = db.Column(db.Date, nullable=False)
+    value = db.Column(db.Numeric(14, 2), nullable=False)
+
+    submission = relationship("ReportSubmission", back_populates="manual")
+
+    __table_args__ = (
+        UniqueConstraint("submission_id", "code", name="uq_manual_figures_submission_code"),
+        db.Index("ix_manual_figures_path_end", "tenant_path", "period_end"),
+    )

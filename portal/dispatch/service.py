@@ -1,0 +1,740 @@
+"""Dispatch tables: which table a unit reports in and for which period, the figures of a node
+computed from its subtree's records (derived rows) and its units' typed figures (manual rows),
+submission, approval, locking and supersession, reminders and the official exports."""
+from __future__ import annotations
+
+import calendar
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, or_, select
+
+from portal.accountability import service as accountability
+from portal.audit import service as audit
+from portal.dispatch.models import ManualFigure, ReportDefinition, ReportSubmission
+from portal.errors import Refused
+from portal.exports import service as exports
+from portal.extensions import db
+from portal.hazards import service as hazards
+from portal.inspections import service as inspections
+from portal.plans import rules as plan_rules
+from portal.plans import service as plans
+from portal.plans.models import Campaign
+from portal.tips import service as tips
+from tenants import clock
+from tenants.models import Membership, Tenant
+from tenants.paths import ids_of, in_subtree
+
+Figures = inspections.Figures
+
+
+class DispatchError(Refused):
+    """A step the dispatch rules refuse; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    unit: str
+    source: str  # hazards, inspections, tips or manual
+    by_level: bool = False  # counted separately for 省 / 市 / 县 where the form asks
+    second: tuple[str, str, str] | None = None  # (code, label, unit) of a row's second figure
+    yes_no: bool = False
+
+    @property
+    def manual(self) -> bool:
+        return self.source == "manual"
+
+    @property
+    def money(self) -> bool:
+        return self.unit == "万元"
+
+
+# Every row of both tables by its code (/work/shared/DISPATCH_ROWS.md).
+METRICS = {
+    "hazards.self_found": Metric("企业自查发现的重大事故隐患", "个", "hazards"),
+    "hazards.self_rectified": Metric("企业自查发现重大事故隐患中已完成整改的", "个", "hazards"),
+    "hazards.dept_found": Metric("部门检查发现的重大事故隐患", "个", "hazards"),
+    "hazards.dept_rectified": Metric("部门检查发现重大事故隐患中已完成整改的", "个", "hazards"),
+    "hazards.listed": Metric("政府挂牌督办的重大事故隐患", "个", "hazards", by_level=True),
+    "hazards.listed_rectified": Metric("挂牌督办重大事故隐患中已完成整改的", "个", "hazards", by_level=True),
+    "spot.enterprises": Metric("部门抽查检查的企业总数", "家", "inspections"),
+    **{code: Metric(label, "家", "inspections") for code, label in inspections.FINDINGS.items()},
+    "enf.assist_areas": Metric("帮扶指导重点市、县", "个次", "inspections"),
+    "enf.assist_enterprises": Metric("帮扶指导重点企业", "家次", "inspections"),
+    "enf.penalties": Metric("行政处罚", "次", "inspections", second=("enf.penalties.amount", "罚款", "万元")),
+    "enf.double_penalties": Metric("企业和企业主要负责人“一案双罚”", "次", "inspections"),
+    "enf.referred_persons": Metric("移送司法机关", "人", "inspections"),
+    "enf.suspended": Metric("责令停产整顿", "家", "inspections"),
+    "enf.exposed": Metric("曝光、约谈、联合惩戒企业", "家", "inspections"),
+    "enf.cases_published": Metric("公布典型执法案例", "个", "inspections",
+                                  second=("enf.cases_published.crime", "其中危险作业罪案例", "个")),
+    "enf.accountable_persons": Metric("责任倒查追责问责", "人", "inspections"),
+    "enf.interviews": Metric("约谈通报有关地区及部门", "次", "inspections"),
+    "lead.study_sessions": Metric("专题学习安全生产十五条硬措施", "次", "manual", by_level=True),
+    "lead.principal_studies": Metric("党政主要负责同志专题研究", "次", "manual", by_level=True),
+    "lead.site_supervision": Metric("负责同志现场督导检查", "次", "manual", by_level=True),
+    "lead.enterprise_briefings": Metric("安委会成员单位负责同志到企业宣讲", "次", "manual", by_level=True),
+    "lead.tip_rewards": Metric("举报奖励", "万元", "tips",
+                               second=("lead.tip_rewards.anonymous", "其中匿名举报查实奖励", "万元")),
+    "lead.media_column": Metric("是否在主流媒体播放安全生产专题栏目", "是/否", "manual", yes_no=True),
+    "lead.inspectors": Metric("配备专兼职技术检查员数量", "人", "manual", by_level=True),
+    "lead.supervision_rounds": Metric("组织开展考核巡查督导检查", "次", "manual"),
+}
+SECOND = {m.second[0]: (code, m.second) for code, m in METRICS.items() if m.second}
+# Levels of the national split (省、市、县分别统计).
+LEVELS = {"province": "省级", "city": "市级", "district": "县级"}
+# Units that fill and submit a table: government levels and their departments.
+SUBMITTING_KINDS = ("province", "city", "district", "street", "department")
+PERIOD_LABELS = {"week": "周报", "half_month": "半月报", "month": "月报", "quarter": "季报", "year": "年报"}
+BOARD = {"submitted": "已报", "pending": "未报", "overdue": "逾期"}
+
+
+def codes(definition: ReportDefinition) -> list[str]:
+    return [row["code"] for block in definition.layout for row in block["rows"]]
+
+
+def layout_rows(definition: ReportDefinition):
+    """(block index, block title, row number, code, label, metric) in the form's order."""
+    for b, block in enumerate(definition.layout):
+        for n, row in enumerate(block["rows"], 1):
+            yield b, block["title"], n, row["code"], row.get("label") or METRICS[row["code"]].label, METRICS[row["code"]]
+
+
+# ---------------------------------------------------------------- definitions
+
+def create_definition(owner: Tenant, campaign: Campaign, *, name: str, layout: list[dict], by_level: bool = False,
+                      notes: str = "", period: str | None = None, due_day: int | None = None,
+                      cumulative: bool | None = None) -> ReportDefinition:
+    """A table `owner` sends to its subtree. Period and due day default to the plan rule in force
+    for the owner (调度表上报), and may not be looser than it."""
+    rule = plans.effective_rule(owner, campaign.id, "dispatch_report")
+    value = {"period": period or (rule or {}).get("period"),
+             "due_day": due_day if period else (rule or {}).get("due_day"),
+             "cumulative": (rule or {}).get("cumulative", True) if cumulative is None else cumulative}
+    if value["period"] not in PERIOD_LABELS:
+        raise DispatchError("请选择调度表的上报周期（周、半月、月、季度、年）。")
+    try:
+        value = plan_rules.clean("dispatch_report", value)
+    except plan_rules.RuleError as e:
+        raise DispatchError(str(e)) from None
+    if rule:
+        message = plan_rules.looser("dispatch_report", rule, value)
+        if message:
+            raise DispatchError(message)
+    unknown = [r["code"] for b in layout for r in b["rows"] if r["code"] not in METRICS]
+    if unknown:
+        raise DispatchError(f"未知的调度表行：{'、'.join(unknown)}。")
+    definition = ReportDefinition(tenant=owner, campaign=campaign, name=name.strip(), period=value["period"],
+                                  due_day=value["due_day"], cumulative=value["cumulative"], by_level=by_level,
+                                  layout=layout, notes=notes)
+    db.session.add(definition)
+    db.session.flush()
+    audit.record(owner, "dispatch.defined", definition, {"name": definition.name, "period": definition.period,
+                                                         "rows": codes(definition)})
+    return definition
+
+
+def definitions_for(tenant: Tenant) -> list[ReportDefinition]:
+    """Tables that apply to `tenant`: owned on its path, nearest owner last. One query."""
+    ids = ids_of(tenant.path)
+    found = db.session.execute(select(ReportDefinition).where(ReportDefinition.tenant_id.in_(ids))).scalars().all()
+    return sorted(found, key=lambda d: (ids.index(d.tenant_id), d.id))
+
+
+def reporting_definition(tenant: Tenant) -> ReportDefinition | None:
+    """The table `tenant` fills and sends to its parent: the one set nearest above it."""
+    above = [d for d in definitions_for(tenant) if d.tenant_id != tenant.id]
+    return above[-1] if above and tenant.kind in SUBMITTING_KINDS else None
+
+
+# ---------------------------------------------------------------- periods
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    due: date
+
+    @property
+    def key(self) -> str:
+        return self.end.isoformat()
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def period_of(definition: ReportDefinition, day: date) -> Period:
+    """The period of `definition` that contains `day`.
+
+    A weekly table runs to its due weekday (河北区: Tuesday to Monday, sent on Monday with the
+    figures so far); a monthly one is the calendar month, due on `due_day` of the next; a quarter
+    is due on `due_day` of its own last month (东丽经开区: the 25th); half-months and years are due
+    the day after they end (a year on 12-25 when its due day says so)."""
+    p = definition.period
+    if p == "week":
+        weekday = (definition.due_day or 1) - 1
+        end = day + timedelta(days=(weekday - day.weekday()) % 7)
+        return Period(end - timedelta(days=6), end, end)
+    if p == "half_month":
+        if day.day <= 15:
+            start, end = day.replace(day=1), day.replace(day=15)
+        else:
+            start, end = day.replace(day=16), _month_end(day)
+        return Period(start, end, end + timedelta(days=1))
+    if p == "month":
+        start, end = day.replace(day=1), _month_end(day)
+        following = end + timedelta(days=1)
+        return Period(start, end, following.replace(day=definition.due_day or 1))
+    if p == "quarter":
+        first = (day.month - 1) // 3 * 3 + 1
+        start = day.replace(month=first, day=1)
+        end = _month_end(day.replace(month=first + 2, day=1))
+        return Period(start, end, end.replace(day=definition.due_day) if definition.due_day else end)
+    start, end = day.replace(month=1, day=1), day.replace(month=12, day=31)
+    return Period(start, end, day.replace(month=12, day=25))
+
+
+def current_period(definition: ReportDefinition, today: date | None = None) -> Period:
+    """The period a unit works on today: the one being reported (a monthly table is the last
+    month until its due day has passed), never one before the campaign starts."""
+    today = today or clock.today()
+    period = period_of(definition, today)
+    if definition.period == "month" and today <= period_of(definition, today.replace(day=1) - timedelta(days=1)).due:
+        period = period_of(definition, today.replace(day=1) - timedelta(days=1))
+    if period.end < definition.campaign.starts_on:
+        period = period_of(definition, definition.campaign.starts_on)
+    if period.start > definition.campaign.ends_on:
+        period = period_of(definition, definition.campaign.ends_on)
+    return period
+
+
+def parse_period(definition: ReportDefinition, key: str | None, today: date | None = None) -> Period:
+    """The period whose end is `key` (YYYY-MM-DD); refused if no such period or not started."""
+    today = today or clock.today()
+    if not key:
+        return current_period(definition, today)
+    try:
+        end = date.fromisoformat(key)
+    except ValueError:
+        raise DispatchError("报告期格式不正确。") from None
+    period = period_of(definition, end)
+    if period.end != end:
+        raise DispatchError(f"{end:%Y-%m-%d} 不是本调度表的报告期截止日。")
+    if period.start > today:
+        raise DispatchError(f"报告期 {period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d} 尚未开始。")
+    if period.end < definition.campaign.starts_on:
+        raise DispatchError("该报告期在专项行动开始之前。")
+    if period.start > definition.campaign.ends_on:
+        raise DispatchError("该报告期在专项行动结束之后。")
+    return period
+
+
+def periods(definition: ReportDefinition, today: date | None = None) -> list[Period]:
+    """Every period from the campaign start to the current one, oldest first."""
+    today = today or clock.today()
+    last = current_period(definition, today)
+    out, day = [], definition.campaign.starts_on
+    while True:
+        period = period_of(definition, day)
+        out.append(period)
+        if period.end >= last.end:
+            return out
+        day = period.end + timedelta(days=1)
+
+
+def span(definition: ReportDefinition, period: Period) -> tuple[date, date]:
+    """The days a figure counts: from the campaign start when cumulative (累计)."""
+    start = definition.campaign.starts_on if definition.cumulative else period.start
+    return max(start, definition.campaign.starts_on), period.end
+
+
+# ---------------------------------------------------------------- figures
+
+def _add(figures: Figures, code: str, level: str | None, value) -> None:
+    figures.total[code] = figures.total.get(code, 0) + value
+    if level:
+        figures.by_level.setdefault(level, {})
+        figures.by_level[level][code] = figures.by_level[level].get(code, 0) + value
+
+
+def _accepted(children: list[ReportSubmission], day: date) -> Figures:
+    """The typed figures the units below accepted up to `day`: each one's latest approved table,
+    cumulative from the campaign start (which already holds its own units' accepted figures)."""
+    latest: dict[int, ReportSubmission] = {}
+    for sub in children:
+        if sub.period_end <= day:
+            latest[sub.tenant_id] = sub
+    out = Figures()
+    for sub in latest.values():
+        manual = sub.figures["manual"]
+        for code, value in manual["total"].items():
+            _add(out, code, None, _number(code, value))
+        for level, values in manual["by_level"].items():
+            for code, value in values.items():
+                out.by_level.setdefault(level, {})
+                out.by_level[level][code] = out.by_level[level].get(code, 0) + _number(code, value)
+    return out
+
+
+def _manual(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
+    """Typed figures: the unit's own for periods ending in the span, plus what the units below it
+    accepted (their latest approved tables at the span's end less those before its start). Two
+    queries."""
+    m = ManualFigure
+    for code in (c for c, metric in METRICS.items() if metric.manual):
+        figures.total[code] = 0
+    own = db.session.execute(
+        select(m.code, m.level, func.sum(m.value)).where(m.tenant_id == tenant.id, m.period_end.between(start, end))
+        .group_by(m.code, m.level)).all()
+    for code, level, value in own:
+        _add(figures, code, level, _number(code, value))
+    below = db.session.execute(
+        select(ReportSubmission).join(Tenant, Tenant.id == ReportSubmission.tenant_id)
+        .where(Tenant.parent_id == tenant.id, ReportSubmission.status == "approved",
+               ReportSubmission.period_end <= end).order_by(ReportSubmission.period_end)).scalars().all()
+    upto, before = _accepted(below, end), _accepted(below, start - timedelta(days=1))
+    for code, value in upto.total.items():
+        _add(figures, code, None, value - before.total.get(code, 0))
+    for level, values in upto.by_level.items():
+        for code, value in values.items():
+            figures.by_level.setdefault(level, {})
+            figures.by_level[level][code] = (figures.by_level[level].get(code, 0) + value
+                                             - before.by_level.get(level, {}).get(code, 0))
+
+
+def _number(code: str, value) -> int | Decimal:
+    metric = METRICS.get(code) or METRICS[SECOND[code][0]]
+    unit = metric.unit if code in METRICS else SECOND[code][1][2]
+    value = Decimal(str(value or 0))
+    return value.quantize(Decimal("0.01")) if unit == "万元" else int(value)
+
+
+def compute(tenant: Tenant, start: date, end: date) -> Figures:
+    """Every figure of `tenant`'s subtree from `start` to `end` (both included): hazards, spot
+    checks, enforcement and accountability, tip rewards from the other modules' grouped queries,
+    typed figures from one more; each total and, where it can be, per level (省/市/县)."""
+    figures = accountability.dispatch_figures(tenant, start, end)
+    h = hazards.dispatch_figures(tenant, start, end)
+    figures.total.update({
+        "hazards.self_found": h.self_found, "hazards.self_rectified": h.self_rectified,
+        "hazards.dept_found": h.department_found, "hazards.dept_rectified": h.department_rectified,
+        "hazards.listed": h.listed, "hazards.listed_rectified": h.listed_rectified})
+    for level, (listed, rectified) in h.listed_by_level.items():
+        figures.add(level, "hazards.listed", listed)
+        figures.add(level, "hazards.listed_rectified", rectified)
+    total, anonymous = tips.reward_figures(tenant, start, end)
+    figures.total["lead.tip_rewards"] = total.quantize(Decimal("0.01"))
+    figures.total["lead.tip_rewards.anonymous"] = anonymous.quantize(Decimal("0.01"))
+    _manual(tenant, start, end, figures)
+    return figures
+
+
+def table(definition: ReportDefinition, tenant: Tenant, period: Period) -> Figures:
+    return compute(tenant, *span(definition, period))
+
+
+def frozen(figures: Figures) -> dict:
+    """Figures as JSON (numbers as text, so 万元 keep their two decimals)."""
+    return {"total": {k: str(v) for k, v in figures.total.items()},
+            "by_level": {lvl: {k: str(v) for k, v in vals.items()} for lvl, vals in figures.by_level.items()}}
+
+
+def thawed(data: dict) -> Figures:
+    out = Figures()
+    out.total = {k: _number(k, v) for k, v in data["total"].items()}
+    out.by_level = {lvl: {k: _number(k, v) for k, v in vals.items()} for lvl, vals in data["by_level"].items()}
+    return out
+
+
+def display(code: str, value) -> str:
+    metric = METRICS.get(code)
+    if metric is not None and metric.yes_no:
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+# ---------------------------------------------------------------- submissions
+
+def submission(definition: ReportDefinition, tenant: Tenant, period: Period) -> ReportSubmission | None:
+    return db.session.execute(select(ReportSubmission).where(
+        ReportSubmission.definition_id == definition.id, ReportSubmission.tenant_id == tenant.id,
+        ReportSubmission.period_end == period.end)).scalar_one_or_none()
+
+
+def _draft(definition: ReportDefinition, tenant: Tenant, period: Period) -> ReportSubmission:
+    found = submission(definition, tenant, period)
+    if found is None:
+        found = ReportSubmission(tenant=tenant, definition=definition, period_start=period.start,
+                                 period_end=period.end, status="draft")
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def _fillable(definition: ReportDefinition, tenant: Tenant) -> None:
+    if tenant.kind not in SUBMITTING_KINDS or reporting_definition(tenant) is not definition:
+        raise DispatchError(f"“{tenant.name}”不填报“{definition.name}”。")
+
+
+def _editable(sub: ReportSubmission) -> None:
+    if sub.status == "approved":
+        raise DispatchError("该期调度表已审核通过并锁定，不能修改；之后的更正会体现在下一期调度表中。")
+    if sub.status == "submitted":
+        raise DispatchError("该期调度表已上报，等待上级审核，不能修改；如需修改，请上级退回。")
+
+
+def parse_manual(code: str, raw: str | None) -> Decimal:
+    """A typed figure: a non-negative number (万元 to two decimals, counts whole), 是/否 as 1/0."""
+    metric = METRICS[code]
+    text = (raw or "").strip()
+    if metric.yes_no:
+        if text not in ("是", "否", "1", "0"):
+            raise DispatchError(f"“{metric.label}”请填写“是”或“否”。")
+        return Decimal(1 if text in ("是", "1") else 0)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise DispatchError(f"“{metric.label}”应填写数字，现为“{text}”。") from None
+    if not value.is_finite() or value < 0:
+        raise DispatchError(f"“{metric.label}”不能为负数。")
+    if value >= Decimal("1e10"):
+        raise DispatchError(f"“{metric.label}”数值过大。")
+    if metric.money:
+        if value != value.quantize(Decimal("0.01")):
+            raise DispatchError(f"“{metric.label}”以万元计，最多两位小数。")
+    elif value != value.to_integral_value():
+        raise DispatchError(f"“{metric.label}”以{metric.unit}计，应为整数。")
+    return value
+
+
+def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, values: dict[str, str | None]
+                ) -> ReportSubmission:
+    """Store the typed figures of `tenant`'s own work for `period`; all or nothing."""
+    _fillable(definition, tenant)
+    allowed = set(codes(definition))
+    for code in values:
+        if code not in METRICS or code not in allowed:
+            raise DispatchError(f"调度表中没有“{code}”这一行。")
+        if not METRICS[code].manual:
+            raise DispatchError(f"“{METRICS[code].label}”由系统根据记录自动统计，不能手工填写。")
+    parsed = {code: parse_manual(code, raw) for code, raw in values.items() if (raw or "").strip() != ""}
+    sub = _draft(definition, tenant, period)
+    _editable(sub)
+    existing = {f.code: f for f in sub.manual}
+    level = inspections.government_level(tenant)
+    for code, value in parsed.items():
+        if code in existing:
+            existing[code].value = value
+        else:
+            sub.manual.append(ManualFigure(tenant=tenant, code=code, value=value, level=level,
+                                           period_end=period.end))
+    db.session.flush()
+    audit.record(tenant, "dispatch.figures_saved", sub,
+                 {"definition": definition.name, "period_end": period.key,
+                  "values": {k: str(v) for k, v in parsed.items()}})
+    return sub
+
+
+def manual_values(sub: ReportSubmission | None) -> dict[str, Decimal]:
+    return {f.code: f.value for f in sub.manual} if sub is not None else {}
+
+
+def corrections_since(definition: ReportDefinition, tenant: Tenant, before: Period) -> dict[str, dict]:
+    """Locked tables of `tenant` before `before` whose figures the records no longer give:
+    {period_end: {code: [locked, now]}}. A cumulative table carries the correction forward."""
+    locked = db.session.execute(select(ReportSubmission).where(
+        ReportSubmission.definition_id == definition.id, ReportSubmission.tenant_id == tenant.id,
+        ReportSubmission.status == "approved", ReportSubmission.period_end < before.end)
+        .order_by(ReportSubmission.period_end)).scalars().all()
+    out = {}
+    for sub in locked:
+        now = frozen(table(definition, tenant, period_of(definition, sub.period_end)))["total"]
+        changed = {code: [old, now.get(code, "0")] for code, old in sub.figures["total"].items()
+                   if now.get(code, "0") != old}
+        if changed:
+            out[sub.period_end.isoformat()] = changed
+    return out
+
+
+def submit(definition: ReportDefinition, tenant: Tenant, period: Period, actor: Membership,
+           today: date | None = None) -> ReportSubmission:
+    """Send `tenant`'s table for `period` to its parent, frozen as computed now."""
+    _fillable(definition, tenant)
+    today = today or clock.today()
+    sub = _draft(definition, tenant, period)
+    if sub.status in ("submitted", "approved"):
+        raise DispatchError(f"{period.end:%Y-%m-%d} 这一期已经上报过，不能重复上报。")
+    manual = Figures()
+    _manual(tenant, definition.campaign.starts_on, period.end, manual)
+    # The typed part is also kept cumulative, whatever the table shows: the level above sums it.
+    sub.figures = {**frozen(table(definition, tenant, period)), "manual": frozen(manual)}
+    sub.corrections = corrections_since(definition, tenant, period) or None
+    sub.status, sub.submitted_at, sub.late = "submitted", clock.now(), today > period.due
+    sub.reason = ""
+    db.session.flush()
+    for end in sub.corrections or {}:
+        older = db.session.execute(select(ReportSubmission).where(
+            ReportSubmission.definition_id == definition.id, ReportSubmission.tenant_id == tenant.id,
+            ReportSubmission.period_end == date.fromisoformat(end))).scalar_one()
+        older.superseded_by_id = sub.id
+    audit.record(tenant, "dispatch.submitted", sub, {"definition": definition.name, "period_end": period.key,
+                                                     "late": sub.late, "figures": sub.figures["total"],
+                                                     "corrections": sub.corrections}, actor=actor.user)
+    return sub
+
+
+def _decider(sub: ReportSubmission, actor: Membership) -> None:
+    if sub.tenant.parent_id != actor.tenant_id:
+        raise DispatchError(f"只有“{sub.tenant.name}”的上一级可以审核它的调度表。")
+    if sub.status != "submitted":
+        raise DispatchError(f"该期调度表{sub.status_label}，没有待审核的上报。")
+
+
+def approve(sub: ReportSubmission, actor: Membership) -> ReportSubmission:
+    """Accept a child's table; the period is locked from now on."""
+    _decider(sub, actor)
+    sub.status, sub.decided_at, sub.decided_by_id = "approved", clock.now(), actor.user_id
+    audit.record(sub.tenant, "dispatch.approved", sub, {"period_end": sub.period_end.isoformat()},
+                 actor=actor.user)
+    return sub
+
+
+def return_(sub: ReportSubmission, actor: Membership, reason: str) -> ReportSubmission:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DispatchError("退回时请写明原因。")
+    if len(reason) > 500:
+        raise DispatchError(f"退回原因最多 500 个字，现为 {len(reason)} 个字。")
+    _decider(sub, actor)
+    sub.status, sub.decided_at, sub.decided_by_id, sub.reason = "returned", clock.now(), actor.user_id, reason
+    sub.figures = sub.corrections = None
+    audit.record(sub.tenant, "dispatch.returned", sub, {"period_end": sub.period_end.isoformat(), "reason": reason},
+                 actor=actor.user)
+    return sub
+
+
+def children(parent: Tenant) -> list[Tenant]:
+    """The units that send `parent` their tables."""
+    return db.session.execute(select(Tenant).where(Tenant.parent_id == parent.id,
+                                                   Tenant.kind.in_(SUBMITTING_KINDS)).order_by(Tenant.id)).scalars().all()
+
+
+@dataclass
+class BoardRow:
+    unit: Tenant
+    submission: ReportSubmission | None
+    state: str  # submitted, pending, overdue
+
+    @property
+    def state_label(self) -> str:
+        return BOARD[self.state]
+
+
+def board(definition: ReportDefinition, parent: Tenant, period: Period, today: date | None = None) -> list[BoardRow]:
+    """已报 / 未报 / 逾期 of each unit below `parent` for `period`. Two queries."""
+    today = today or clock.today()
+    units = children(parent)
+    subs = {s.tenant_id: s for s in db.session.execute(select(ReportSubmission).where(
+        ReportSubmission.definition_id == definition.id, ReportSubmission.period_end == period.end,
+        ReportSubmission.tenant_id.in_([u.id for u in units]))).scalars()}
+    rows = []
+    for unit in units:
+        sub = subs.get(unit.id)
+        if sub is not None and sub.status in ("submitted", "approved"):
+            state = "submitted"
+        else:
+            state = "overdue" if today > period.due else "pending"
+        rows.append(BoardRow(unit, sub, state))
+    return rows
+
+
+def remind(definition: ReportDefinition, parent: Tenant, period: Period, actor: Membership,
+           today: date | None = None) -> list[Tenant]:
+    """Urge (催报) every unit below `parent` that has not submitted `period`; once a day each."""
+    today = today or clock.today()
+    urged = []
+    for row in board(definition, parent, period, today):
+        if row.state == "submitted":
+            continue
+        sub = row.submission or _draft(definition, row.unit, period)
+        if sub.reminded_on == today:
+            continue
+        sub.reminded_on = today
+        urged.append(row.unit)
+    if not urged:
+        raise DispatchError("没有需要催报的单位（都已上报，或今天已催报过）。")
+    audit.record(parent, "dispatch.reminded", None, {"definition": definition.name, "period_end": period.key,
+                                                     "units": [u.name for u in urged]}, actor=actor.user)
+    return urged
+
+
+def series(definition: ReportDefinition, tenant: Tenant, code: str, today: date | None = None
+           ) -> list[tuple[Period, int | Decimal]]:
+    """A metric of `tenant` over every period so far (as the table shows it: cumulative or not)."""
+    if code not in METRICS and code not in SECOND:
+        raise DispatchError("没有这一行。")
+    return [(p, table(definition, tenant, p).get(code)) for p in periods(definition, today)]
+
+
+# ---------------------------------------------------------------- exports
+
+def sheet_rows(definition: ReportDefinition, figures: list[Figures]):
+    """The form's rows as printed: (block title, number, label with unit, [value per column])."""
+    for _, title, n, code, label, metric in layout_rows(definition):
+        text = f"{label}（{metric.unit}）"
+        values = [display(code, f.get(code)) for f in figures]
+        if metric.second:
+            text = f"{label}（{metric.unit}，{metric.second[2]}）" if metric.second[1] == "罚款" else \
+                f"{label}（{metric.unit}），{metric.second[1]}（{metric.second[2]}）"
+            values = [f"{display(code, f.get(code))} / {display(metric.second[0], f.get(metric.second[0]))}"
+                      for f in figures]
+        levels = []
+        if definition.by_level and metric.by_level:
+            levels = [(label_, [display(code, f.get(code, lvl)) for f in figures]) for lvl, label_ in LEVELS.items()]
+        yield title, n, text, values, levels
+
+
+def _columns(tenant: Tenant, params: dict) -> tuple[ReportDefinition, Period, list[tuple[str, Figures]]]:
+    definition = db.session.execute(select(ReportDefinition).where(
+        ReportDefinition.id == params["definition_id"])).scalar_one()
+    period = period_of(definition, date.fromisoformat(params["period_end"]))
+    columns = [(tenant.name, table(definition, tenant, period))]
+    if params.get("children"):
+        columns += [(child.name, table(definition, child, period)) for child in children(tenant)]
+    return definition, period, columns
+
+
+def _content(definition, period, columns) -> dict:
+    return {"definition": definition.name, "period_end": period.key,
+            "columns": [{"unit": name, **frozen(f)} for name, f in columns]}
+
+
+def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple[str, Figures]]) -> bytes:
+    """The attachment's layout: title, unit and date, then per block its title in the first
+    column and two rows to a line (number, label, figure); with children, one figure column each."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "调度表"
+    per_row = 1 if len(columns) > 1 else 2
+    width = 1 + per_row * (1 + 1 + len(columns))
+    ws.cell(1, 1, definition.name).font = Font(bold=True, size=14)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws.cell(2, 1, f"填报单位：{columns[0][0]}")
+    ws.cell(2, width, f"时间：{period.end.year}年{period.end.month}月{period.end.day}日")
+    row = 3
+    if len(columns) > 1:
+        for i, (name, _) in enumerate(columns):
+            ws.cell(row, 4 + i, name).font = Font(bold=True)
+        row += 1
+    thin = Side(style="thin")
+    blocks: dict[str, list] = {}
+    for title, n, text, values, levels in sheet_rows(definition, [f for _, f in columns]):
+        blocks.setdefault(title, []).append((n, text, values, levels))
+    for title, items in blocks.items():
+        first = row
+        for i in range(0, len(items), per_row):
+            for j, (n, text, values, levels) in enumerate(items[i:i + per_row]):
+                col = 2 + j * (2 + len(columns))
+                ws.cell(row, col, n)
+                if levels:
+                    text += "：" + "，".join(f"{lbl} {'、'.join(vals)}" for lbl, vals in levels)
+                ws.cell(row, col + 1, text).alignment = Alignment(wrap_text=True, vertical="center")
+                for k, value in enumerate(values):
+                    ws.cell(row, col + 2 + k, value)
+            row += 1
+        ws.cell(first, 1, title).alignment = Alignment(wrap_text=True, vertical="center")
+        if row - 1 > first:
+            ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+    for r in ws.iter_rows(min_row=3, max_row=row - 1, max_col=width):
+        for c in r:
+            c.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    ws.column_dimensions["A"].width = 14
+    for letter, w in (("C", 40), ("F", 40)):
+        ws.column_dimensions[letter].width = w
+    if definition.notes:
+        ws.cell(row + 1, 1, "注：" + definition.notes).alignment = Alignment(wrap_text=True)
+        ws.merge_cells(start_row=row + 1, start_column=1, end_row=row + 1, end_column=width)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@exports.builder("dispatch_xlsx", file_type="xlsx")
+def build_xlsx(tenant: Tenant, params: dict) -> exports.Built:
+    definition, period, columns = _columns(tenant, params)
+    return exports.Built(None, _content(definition, period, columns),
+                         write=lambda context: write_xlsx(definition, period, columns))
+
+
+@exports.builder("dispatch_pdf")
+def build_pdf(tenant: Tenant, params: dict) -> exports.Built:
+    definition, period, columns = _columns(tenant, params)
+    rows = list(sheet_rows(definition, [f for _, f in columns]))
+    return exports.Built("dispatch/document.html", _content(definition, period, columns),
+                         {"definition": definition, "period": period, "units": [n for n, _ in columns], "rows": rows})
+
+
+def request_export(definition: ReportDefinition, tenant: Tenant, period: Period, file_type: str,
+                   with_children: bool):
+    kind = "dispatch_xlsx" if file_type == "xlsx" else "dispatch_pdf"
+    title = f"{tenant.name}{definition.name}（截至{period.end:%Y年%m月%d日}）" + ("（含下级）" if with_children else "")
+    return exports.request_export(tenant, kind=kind, title=title,
+                                  params={"definition_id": definition.id, "period_end": period.key,
+                                          "children": bool(with_children)})
+
+
+# ---------------------------------------------------------------- the seeds' two forms
+
+def _block(title: str, rows: list, labels: dict | None = None) -> dict:
+    return {"title": title, "rows": [{"code": c, **({"label": labels[c]} if labels and c in labels else {})}
+                                     for c in rows]}
+
+
+_HAZARDS = ["hazards.self_found", "hazards.self_rectified", "hazards.dept_found", "hazards.dept_rectified"]
+_SPOT = ["spot.enterprises", "spot.principal_not_studied", "spot.principal_not_led", "spot.no_duty_list",
+         "spot.no_safety_staff", "spot.uncertified_welders", "spot.outsourcing_chaos", "spot.no_drill"]
+_ENF = ["enf.assist_areas", "enf.assist_enterprises", "enf.penalties", "enf.double_penalties",
+        "enf.referred_persons", "enf.suspended", "enf.exposed", "enf.cases_published", "enf.accountable_persons",
+        "enf.interviews"]
+_LEAD = ["lead.study_sessions", "lead.principal_studies", "lead.site_supervision", "lead.enterprise_briefings",
+         "lead.tip_rewards", "lead.media_column", "lead.inspectors", "lead.supervision_rounds"]
+
+# 全国重大事故隐患专项排查整治 2023 行动进展情况调度表 (seeds/002_…).
+NATIONAL_LAYOUT = [
+    _block("总体情况", _HAZARDS + ["hazards.listed", "hazards.listed_rectified"]),
+    _block("对企业自查自改进行抽查情况", _SPOT),
+    _block("部门精准严格执法情况", _ENF),
+    _block("党委政府组织领导情况", _LEAD, {
+        "lead.study_sessions": "省、市、县党委政府分别组织专题学习安全生产十五条硬措施",
+        "lead.principal_studies": "省、市、县党委政府主要负责同志分别专题研究",
+        "lead.site_supervision": "省、市、县政府负责同志分别现场督导检查",
+        "lead.enterprise_briefings": "省、市、县安委会成员单位负责同志分别到企业宣讲",
+        "lead.media_column": "是否在省级主流媒体播放安全生产专题栏目",
+        "lead.inspectors": "市县两级配备专兼职技术检查员数量"}),
+]
+NATIONAL_NOTES = ("1. 国务院安委会办公室对各地区工作进展情况进行月度调度。调度表自6月份开始上报，每月5日前上报截至上月末的累计情况。"
+                  "2. 调度表内容应围绕专项排查整治工作并对照方案具体要求如实填报。3. 调度表中明确提出省、市、县三级的有关事项需要分开进行统计上报。")
+
+# 河北区重大事故隐患专项排查整治2023行动进展情况调度表 (seeds/001_…): no listed rows, adds 2.9.
+HEBEI_LAYOUT = [
+    _block("总体情况", _HAZARDS, {"hazards.dept_found": "部门检查发现的重大事故隐患（行业主管部门填写）",
+                                  "hazards.dept_rectified": "部门检查发现重大事故隐患中已完成整改的（行业主管部门填写）"}),
+    _block("对企业自查自改进行抽查检查情况", _SPOT + ["spot.no_safety_fund"], {"spot.enterprises": "抽查检查的企业总数"}),
+    _block("区级部门精准严格执法情况（执法部门填写）", _ENF, {"enf.assist_areas": "帮扶指导重点街道",
+                                                          "enf.interviews": "约谈通报街道及部门"}),
+    _block("区级部门、各街道组织领导情况", _LEAD, {
+        "lead.study_sessions": "组织专题学习安全生产十五条硬措施", "lead.site_supervision": "有关负责同志现场督导检查",
+        "lead.enterprise_briefings": "有关负责同志到企业宣讲", "lead.media_column": "是否依托媒体设置并播放安全生产专题栏目",
+        "lead.supervision_rounds": "组织开展督导检查"}),
+]
+HEBEI_NOTES = ("1. 区安委会办公室持续对工作进展情况进行调度，调度表自5月25日开始上报，每周一上报自专项行动开展以来累计数据。"
+               "2. 调度表内容应围绕排查整治工作并对照方案具体要求如实填报。")

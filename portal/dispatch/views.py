@@ -1,0 +1,219 @@
+"""Dispatch pages: a node's table with its board of units, typing and submitting, approving and
+returning, reminders, drill-down, a metric's history and the exports."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from portal.dispatch import service
+from portal.dispatch.forms import ExportForm, ReturnForm, manual_form, manual_values
+from portal.dispatch.models import ReportDefinition, ReportSubmission
+from portal.errors import Refused
+from portal.exports import jobs
+from portal.extensions import db
+from portal.web import attempt, can, render, requires
+from tenants import clock
+from tenants.models import Tenant
+from tenants.scope import current_scope, get_scoped_or_404
+
+bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
+
+
+def _node(tenant_id) -> Tenant:
+    """A node whose figures the user may read: inside the user's own subtree."""
+    tenant = get_scoped_or_404(Tenant, tenant_id)
+    if not tenant.path.startswith(current_scope().path):
+        abort(404)
+    return tenant
+
+
+def _load(definition_id, tenant_id) -> tuple[ReportDefinition, Tenant]:
+    definition = get_scoped_or_404(ReportDefinition, definition_id)
+    tenant = _node(tenant_id)
+    if definition.tenant_id not in tenant.ancestor_ids + [tenant.id]:
+        abort(404)
+    return definition, tenant
+
+
+def _period(definition):
+    try:
+        return service.parse_period(definition, request.values.get("period")), None
+    except Refused as e:
+        return service.current_period(definition), str(e)
+
+
+@bp.get("/")
+@login_required
+def index():
+    unit = g.membership.tenant
+    return render("dispatch/index.html", unit=unit, definitions=service.definitions_for(unit),
+                  reporting=service.reporting_definition(unit))
+
+
+def _page(definition, tenant, period, *, error=None, status=200, form=None, return_form=None, block=None):
+    today = clock.today()
+    sub = service.submission(definition, tenant, period)
+    own = tenant.id == g.membership.tenant_id
+    fills = own and can("dispatch.fill") and service.reporting_definition(tenant) is definition
+    live = service.table(definition, tenant, period)
+    figures = service.thawed(sub.figures) if sub is not None and sub.figures else live
+    manual_rows = [(code, label) for _, _, _, code, label, m in service.layout_rows(definition) if m.manual]
+    if form is None and fills:
+        form = manual_form(manual_rows, {k: service.display(k, v) for k, v in service.manual_values(sub).items()})
+    superseded = db.session.get(ReportSubmission, sub.superseded_by_id) if sub and sub.superseded_by_id else None
+    board = service.board(definition, tenant, period, today) if tenant.id == g.membership.tenant_id or \
+        tenant.path.startswith(g.membership.tenant.path) else []
+    return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
+                  periods=service.periods(definition, today), sub=sub, figures=figures, live=live,
+                  rows=list(service.layout_rows(definition)), levels=service.LEVELS, fills=fills, form=form,
+                  board=board, return_form=return_form or ReturnForm(), export_form=ExportForm(),
+                  superseded=superseded, error=error, display=service.display, today=today)
+
+
+@bp.get("/<int:definition_id>/units/<int:tenant_id>")
+@login_required
+def table(definition_id, tenant_id):
+    definition, tenant = _load(definition_id, tenant_id)
+    period, error = _period(definition)
+    return _page(definition, tenant, period, error=error, status=422 if error else 200)
+
+
+def _own(definition_id, tenant_id):
+    definition, tenant = _load(definition_id, tenant_id)
+    if tenant.id != g.membership.tenant_id:
+        abort(404)
+    try:
+        period = service.parse_period(definition, request.values.get("period"))
+    except Refused as e:
+        return definition, tenant, None, str(e)
+    return definition, tenant, period, None
+
+
+@bp.post("/<int:definition_id>/units/<int:tenant_id>/figures")
+@login_required
+@requires("dispatch.fill")
+def figures(definition_id, tenant_id):
+    definition, tenant, period, error = _own(definition_id, tenant_id)
+    manual_rows = [(code, label) for _, _, _, code, label, m in service.layout_rows(definition) if m.manual]
+    form = manual_form(manual_rows, {}, request.form)
+    if error is None:
+        if not form.validate():
+            error = "提交的内容有误，请按提示修改。"
+        else:
+            _, error = attempt(lambda: service.save_manual(definition, tenant, period, manual_values(form)))
+    if error:
+        return _page(definition, tenant, period or service.current_period(definition), error=error, status=422,
+                     form=form)
+    return redirect(url_for("dispatch.table", definition_id=definition.id, tenant_id=tenant.id, period=period.key),
+                    code=303)
+
+
+@bp.post("/<int:definition_id>/units/<int:tenant_id>/submit")
+@login_required
+@requires("dispatch.fill")
+def submit(definition_id, tenant_id):
+    definition, tenant, period, error = _own(definition_id, tenant_id)
+    if error is None:
+        _, error = attempt(lambda: service.submit(definition, tenant, period, g.membership))
+    if error:
+        return _page(definition, tenant, period or service.current_period(definition), error=error, status=422)
+    return redirect(url_for("dispatch.table", definition_id=definition.id, tenant_id=tenant.id, period=period.key),
+                    code=303)
+
+
+def _decide(submission_id, action):
+    sub = get_scoped_or_404(ReportSubmission, submission_id)
+    parent = g.membership.tenant
+    period = service.period_of(sub.definition, sub.period_end)
+    result, error = action(sub)
+    if error:
+        return _page(sub.definition, parent, period, error=error, status=422,
+                     return_form=ReturnForm(formdata=request.form))
+    return redirect(url_for("dispatch.table", definition_id=sub.definition_id, tenant_id=parent.id,
+                            period=period.key) + "#board", code=303)
+
+
+@bp.post("/submissions/<int:submission_id>/approve")
+@login_required
+@requires("dispatch.review")
+def approve(submission_id):
+    return _decide(submission_id, lambda sub: attempt(lambda: service.approve(sub, g.membership)))
+
+
+@bp.post("/submissions/<int:submission_id>/return")
+@login_required
+@requires("dispatch.review")
+def return_(submission_id):
+    def act(sub):
+        form = ReturnForm()
+        if not form.validate():
+            return None, "退回时请写明原因（最多 500 字）。"
+        return attempt(lambda: service.return_(sub, g.membership, form.reason.data))
+    return _decide(submission_id, act)
+
+
+@bp.post("/<int:definition_id>/units/<int:tenant_id>/remind")
+@login_required
+@requires("dispatch.review")
+def remind(definition_id, tenant_id):
+    definition, tenant, period, error = _own(definition_id, tenant_id)
+    if error is None:
+        urged, error = attempt(lambda: service.remind(definition, tenant, period, g.membership))
+    if error:
+        return _page(definition, tenant, period or service.current_period(definition), error=error, status=422)
+    return redirect(url_for("dispatch.table", definition_id=definition.id, tenant_id=tenant.id, period=period.key)
+                    + "#board", code=303)
+
+
+@bp.post("/<int:definition_id>/units/<int:tenant_id>/export")
+@login_required
+@requires("dispatch.export")
+def export(definition_id, tenant_id):
+    definition, tenant = _load(definition_id, tenant_id)
+    form = ExportForm()
+    try:
+        period = service.parse_period(definition, request.values.get("period"))
+    except Refused as e:
+        return _page(definition, tenant, service.current_period(definition), error=str(e), status=422)
+    if not form.validate():
+        return _page(definition, tenant, period, error="请选择导出格式。", status=422)
+    doc, error = attempt(lambda: service.request_export(definition, tenant, period, form.file_type.data,
+                                                        form.children.data))
+    if error:
+        return _page(definition, tenant, period, error=error, status=422)
+    jobs.submit(doc.id, g.membership.id)
+    return redirect(url_for("exports.show", doc_id=doc.id), code=303)
+
+
+@bp.get("/<int:definition_id>/units/<int:tenant_id>/rows/<code>")
+@login_required
+def drill(definition_id, tenant_id, code):
+    """What makes one number: the figure of each unit below, and the records themselves."""
+    definition, tenant = _load(definition_id, tenant_id)
+    if code not in service.METRICS and code not in service.SECOND:
+        abort(404)
+    period, error = _period(definition)
+    start, end = service.span(definition, period)
+    units = [(child, service.table(definition, child, period).get(code))
+             for child in db.session.execute(select(Tenant).where(Tenant.parent_id == tenant.id,
+                                                                  Tenant.kind != "enterprise")
+                                             .order_by(Tenant.id)).scalars()]
+    own = service.submission(definition, tenant, period)
+    return render("dispatch/drill.html", definition=definition, tenant=tenant, period=period, code=code,
+                  metric=service.METRICS.get(code) or service.METRICS[service.SECOND[code][0]],
+                  value=service.table(definition, tenant, period).get(code), units=units, start=start, end=end,
+                  own=service.manual_values(own).get(code), display=service.display, error=error)
+
+
+@bp.get("/<int:definition_id>/units/<int:tenant_id>/history/<code>")
+@login_required
+def history(definition_id, tenant_id, code):
+    definition, tenant = _load(definition_id, tenant_id)
+    try:
+        points = service.series(definition, tenant, code)
+    except Refused:
+        abort(404)
+    metric = service.METRICS.get(code) or service.METRICS[service.SECOND[code][0]]
+    return render("dispatch/history.html", definition=definition, tenant=tenant, code=code, metric=metric,
+                  points=points, display=service.display)

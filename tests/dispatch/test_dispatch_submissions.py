@@ -1,0 +1,127 @@
+"""Typing, submitting, approving and returning tables; bad input refused with nothing written;
+locking and supersession when the records change after approval; reminders; the Excel layout."""
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from portal.dispatch import service
+from portal.dispatch.models import ManualFigure
+from tests.dispatch.test_dispatch_figures import _hazard, member_of
+
+TODAY = date(2024, 7, 3)
+
+
+@pytest.fixture
+def people(session, tree, make_user):
+    return {"street": member_of(make_user(tree["a_street"], role="staff")),
+            "dept": member_of(make_user(tree["a_dept"], role="staff")),
+            "a": member_of(make_user(tree["a"], role="leader")),
+            "b": member_of(make_user(tree["b"], role="leader")),
+            "city": member_of(make_user(tree["city"], role="leader"))}
+
+
+def _refused(fn, *args, match):
+    with pytest.raises(service.DispatchError, match=match):
+        fn(*args)
+
+
+def test_bad_manual_input_is_refused_and_nothing_is_written(session, tree, national):
+    june = service.parse_period(national, "2024-06-30", TODAY)
+    a = tree["a"]
+    _refused(service.save_manual, national, a, june, {"lead.study_sessions": "-1"}, match="不能为负数")
+    _refused(service.save_manual, national, a, june, {"lead.study_sessions": "三"}, match="应填写数字")
+    _refused(service.save_manual, national, a, june, {"lead.study_sessions": "1.5"}, match="应为整数")
+    _refused(service.save_manual, national, a, june, {"lead.media_column": "有"}, match="是”或“否")
+    _refused(service.save_manual, national, a, june, {"hazards.self_found": "3"}, match="自动统计，不能手工填写")
+    _refused(service.save_manual, national, a, june, {"lead.study_sessions": "2", "lead.inspectors": "x"},
+             match="应填写数字")
+    _refused(service.save_manual, national, tree["a_shop"], june, {"lead.study_sessions": "1"}, match="不填报")
+    assert session.query(ManualFigure).count() == 0
+    _refused(service.parse_period, national, "2024-08-31", TODAY, match="尚未开始")
+    _refused(service.parse_period, national, "2024-06-29", TODAY, match="不是本调度表的报告期截止日")
+    _refused(service.parse_period, national, "2023-12-31", TODAY, match="专项行动开始之前")
+
+
+def test_submit_approve_lock_and_return(session, tree, national, people):
+    june = service.parse_period(national, "2024-06-30", TODAY)
+    street = tree["a_street"]
+    service.save_manual(national, street, june, {"lead.study_sessions": "2"})
+    sub = service.submit(national, street, june, people["street"], TODAY)
+    assert sub.status == "submitted" and not sub.late  # due 7-05
+    _refused(service.submit, national, street, june, people["street"], TODAY, match="不能重复上报")
+    _refused(service.save_manual, national, street, june, {"lead.study_sessions": "3"}, match="等待上级审核")
+    _refused(service.approve, sub, people["b"], match="上一级")
+    _refused(service.approve, sub, people["city"], match="上一级")
+    _refused(service.return_, sub, people["a"], " ", match="原因")
+    service.return_(sub, people["a"], "专题学习次数与台账不符")
+    assert sub.status == "returned" and sub.figures is None
+    service.save_manual(national, street, june, {"lead.study_sessions": "3"})
+    sub = service.submit(national, street, june, people["street"], date(2024, 7, 6))
+    assert sub.late
+    service.approve(sub, people["a"])
+    assert sub.status == "approved"
+    _refused(service.save_manual, national, street, june, {"lead.study_sessions": "4"}, match="锁定")
+    _refused(service.approve, sub, people["a"], match="没有待审核")
+    assert service.table(national, tree["a"], june).get("lead.study_sessions") == 3
+
+
+def test_a_change_after_approval_shows_in_the_next_table_and_supersedes_the_locked_one(session, tree, national,
+                                                                                         people):
+    hazard = _hazard(session, tree["a_shop"], found=date(2024, 6, 10), accepted=date(2024, 6, 20))
+    session.flush()
+    june = service.parse_period(national, "2024-06-30", TODAY)
+    sub = service.submit(national, tree["a_street"], june, people["street"], TODAY)
+    service.approve(sub, people["a"])
+    assert sub.figures["total"]["hazards.self_rectified"] == "1"
+    # 反销号: the hazard is re-opened after the period was locked.
+    hazard.accepted_on, hazard.status = None, "rectifying"
+    session.flush()
+    assert sub.figures["total"]["hazards.self_rectified"] == "1"  # the locked table does not move
+    july = service.parse_period(national, "2024-07-31", date(2024, 8, 2))
+    later = service.submit(national, tree["a_street"], july, people["street"], date(2024, 8, 2))
+    assert later.corrections == {"2024-06-30": {"hazards.self_rectified": ["1", "0"]}}
+    assert sub.superseded_by_id == later.id
+    assert later.figures["total"]["hazards.self_rectified"] == "0"
+
+
+def test_board_and_reminders(session, tree, national, people):
+    june = service.parse_period(national, "2024-06-30", TODAY)
+    service.submit(national, tree["a_street"], june, people["street"], TODAY)
+    states = {r.unit.name: r.state_label for r in service.board(national, tree["a"], june, TODAY)}
+    assert states == {"甲街道": "已报", "甲区商务局": "未报"}
+    late = {r.unit.name: r.state_label for r in service.board(national, tree["a"], june, date(2024, 7, 6))}
+    assert late == {"甲街道": "已报", "甲区商务局": "逾期"}
+    assert [u.name for u in service.remind(national, tree["a"], june, people["a"], TODAY)] == ["甲区商务局"]
+    _refused(service.remind, national, tree["a"], june, people["a"], TODAY, match="没有需要催报")
+
+
+def test_excel_reproduces_the_form_cell_by_cell(session, tree, national, weekly):
+    _hazard(session, tree["a_shop"], found=date(2024, 6, 10), accepted=date(2024, 6, 20))
+    session.flush()
+    june = service.period_of(national, date(2024, 6, 30))
+    data = service.write_xlsx(national, june, [("甲区", service.table(national, tree["a"], june))])
+    ws = load_workbook(io.BytesIO(data)).active
+    assert ws["A1"].value == "全国重大事故隐患专项排查整治行动进展情况调度表"
+    assert ws["A2"].value == "填报单位：甲区" and ws["G2"].value == "时间：2024年6月30日"
+    assert ws["A3"].value == "总体情况" and "A3:A5" in ws.merged_cells
+    assert [ws.cell(3, c).value for c in range(2, 8)] == [
+        1, "企业自查发现的重大事故隐患（个）", "1", 2, "企业自查发现重大事故隐患中已完成整改的（个）", "1"]
+    assert [ws.cell(5, c).value for c in range(2, 8)][:3] == [5, "政府挂牌督办的重大事故隐患（个）：省级 0，市级 0，县级 0", "0"]
+    assert ws["A6"].value == "对企业自查自改进行抽查情况" and ws.cell(9, 6).value == "未按规定开展应急演练、员工不熟悉逃生出口（家）"
+    assert ws["A10"].value == "部门精准严格执法情况"
+    assert ws.cell(11, 3).value == "行政处罚（次，万元）" and ws.cell(11, 4).value == "0 / 0.00"
+    assert ws.cell(13, 6).value == "公布典型执法案例（个），其中危险作业罪案例（个）"
+    assert ws["A15"].value == "党委政府组织领导情况"
+    assert ws.cell(17, 3).value == "举报奖励（万元），其中匿名举报查实奖励（万元）" and ws.cell(17, 4).value == "0.00 / 0.00"
+    assert ws.cell(17, 7).value == "否"
+    # The weekly table has its extra row 2.9 on a line of its own; with children, a column each.
+    week = service.period_of(weekly, date(2024, 6, 24))
+    columns = [(t.name, service.table(weekly, t, week)) for t in (tree["a"], tree["a_street"], tree["a_dept"])]
+    ws = load_workbook(io.BytesIO(service.write_xlsx(weekly, week, columns))).active
+    assert [ws.cell(3, c).value for c in range(4, 7)] == ["甲区", "甲街道", "甲区商务局"]
+    labels = [ws.cell(r, 3).value for r in range(4, ws.max_row + 1)]
+    assert "未按规定比例提取安全生产费用（家）" in labels
+    row = 4 + labels.index("企业自查发现重大事故隐患中已完成整改的（个）")
+    assert [ws.cell(row, c).value for c in range(4, 7)] == ["1", "1", "1"]

@@ -1,0 +1,73 @@
+"""The dispatch pages as a department and its district use them: derived rows filled, manual rows
+typed and checked (422 with the message, nothing written), submit, approve, drill-down, history,
+exports; another district's table and submissions are 404."""
+from datetime import date
+
+import pytest
+
+from portal.dispatch import service
+from portal.dispatch.models import ManualFigure, ReportSubmission
+from portal.exports.models import ExportDocument
+from tenants import clock
+from tests.conftest import login, post
+from tests.dispatch.test_dispatch_figures import _hazard
+
+TODAY = date(2024, 6, 3)  # a Monday: 甲区's weekly table is due
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+
+
+def test_a_department_types_and_submits_and_the_district_approves(session, client, tree, weekly, make_user):
+    _hazard(session, tree["a_shop"], found=date(2024, 5, 30))
+    dept_user, district_user = make_user(tree["a_dept"], role="staff"), make_user(tree["a"], role="leader")
+    session.flush()
+    url = f"/dispatch/{weekly.id}/units/{tree['a_dept'].id}"
+    login(client, dept_user)
+    page = client.get(url).get_data(as_text=True)
+    assert "甲区重大事故隐患专项排查整治行动进展情况调度表" in page and "截至 2024-06-03" in page
+    assert 'data-code="hazards.self_found"' in page
+    bad = post(client, url + "/figures", {"period": "2024-06-03", "lead__study_sessions": "-2"})
+    assert bad.status_code == 422 and "不能为负数" in bad.get_data(as_text=True)
+    assert session.query(ManualFigure).count() == 0
+    ok = post(client, url + "/figures", {"period": "2024-06-03", "lead__study_sessions": "2",
+                                         "lead__media_column": "是"})
+    assert ok.status_code == 303
+    assert post(client, url + "/submit?period=2024-06-03").status_code == 303
+    again = post(client, url + "/submit?period=2024-06-03")
+    assert again.status_code == 422 and "不能重复上报" in again.get_data(as_text=True)
+    future = post(client, url + "/figures", {"period": "2024-06-10", "lead__study_sessions": "1"})
+    assert future.status_code == 422 and "尚未开始" in future.get_data(as_text=True)
+
+    client.get("/logout")
+    login(client, district_user)
+    board = client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}").get_data(as_text=True)
+    assert "甲区商务局" in board and "已报" in board and "甲街道" in board and "未报" in board
+    sub = session.query(ReportSubmission).filter_by(tenant_id=tree["a_dept"].id, status="submitted").one()
+    assert post(client, f"/dispatch/submissions/{sub.id}/approve").status_code == 303
+    session.refresh(sub)
+    assert sub.status == "approved"
+    drill = client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}/rows/lead.study_sessions?period=2024-06-03")
+    assert drill.status_code == 200 and "甲区商务局" in drill.get_data(as_text=True)
+    assert ">2<" in drill.get_data(as_text=True)
+    history = client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}/history/hazards.self_found")
+    assert history.status_code == 200 and "<svg" in history.get_data(as_text=True)
+    xlsx = post(client, f"/dispatch/{weekly.id}/units/{tree['a'].id}/export",
+                {"period": "2024-06-03", "file_type": "xlsx", "children": "y"})
+    assert xlsx.status_code == 303
+    doc = session.query(ExportDocument).order_by(ExportDocument.id.desc()).first()
+    assert doc.status == "done" and doc.content[:2] == b"PK"
+
+
+def test_another_district_sees_nothing(session, client, tree, weekly, national, make_user):
+    b_user = make_user(tree["b"], role="leader")
+    sub = service.submit(weekly, tree["a_dept"], service.period_of(weekly, TODAY),
+                         make_user(tree["a_dept"], role="staff").memberships[0], TODAY)
+    session.flush()
+    login(client, b_user)
+    assert client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}").status_code == 404
+    assert client.get(f"/dispatch/{national.id}/units/{tree['a'].id}").status_code == 404
+    assert post(client, f"/dispatch/submissions/{sub.id}/approve").status_code == 404
+    assert client.get(f"/dispatch/{national.id}/units/{tree['b'].id}").status_code == 200
