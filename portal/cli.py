@@ -12,6 +12,7 @@ tenants_cli = AppGroup("tenants", help="租户树：导入行政区划等。")
 audit_cli = AppGroup("audit", help="审计链：校验。")
 demo_cli = AppGroup("demo", help="演示数据。")
 hazards_cli = AppGroup("hazards", help="隐患台账：载入判定标准。")
+checklists_cli = AppGroup("checklists", help="责任清单：企业履职评估。")
 
 
 @tenants_cli.command("import-divisions")
@@ -73,6 +74,29 @@ def load_standards_command():
     click.echo(f"判定标准：新载入 {created} 项（已有的不重复载入）。")
 
 
+@checklists_cli.command("evaluate")
+@click.option("--date", "day", default=None, help="按哪一天评估（YYYY-MM-DD），默认今天。")
+def checklists_evaluate_command(day):
+    """按现行方案规则评估全部企业的履职情况，更新街道和部门可见的未履职问题（每日运行一次）。"""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from portal.checklists.service import refresh_subtree
+    from tenants import clock
+    from tenants.models import Tenant
+    try:
+        today = date.fromisoformat(day) if day else clock.today()
+    except ValueError:
+        raise click.ClickException("日期格式应为 YYYY-MM-DD。") from None
+    started = time.perf_counter()
+    with unscoped():
+        for root in db.session.execute(select(Tenant).where(Tenant.parent_id.is_(None))).scalars().all():
+            stats = refresh_subtree(root, today)
+            click.echo(f"{root.name}：评估 {stats['enterprises']} 家企业，未履职问题变动 {stats['changed']} 条。")
+    click.echo(f"评估日期 {today}，用时 {time.perf_counter() - started:.1f} 秒。")
+
+
 def init_app(app) -> None:
-    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli):
+    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli):
         app.cli.add_command(group)

@@ -28,6 +28,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("live_items", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), sa.ForeignKey("users.id")),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         *_owned(),

@@ -70,6 +70,8 @@ class ChecklistTemplate(Inherited, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(32), nullable=False)
     title = db.Column(db.String(200), nullable=False)
+    # Items not removed, so the overview learns which lists are asked for without reading items.
+    live_items = db.Column(db.Integer, nullable=False, default=0)
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 

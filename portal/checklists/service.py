@@ -182,12 +182,13 @@ def add_item(tenant: Tenant, kind: str, *, title: str, body: str = "", evidence:
         raise Refused("请选择证明材料要求。")
     template = own_template(tenant, kind)
     if template is None:
-        template = ChecklistTemplate(tenant=tenant, kind=kind, title=KINDS[kind], created_by_id=user_id)
+        template = ChecklistTemplate(tenant=tenant, kind=kind, title=KINDS[kind], live_items=0, created_by_id=user_id)
         db.session.add(template)
         db.session.flush()
     position = db.session.execute(select(func.coalesce(func.max(ChecklistItem.position), 0))
                                   .where(ChecklistItem.template_id == template.id)).scalar_one() + 1
     item = ChecklistItem(tenant=tenant, template=template, position=position, title=title, body=body)
+    template.live_items += 1
     db.session.add(item)
     db.session.flush()
     inherit.set_value(tenant, item_key(item.id), {"evidence": evidence})
@@ -205,6 +206,7 @@ def remove_item(actor: Tenant, item: ChecklistItem) -> None:
                           "只能补充本级事项或提高它的证明材料要求。")
         raise Refused(f"“{item.title}”是{item.tenant.name}自己添加的事项，只有该单位可以删除。")
     item.removed_at = clock.now()
+    item.template.live_items -= 1
     audit.record(actor, "checklist.item_removed", item, {"kind": item.template.kind, "title": item.title})
 
 
@@ -909,9 +911,8 @@ class Filters:
 
 def expected_lists() -> dict[str, list[str]]:
     """Per enterprise list, the paths of the nodes whose templates ask for it (readable ones)."""
-    rows = db.session.execute(
-        select(ChecklistTemplate.kind, ChecklistTemplate.tenant_path).join(ChecklistTemplate.items)
-        .where(ChecklistTemplate.kind.in_(ENTERPRISE_LISTS), ChecklistItem.removed_at.is_(None)).distinct()).all()
+    rows = db.session.execute(select(ChecklistTemplate.kind, ChecklistTemplate.tenant_path).where(
+        ChecklistTemplate.kind.in_(ENTERPRISE_LISTS), ChecklistTemplate.live_items > 0)).all()
     paths = defaultdict(list)
     for kind, path in rows:
         paths[kind].append(path)

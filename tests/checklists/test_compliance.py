@@ -228,3 +228,18 @@ def test_every_kept_finding_counts_in_a_spot_check_row_of_the_dispatch_table_or_
 def test_calendar_periods(day, per, expected):
     start, end = service.period_of(day, per)
     assert (start, end, service.period_name(start, per)) == expected
+
+
+def test_the_daily_command_opens_failures_that_came_with_time(app, session, tree):
+    plant = tree["a_plant"]
+    worker(plant, date(2026, 9, 15))
+    session.commit()
+    assert session.execute(select(ComplianceFinding)).scalars().all() == []
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["checklists", "evaluate", "--date", "2026-10-01"])
+    assert result.exit_code == 0, result.output
+    assert "评估日期 2026-10-01" in result.output
+    [kept] = session.execute(select(ComplianceFinding)).scalars().all()
+    assert (kept.tenant_id, kept.since) == (plant.id, date(2026, 9, 16))
+    result = runner.invoke(args=["checklists", "evaluate", "--date", "十月一日"])
+    assert result.exit_code != 0 and "日期格式应为 YYYY-MM-DD" in result.output

@@ -162,3 +162,13 @@ def test_noncompliant_list_orders_by_how_long_and_paginates(client, session, tre
         for headers in ({}, {"HX-Request": "true"}):
             response = client.get(url, headers=headers)
             assert response.status_code == 200 and "没有" in response.get_data(as_text=True)
+
+
+def test_a_list_whose_last_item_is_removed_is_no_longer_asked_for(session, tree, district):
+    [deputy] = [li.item for li in service.effective_items(tree["a_plant"], "deputy_duties")]
+    service.remove_item(tree["a"], deputy)
+    with scoped_as(Scope.of(tree["a_street"], "staff")):
+        expected = service.expected_lists()
+        [plant] = service.grid([tree["a_plant"]], expected)
+    assert "deputy_duties" not in expected and not plant.cells["deputy_duties"].expected
+    assert plant.cells["campaign_tasks"].expected
