@@ -920,22 +920,20 @@ def expected_lists() -> dict[str, list[str]]:
 
 
 def _complete_clause(expected: dict[str, list[str]]):
-    """Every list a template above asks of the enterprise has a signed version."""
-    clauses = [or_(not_(or_(*(in_subtree(Tenant.path, p) for p in paths))),
-                   getattr(EnterpriseStatus, f"{kind}_signed").is_(True)) for kind, paths in expected.items()]
-    return and_(true(), *clauses)
+    """Every list a template above asks of the enterprise has a signed version. An enterprise
+    without a status row has signed nothing, so it is complete only where nothing is asked."""
+    signed_all = select(EnterpriseStatus.tenant_id).where(and_(true(), *(
+        or_(not_(or_(*(in_subtree(EnterpriseStatus.tenant_path, p) for p in paths))),
+            getattr(EnterpriseStatus, f"{kind}_signed").is_(True)) for kind, paths in expected.items())))
+    asked = or_(false(), *(in_subtree(Tenant.path, p) for paths in expected.values() for p in paths))
+    return or_(Tenant.id.in_(signed_all), not_(asked))
 
 
 def enterprises(filters: Filters, expected: dict[str, list[str]] | None = None, noncompliant: bool = False):
-    """Enterprises in the reader's scope with the filters applied (a SELECT to paginate), joined to
-    their status row so every filter is a column test. The non-compliant list orders by how long
-    the oldest open failure has lasted."""
-    failing = func.coalesce(EnterpriseStatus.open_findings, 0) > 0
+    """Enterprises in the reader's scope with the filters applied (a SELECT to paginate); every
+    state filter is a test on the status rows. The non-compliant list orders by how long the oldest
+    open failure has lasted (its state filter is implied)."""
     stmt = select(Tenant).where(Tenant.kind == "enterprise")
-    if filters.state or noncompliant:
-        # Only a filter on the status pays for the join (an enterprise without a row yet has
-        # nothing signed and nothing failing).
-        stmt = stmt.outerjoin(EnterpriseStatus, EnterpriseStatus.tenant_id == Tenant.id)
     if filters.industry:
         stmt = stmt.where(Tenant.industry == filters.industry)
     if filters.high_risk is not None:
@@ -943,15 +941,17 @@ def enterprises(filters: Filters, expected: dict[str, list[str]] | None = None, 
     if filters.q:
         like = f"%{filters.q.strip()}%"
         stmt = stmt.where(or_(Tenant.name.like(like), Tenant.credit_code == filters.q.strip().upper()))
+    if noncompliant:
+        return stmt.join(EnterpriseStatus, EnterpriseStatus.tenant_id == Tenant.id) \
+            .where(EnterpriseStatus.open_findings > 0).order_by(EnterpriseStatus.failing_since, Tenant.id)
+    failing = select(EnterpriseStatus.tenant_id).where(EnterpriseStatus.open_findings > 0)
     if filters.state in ("complete", "incomplete"):
         clause = _complete_clause(expected_lists() if expected is None else expected)
         stmt = stmt.where(clause if filters.state == "complete" else not_(clause))
     elif filters.state == "noncompliant":
-        stmt = stmt.where(failing)
+        stmt = stmt.where(Tenant.id.in_(failing))
     elif filters.state == "compliant":
-        stmt = stmt.where(not_(failing))
-    if noncompliant:
-        return stmt.where(failing).order_by(EnterpriseStatus.failing_since, Tenant.id)
+        stmt = stmt.where(Tenant.id.not_in(failing))
     return stmt.order_by(Tenant.name, Tenant.id)
 
 

@@ -219,3 +219,17 @@ def test_an_item_or_list_of_another_enterprise_is_not_found(client, session, tre
     assert post(client, f"/checklists/fills/{mine.id}/items/{own_item.id}",
                 {f"i{own_item.id}-responsible_name": "x"}).status_code == 404
     assert session.execute(select(func.count()).select_from(ChecklistEntry)).scalar_one() == 0
+
+
+def test_an_evidence_file_over_the_limit_is_refused_before_anything_is_written(client, session, tree, lists,
+                                                                               principal):
+    fill = service.start(tree["a_shop"], "campaign_tasks")
+    session.commit()
+    login(client, principal)
+    item = lists["national_1"]
+    big = io.BytesIO(b"%PDF-" + b"0" * (20 * 1024 * 1024))
+    response = post(client, f"/checklists/fills/{fill.id}/items/{item.id}",
+                    {f"i{item.id}-responsible_name": "张建华", f"i{item.id}-files": [(big, "扫描件.pdf")]},
+                    content_type="multipart/form-data")
+    assert response.status_code == 413 and "上传的文件过大" in response.get_data(as_text=True)
+    assert _count(session, Upload) == 0 and _count(session, ChecklistEntry) == 0
