@@ -63,3 +63,23 @@ def fresh_app(name: str, database_url: str | None = None):
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """(p50, p95) of timings."""
+    import statistics
+
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def isolated_client(app):
+    """A test client whose every request runs in a context of its own (its own app context and
+    database session), as in production; call it as client("get", url, headers=…)."""
+    import contextvars
+
+    test_client = app.test_client()
+
+    def client(method: str, url: str, **kwargs):
+        return contextvars.Context().run(getattr(test_client, method), url, **kwargs)
+    return client
