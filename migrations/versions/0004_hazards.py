@@ -109,9 +109,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hazards'))
     )
     with op.batch_alter_table('hazards', schema=None) as batch_op:
-        batch_op.create_index('ix_hazards_figures', ['tenant_path', 'level', 'source', 'found_at', 'accepted_on'], unique=False)
-        batch_op.create_index('ix_hazards_listed', ['tenant_path', 'listed_on'], unique=False)
-        batch_op.create_index('ix_hazards_open', ['tenant_path', 'status', 'fix_deadline'], unique=False)
+        batch_op.create_index('ix_hazards_figures', ['level', 'tenant_path', 'found_at', 'source', 'accepted_on',
+                                                     'listed_on', 'listed_level', 'closed_on', 'status',
+                                                     'fix_deadline'], unique=False)
+        batch_op.create_index('ix_hazards_listed', ['tenant_path', 'id'], unique=False,
+                              sqlite_where=sa.text('listed_by_id IS NOT NULL'),
+                              postgresql_where=sa.text('listed_by_id IS NOT NULL'))
+        batch_op.create_index('ix_hazards_status', ['status', 'tenant_path', 'fix_deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_hazards_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hazards_tenant_path'), ['tenant_path'], unique=False)
         batch_op.create_index('ix_hazards_tenant_path_id', ['tenant_path', 'id'], unique=False)
@@ -205,7 +209,7 @@ def downgrade():
         batch_op.drop_index('ix_hazards_tenant_path_id')
         batch_op.drop_index(batch_op.f('ix_hazards_tenant_path'))
         batch_op.drop_index(batch_op.f('ix_hazards_tenant_id'))
-        batch_op.drop_index('ix_hazards_open')
+        batch_op.drop_index('ix_hazards_status')
         batch_op.drop_index('ix_hazards_listed')
         batch_op.drop_index('ix_hazards_figures')
 

@@ -13,6 +13,7 @@ from portal.audit import service as audit
 from portal.auth import service as auth
 from portal.auth.models import User
 from portal.demo.checklists import seed_checklists
+from portal.demo.hazards import seed_hazards
 from portal.demo.dispatch import seed_dispatch
 from portal.exports import service as exports
 from portal.extensions import db
@@ -109,6 +110,7 @@ ACCOUNTS = (
     ("hedong_leader", "李志强", "副区长（分管安全生产）", "leader", HEDONG),
     ("hedong_staff", "刘洋", "街道安全生产办公室工作人员", "staff", "120102001"),
     ("hedong_inspector", "陈明", "应急管理综合行政执法支队执法人员", "inspector", (HEDONG, "应急管理局")),
+    ("hedong_commerce", "何静", "商务局安全生产科科长", "inspector", (HEDONG, "商务局")),
     # On the district itself, not on the 纪委监委 node: a department without industries sees only
     # itself, while 纪委 must read every record of its level's subtree (GLOSSARY: discipline).
     ("hedong_discipline", "赵敏", "区纪委监委第三监督检查室", "discipline", HEDONG),
@@ -202,6 +204,7 @@ def seed() -> list[tuple[str, str, str, str]]:
     done = _existing_accounts()
     if done is not None:
         # Already seeded: not even the division import runs, since it records an audit event each time.
+        seed_hazards()
         seed_checklists()  # after the plans: compliance reads their rules
         seed_dispatch(PASSWORD)  # after the plans: tables belong to their campaign
         return done
@@ -232,6 +235,7 @@ def seed() -> list[tuple[str, str, str, str]]:
         exports.set_letterhead(hedong, header=LETTERHEAD["header"], footer=LETTERHEAD["footer"], seal=None,
                                seal_type=None, keep_seal=False)
 
+    seed_hazards()
     seed_checklists()  # after the plans: compliance reads their rules
     seed_dispatch(PASSWORD)  # after the plans: tables belong to their campaign
     root = db.session.get(Tenant, hedong.ancestor_ids[0])

@@ -8,7 +8,7 @@ import json
 import uuid
 import zipfile
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -22,17 +22,16 @@ from portal.exports import service as exports
 from portal.extensions import db
 from portal.hazards.models import (LEVELS, OPEN_STATUSES, SOURCES, STATUSES, Hazard, HazardPhoto, Standard,
                                    StandardItem)
+from portal.plans import service as plans
 from portal.uploads import service as uploads
 from tenants import clock, inherit
-from tenants.models import ENTERPRISE_ROLES, GOVERNMENT_KINDS, INDUSTRIES, Membership, Tenant
+from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Membership, Tenant
 from tenants.paths import in_subtree
 from tenants.scope import Scope
 
 DATA = Path(__file__).resolve().parent / "data"
 STOCK_CUTOFF = "hazards.stock_cutoff"
 DEFAULT_CUTOFF = date(2024, 1, 1)
-# The plans' overdue ladder: yellow when the deadline is this close.
-DUE_SOON_DAYS = 3
 MAX_PHOTOS = 9
 PDF_MAX_ROWS = 5000
 # Above this a PDF is laid out in a worker process of its own (WeasyPrint holds ~5 MiB a page).
@@ -66,6 +65,9 @@ NATIONAL_STANDARDS = (
     ("fangwu_shizheng_fragments.json", "FS2022", ["construction"],
      "片段：仅收录部分条款，多数片段版本未核实，以住房和城乡建设部官方文本为准", True),
 )
+SOURCE_NOTE = ("条文转录自公开的二手来源（逐条注明来源，见 portal/hazards/data/README.md），"
+               "使用前请以应急管理部、国务院公报等官方文本为准。")
+CATALOG_NOTE = "仅收录名称、文号和发布机关，条文未收录；文号、现行有效性未经官方页面核实，请查阅官方文本。"
 # Catalogued standards whose item texts were not obtained: listed so a user knows they exist.
 CATALOG_INDUSTRIES = {
     "金属非金属矿山重大事故隐患判定标准": ["mining"],
@@ -114,7 +116,8 @@ def _items_of(data: dict, code: str) -> list[dict]:
             for item in article["items"]:
                 found.append({"code": f"{code}-{article_code}.{_number(item['item'])}",
                               "label": f"{article_label}{item['item']}", "heading": article["text"],
-                              "text": item["text"], "status": _status(item.get("status") or article.get("status"), default)})
+                              "text": item["text"],
+                              "status": _status(item.get("status") or article.get("status"), default)})
         elif criterion and not article["text"].endswith("："):
             # An article that is itself one criterion (no enumerated items).
             found.append({"code": f"{code}-{article_code}", "label": article_label, "heading": "",
@@ -142,8 +145,7 @@ def load_national_standards(root: Tenant) -> int:
         issuer = data.get("issuer") or "；".join(sorted({e["issuer"] for e in data.get("editions", [])}))
         standard = Standard(tenant=root, kind="standard", code=code, name=data["standard_name"],
                             document_number=number, issuer=issuer, industries=industries,
-                            completeness=completeness, partial=partial,
-                            note=data.get("status_note") or data.get("completeness") or "")
+                            completeness=completeness, partial=partial, note=SOURCE_NOTE)
         standard.items = [StandardItem(tenant=root, seq=i, **item) for i, item in enumerate(_items_of(data, code), 1)]
         db.session.add(standard)
         created.append(code)
@@ -152,10 +154,11 @@ def load_national_standards(root: Tenant) -> int:
         code = f"CAT{n:02d}"
         if entry.get("file") or entry["name"] not in CATALOG_INDUSTRIES or code in existing:
             continue
-        db.session.add(Standard(tenant=root, kind="standard", code=code, name=entry["name"],
-                                document_number=entry.get("number") or "", issuer=entry.get("issuer") or "",
-                                industries=CATALOG_INDUSTRIES[entry["name"]], completeness="条文未收录",
-                                partial=True, note=entry.get("status") or entry.get("metadata_source") or ""))
+        # The catalog's own remarks are in English; only the number as printed is kept.
+        number = (entry.get("number") or "").split(";")[0].strip()
+        db.session.add(Standard(tenant=root, kind="standard", code=code, name=entry["name"], document_number=number,
+                                issuer=entry.get("issuer") or "", industries=CATALOG_INDUSTRIES[entry["name"]],
+                                completeness="条文未收录", partial=True, note=CATALOG_NOTE))
         created.append(code)
     if created:
         db.session.flush()
@@ -447,14 +450,11 @@ def transition(hazard: Hazard, actor: Membership, action: str, reason: str = "",
 
 
 def light(hazard: Hazard, today: date | None = None) -> str:
-    """The overdue ladder: red past the deadline, yellow within 3 days of it, green otherwise;
-    empty once the enterprise has reported the fix (or before there is a deadline)."""
+    """The plans' overdue ladder on the five-fix deadline (红 past it, 黄 within three days, 绿
+    otherwise); empty once the enterprise has reported the fix, or before there is a deadline."""
     if hazard.status not in OPEN_STATUSES or hazard.fix_deadline is None:
         return ""
-    today = today or clock.today()
-    if hazard.fix_deadline < today:
-        return "red"
-    return "yellow" if (hazard.fix_deadline - today).days <= DUE_SOON_DAYS else "green"
+    return plans.ladder_of(hazard.fix_deadline, False, today or clock.today())
 
 
 def _overdue(today: date):
@@ -523,7 +523,7 @@ def delist_hazard(hazard: Hazard, actor: Membership, today: date | None = None) 
 
 # --- Queries ---------------------------------------------------------------------------------------
 
-SORTS = {"recent": "最新登记", "found": "发现日期（新→旧）", "deadline": "整改期限（近→远）"}
+SORTS = {"unit": "按单位（台账顺序）", "recent": "最新登记", "found": "发现日期（新→旧）", "deadline": "整改期限（近→远）"}
 
 
 @dataclass
@@ -537,7 +537,7 @@ class LedgerFilter:
     # A street or enterprise inside the user's scope; its subtree only.
     within: Tenant | None = None
     q: str = ""
-    sort: str = "recent"
+    sort: str = "unit"
 
     def params(self) -> dict:
         """The filter as export parameters (JSON)."""
@@ -571,8 +571,11 @@ def ledger(f: LedgerFilter, today: date | None = None):
         if q.isdigit():
             matches.append(Hazard.id == int(q))
         stmt = stmt.where(or_(*matches))
-    order = {"found": (Hazard.found_at.desc(), Hazard.id.desc()),
-             "deadline": (Hazard.fix_deadline.is_(None), Hazard.fix_deadline, Hazard.id)}.get(f.sort, (Hazard.id.desc(),))
+    # Tree order (street by street, enterprise by enterprise) is the ledger's own order and the
+    # index's, so a page of it costs no sort however large the subtree; the others sort it.
+    order = {"recent": (Hazard.id.desc(),), "found": (Hazard.found_at.desc(), Hazard.id.desc()),
+             "deadline": (Hazard.fix_deadline.is_(None), Hazard.fix_deadline, Hazard.id),
+             }.get(f.sort, (Hazard.tenant_path, Hazard.id))
     return stmt.options(selectinload(Hazard.tenant), selectinload(Hazard.standard_item)).order_by(*order)
 
 

@@ -12,7 +12,8 @@ from portal.exports import jobs
 from portal.extensions import db
 from portal.forms import choices
 from portal.hazards import service
-from portal.hazards.forms import FixesForm, HazardForm, ImportForm, KeyItemsForm, ListingForm, PhotosForm, TransitionForm
+from portal.hazards.forms import (FixesForm, HazardForm, ImportForm, KeyItemsForm, ListingForm, PhotosForm,
+                                  TransitionForm)
 from portal.hazards.models import LEVELS, SOURCES, STATUSES, Hazard, Standard
 from portal.uploads.service import read_limited
 from portal.web import attempt, can, form_status, is_htmx, paginate, render, requires
@@ -38,7 +39,7 @@ def _filters() -> service.LedgerFilter:
     return service.LedgerFilter(status=args.get("status", ""), level=args.get("level", ""),
                                 source=args.get("source", ""), industry=args.get("industry", ""),
                                 overdue=args.get("overdue") == "1", listed=args.get("listed") == "1", within=within,
-                                q=args.get("q", "").strip()[:100], sort=args.get("sort", "recent"))
+                                q=args.get("q", "").strip()[:100], sort=args.get("sort", "unit"))
 
 
 def _streets():
@@ -155,12 +156,13 @@ def _show(hazard: Hazard, status: int = 200, error: str | None = None, fixes_for
         listing_form.tracker_id.choices = choices(
             [("", "请选择")] + [(str(u.id), f"{u.display_name}（{u.post or u.username}）")
                                for u in db.session.execute(service.trackers(actor.tenant)).scalars()])
-    return render("hazards/show.html", hazard=hazard, today=today, light=service.light(hazard, today), ACTIONS=ACTIONS,
-                  actions=actions, TRANSITIONS=service.TRANSITIONS, timeline=service.timeline(hazard),
-                  fixes_form=fixes_form, transition_form=TransitionForm(formdata=None), photos_form=PhotosForm(formdata=None),
-                  listing_form=listing_form if can_list else None, error=error, status=status,
-                  can_rectify=can("hazards.rectify") and actor.tenant_id == hazard.tenant_id,
-                  can_delist=can("hazards.list") and hazard.listed and hazard.listed_by.path.startswith(actor.tenant.path))
+    can_delist = can("hazards.list") and hazard.listed and hazard.listed_by.path.startswith(actor.tenant.path)
+    return render("hazards/show.html", hazard=hazard, today=today, light=service.light(hazard, today),
+                  ACTIONS=ACTIONS, actions=actions, TRANSITIONS=service.TRANSITIONS, timeline=service.timeline(hazard),
+                  fixes_form=fixes_form, transition_form=TransitionForm(formdata=None),
+                  photos_form=PhotosForm(formdata=None), listing_form=listing_form if can_list else None,
+                  error=error, status=status, can_delist=can_delist,
+                  can_rectify=can("hazards.rectify") and actor.tenant_id == hazard.tenant_id)
 
 
 @bp.post("/<int:hazard_id>/fixes")

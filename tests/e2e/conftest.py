@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from portal.demo import seed
@@ -56,3 +56,19 @@ def browser():
             yield instance
         finally:
             instance.close()
+
+
+def log_in(page: Page, base: str, username: str, password: str) -> None:
+    """Log in on the Chinese login page and land on the home page."""
+    page.goto(base + "/login")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(base + "/")
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="退出").click()
+    expect(page.get_by_role("status")).to_contain_text("已退出登录")

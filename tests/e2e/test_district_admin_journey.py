@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tenants import credit_code
+from tests.e2e.conftest import log_in
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
 GIVEN = "晓明华建国志强秀英丽娟海燕春梅红霞立新文静子涵浩然雨轩"
@@ -21,16 +22,6 @@ def _unique_chinese(pool: str, length: int) -> str:
     # Fresh names on every run, so re-runs against one database never meet their own leftovers.
     rng = random.SystemRandom()
     return "".join(rng.choice(pool) for _ in range(length))
-
-
-def _login(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/login")
-    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(base + "/")
 
 
 def _toggle(page: Page, name: str):
@@ -61,7 +52,7 @@ def test_district_admin_journey(live_server, browser):
     page.get_by_label("密码").fill("Wrong-Passw0rd")
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误")
-    _login(page, base, admin[0], admin[1])
+    log_in(page, base, admin[0], admin[1])
     expect(page.get_by_role("heading", name="河东区")).to_be_visible()
 
     # The tree: the chain from the national root down to the admin's own district.
@@ -178,7 +169,7 @@ def test_district_admin_journey(live_server, browser):
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("status")).to_contain_text("已退出登录")
     hebei = live_server.accounts["hebei_admin"]
-    _login(page, base, hebei[0], hebei[1])
+    log_in(page, base, hebei[0], hebei[1])
     expect(page.get_by_role("heading", name="河北区")).to_be_visible()
     for url in (district_url, street_url, enterprise_url, pdf_url):
         response = page.goto(url)
@@ -199,7 +190,7 @@ def test_tree_page_fits_a_phone(live_server, browser, tmp_path_factory):
                                   has_touch=True, device_scale_factor=2)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    _login(page, live_server.url, admin[0], admin[1])
+    log_in(page, live_server.url, admin[0], admin[1])
     page.goto(live_server.url + "/tenants/")
     toggle = _toggle(page, "大直沽街道")
     toggle.tap()

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.hazards import service
 from portal.hazards.models import Standard, StandardItem
-from tenants.models import Tenant
 from tenants.scope import Scope, scoped_as
 
 
