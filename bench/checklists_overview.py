@@ -74,7 +74,8 @@ def generate(per_district: int, seed: int = 2026):
                 enterprises[d].append(node(street, "enterprise", f"基准{d}区{s}街道第{e}号企业", INDUSTRIES[e % 6]))
     db.session.execute(insert(tenants), rows)
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), (SELECT max(id) FROM tenants))"))
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), "
+                                "(SELECT max(id) FROM tenants))"))
     db.session.commit()
 
     get = lambda row: db.session.get(Tenant, row["id"])  # noqa: E731
@@ -120,9 +121,9 @@ def generate(per_district: int, seed: int = 2026):
                     status["open_findings"] += 1
                     status["failing_since"] = min(since, status["failing_since"] or since)
             if rng.random() < 0.2:
-                findings.append(dict(tenant_id=e["id"], tenant_path=e["path"], code="no_drill", spot_row="spot.no_drill",
-                                     subject="", text="2025年未按规定开展应急演练", since=date(2026, 1, 1),
-                                     resolved_on=date(2026, 3, 1), updated_at=created))
+                findings.append(dict(tenant_id=e["id"], tenant_path=e["path"], code="no_drill",
+                                     spot_row="spot.no_drill", subject="", text="2025年未按规定开展应急演练",
+                                     since=date(2026, 1, 1), resolved_on=date(2026, 3, 1), updated_at=created))
             for k in range(3):
                 records.append(dict(tenant_id=e["id"], tenant_path=e["path"], kind="inspection",
                                     occurred_on=TODAY - timedelta(days=rng.randrange(200)), person="负责人",
@@ -204,7 +205,8 @@ def main() -> None:
                                              ends_on=date(2026, 12, 31))
             plan = plans.create_plan(root, campaign, title="基准方案", issuer="基准")
             plans.save_clause(plan, section="企业", title="带队检查", body="每季度", rule="principal_inspection",
-                              rule_value={"all": {"times": 1, "per": "quarter"}, "high_risk": {"times": 1, "per": "month"}})
+                              rule_value={"all": {"times": 1, "per": "quarter"},
+                                          "high_risk": {"times": 1, "per": "month"}})
             db.session.commit()
             batch = db.session.execute(select(Tenant).where(Tenant.id.in_(ids[:1000]))).scalars().all()
             changed, refresh_s = timed(lambda: service.refresh(batch, TODAY))

@@ -34,6 +34,8 @@ DUTIES = {
     "outsourcing": "外包外租排查",
     "training": "劳务派遣和灵活用工人员培训",
 }
+DATE_LABELS = {"inspection": "检查日期", "drill": "演练日期", "education": "教育日期", "outsourcing": "排查日期",
+               "training": "培训日期"}
 WORKER_TYPES = {"dispatched": "劳务派遣人员", "flexible": "灵活用工人员", "intern": "实习生"}
 # 特种作业目录 (原国家安全监管总局令第 30 号): type → (作业类别, what the certificate is called).
 WORK_TYPES = {

@@ -27,10 +27,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.audit import service as audit
 from portal.auth import service as auth
-from portal.checklists.models import (DUTIES, ENTERPRISE_LISTS, EVIDENCE, GOVERNMENT_LISTS, KINDS, STATES,
-                                      WORK_TYPES, WORKER_TYPES, ChecklistEntry, ChecklistFill, ChecklistItem,
-                                      ChecklistTemplate, ComplianceFinding, DutyRecord, EnterpriseStatus,
-                                      SpecialWorker)
+from portal.checklists.models import (DATE_LABELS, DUTIES, ENTERPRISE_LISTS, EVIDENCE, GOVERNMENT_LISTS, KINDS,
+                                      STATES, WORK_TYPES, WORKER_TYPES, ChecklistEntry, ChecklistFill,
+                                      ChecklistItem, ChecklistTemplate, ComplianceFinding, DutyRecord,
+                                      EnterpriseStatus, SpecialWorker)
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -431,8 +431,6 @@ def build_checklist(tenant: Tenant, params: dict) -> exports.Built:
 
 # ---------------------------------------------------------------- duty records
 
-DATE_LABELS = {"inspection": "检查日期", "drill": "演练日期", "education": "教育日期", "outsourcing": "排查日期",
-               "training": "培训日期"}
 # Which fields each kind keeps, with the label a missing one is asked for by.
 DUTY_FIELDS = {
     "inspection": {"person": "带队负责人", "subject": "检查范围", "findings": None},
@@ -1011,7 +1009,8 @@ def unit_summary(tenant: Tenant) -> list[dict]:
     out = []
     for kind in lists_for(tenant):
         vs = versions(tenant, kind)
-        out.append({"kind": kind, "title": list_title(tenant, kind), "current": next((v for v in vs if v.is_current), None),
+        out.append({"kind": kind, "title": list_title(tenant, kind),
+                    "current": next((v for v in vs if v.is_current), None),
                     "signed": next((v for v in vs if v.signed), None), "items": len(effective_items(tenant, kind)),
                     "due_on": due_on(tenant, kind)})
     return out

@@ -9,8 +9,8 @@ from werkzeug.datastructures import FileStorage
 from portal.checklists import service
 from portal.checklists.forms import (DUTY_FORMS, DueForm, EntryForm, EvidenceForm, FilterForm, ItemForm, RenewForm,
                                      SignForm, WorkerForm)
-from portal.checklists.models import (DUTIES, ENTERPRISE_LISTS, EVIDENCE, KINDS, OVERVIEW_STATES, STATES,
-                                      ChecklistFill, ChecklistItem, DutyRecord, SpecialWorker)
+from portal.checklists.models import (DATE_LABELS, DUTIES, ENTERPRISE_LISTS, EVIDENCE, KINDS, OVERVIEW_STATES,
+                                      STATES, ChecklistFill, ChecklistItem, DutyRecord, SpecialWorker)
 from portal.exports import jobs
 from portal.uploads import service as uploads
 from portal.uploads.models import Upload
@@ -325,6 +325,7 @@ def duties(tenant_id, duty):
     if duty not in DUTIES:
         abort(404)
     form = DUTY_FORMS[duty]()
+    form.occurred_on.label.text = DATE_LABELS[duty]
     if request.method == "GET" and duty == "inspection" and g.membership.role == "principal":
         form.person.data = current_user.display_name
     error = None

@@ -207,8 +207,9 @@ def _duties(today: date) -> None:
     service.record_duty(works, "outsourcing", occurred_on=today - timedelta(days=30), person="天津市顺捷劳务分包有限公司",
                         subject="海河东路项目钢筋工程劳务分包", qualified=True, agreement_signed=False, duties_clear=False,
                         managed=True, findings="已责令限期补签安全生产管理协议。", today=today)
-    service.record_duty(works, "training", occurred_on=today - timedelta(days=12), person="马某", worker_type="dispatched",
-                        subject="高处作业安全操作规程", passed=False, findings="考核不合格，安排补训。", today=today)
+    service.record_duty(works, "training", occurred_on=today - timedelta(days=12), person="马某",
+                        worker_type="dispatched", subject="高处作业安全操作规程", passed=False,
+                        findings="考核不合格，安排补训。", today=today)
 
     # 安泰液化气站: the last drill showed staff did not know the exits.
     gas = _enterprise("天津市河东区安泰液化石油气供应站")

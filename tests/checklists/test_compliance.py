@@ -31,7 +31,8 @@ def test_quarterly_inspection_is_a_warning_on_the_last_day_and_a_failure_the_day
     assert text == "本季度主要负责人未带队检查（每季度至少 1 次，已 0 次，须在 2026-09-30 前完成）"
     found = of(shop, NEXT_DAY, "principal_not_led")
     assert ("failure", "2026年第三季度主要负责人未带队检查", NEXT_DAY) in found
-    failure = next(f for f in service.evaluate(shop, NEXT_DAY) if f.severity == "failure" and f.code == "principal_not_led")
+    failure = next(f for f in service.evaluate(shop, NEXT_DAY)
+                   if f.severity == "failure" and f.code == "principal_not_led")
     assert failure.spot_row == "spot.principal_not_led" and failure.label == "主要负责人未带队检查"
 
 
@@ -204,8 +205,8 @@ def test_failures_are_kept_for_the_levels_above_and_close_when_fixed(session, tr
     assert closed.resolved_on == date(2026, 10, 20)
     # The street sees both, 甲区商务局 only the shop (its industry), the sibling district nothing.
     seen = {}
-    for name, scope in (("street", Scope.of(tree["a_street"], "staff")), ("commerce", Scope.of(tree["a_dept"], "staff")),
-                        ("sibling", Scope.of(tree["b"], "admin"))):
+    for name, scope in (("street", Scope.of(tree["a_street"], "staff")),
+                        ("commerce", Scope.of(tree["a_dept"], "staff")), ("sibling", Scope.of(tree["b"], "admin"))):
         with scoped_as(scope):
             seen[name] = {f.tenant_id for f in session.execute(select(ComplianceFinding)).scalars()}
     assert seen == {"street": {plant.id, shop.id}, "commerce": {shop.id}, "sibling": set()}

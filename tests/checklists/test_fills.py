@@ -98,7 +98,8 @@ def test_a_tampered_signed_version_is_detected(session, tree, lists, principal):
     fill = service.start(tree["a_shop"], "campaign_tasks")
     fill_all(fill)
     service.sign(fill, principal, PASSWORD, QUARTER_END)
-    fill.content = {**fill.content, "items": [{**fill.content["items"][0], "state": "not_done"}] + fill.content["items"][1:]}
+    first = {**fill.content["items"][0], "state": "not_done"}
+    fill.content = {**fill.content, "items": [first] + fill.content["items"][1:]}
     assert not service.signature_intact(fill)
 
 
