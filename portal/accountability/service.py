@@ -5,7 +5,8 @@ with its signers, every hazard and its life, listed supervision and who tracked 
 given to the enterprise's street and supervising departments, the principal's failed duties,
 enforcement and accidents, and names the four questions the plans ask (seed 000 and 002):
 
-- 查不出: a signed inspection whose checked items covered a hazard found later;
+- 查不出: a signed inspection whose checked items covered a hazard found later (and after the
+  previous hazard of that item there, if any);
 - 查出后未督促整改到位: a hazard an inspection found still open past its deadline (or at the accident);
 - 只检查不处罚: an inspection that found a major hazard and imposed no sanction;
 - 以罚代管: a fine whose hazard was left open past its deadline.
@@ -217,12 +218,24 @@ def _questions(groups: list[_Group], lives: dict[int, HazardLife], end: date, at
     by_enterprise: dict[int, list[HazardLife]] = {}
     for life in lives.values():
         by_enterprise.setdefault(life.hazard.tenant_id, []).append(life)
+    # A hazard can only have been missed since the last one of the same item there was found: an
+    # inspection before that saw the item in the state that was then found and dealt with.
+    since: dict[int, date] = {}
+    last: dict[tuple[int, int], date] = {}
+    for life in sorted(lives.values(), key=lambda x: (x.hazard.found_at, x.hazard.id)):
+        h = life.hazard
+        if h.standard_item_id is not None:
+            key = (h.tenant_id, h.standard_item_id)
+            if key in last and last[key] < h.found_at:
+                since[h.id] = last[key]
+            last[key] = h.found_at
     for g in groups:
         i, people = g.original, _signers(g.original)
         items, own = g.item_ids, g.hazard_ids
         for life in by_enterprise.get(i.tenant_id, []):
             h = life.hazard
-            if h.id not in own and h.standard_item_id in items and i.inspected_on < h.found_at <= end:
+            if h.id not in own and h.standard_item_id in items and i.inspected_on < h.found_at <= end \
+                    and i.inspected_on > since.get(h.id, date.min):
                 item = h.standard_item.code if h.standard_item else ""
                 found.append(Question("missed", f"{i.inspected_on:%Y-%m-%d} {i.unit_name}{i.kind_label}检查了"
                                       f"{item}，未发现 {h.found_at:%Y-%m-%d} 查出的“{h.description}”",

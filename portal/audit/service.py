@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, true
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from tenants.clock import now
 from tenants.models import Tenant
+from tenants.paths import in_subtree
 from tenants.scope import unscoped
 
 GENESIS = "0" * 64
@@ -169,8 +170,9 @@ class BrokenLink:
     reason: str
 
 
-def verify(batch: int = 5000) -> tuple[int, BrokenLink | None]:
-    """Walk every chain in order; return (events checked, first broken link or None)."""
+def verify(batch: int = 5000, within: str | None = None) -> tuple[int, BrokenLink | None]:
+    """Walk every chain in order (only the chains of the subtree at path `within`, when given);
+    return (events checked, first broken link or None)."""
     checked = 0
     expected_prev: dict[int, tuple[int, str]] = {}
     with unscoped():
@@ -179,7 +181,8 @@ def verify(batch: int = 5000) -> tuple[int, BrokenLink | None]:
             rows = db.session.execute(
                 select(AuditEvent)
                 .where((AuditEvent.tenant_id > offset_key[0])
-                       | ((AuditEvent.tenant_id == offset_key[0]) & (AuditEvent.seq > offset_key[1])))
+                       | ((AuditEvent.tenant_id == offset_key[0]) & (AuditEvent.seq > offset_key[1])),
+                       in_subtree(AuditEvent.tenant_path, within) if within else true())
                 .order_by(AuditEvent.tenant_id, AuditEvent.seq).limit(batch)
             ).scalars().all()
             if not rows:

@@ -41,7 +41,8 @@ class FoundHazardForm(HazardForm):
 
 class FindingForm(Form):
     code = SelectField("抽查发现的问题", choices=choices([("", "请选择")] + list(FINDINGS.items())))
-    note = StringField("说明", validators=[Optional(), Length(max=500, message="不超过 500 字。")])
+    # Not `note`: the action form on the same page has one, and ids must stay unique for labels.
+    remark = StringField("问题说明", validators=[Optional(), Length(max=500, message="不超过 500 字。")])
 
 
 class RemoveForm(Form):

@@ -183,7 +183,7 @@ def finding(inspection_id):
     inspection = _writable_or_404(inspection_id)
     form = FindingForm()
     return _step(inspection, form, "finding_form",
-                 lambda: service.add_finding(inspection, g.membership, form.code.data, form.note.data),
+                 lambda: service.add_finding(inspection, g.membership, form.code.data, form.remark.data),
                  "已登记抽查发现。")
 
 

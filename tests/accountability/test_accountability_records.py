@@ -211,3 +211,27 @@ def test_the_signed_record_pdf_carries_its_amendments(app, client, session, fiel
     login(client, wang.user)
     assert _document(session, post(client, f"/inspections/{original.id}/export")).tenant_id == field["tree"]["a_emergency"].id
 
+
+
+def test_discipline_verifies_the_audit_chains_of_its_subtree(app, client, session, field, inspect):
+    from sqlalchemy import insert
+
+    from portal.audit import service as audit
+    from tenants.clock import now
+    inspect()
+    session.commit()
+    login(client, field["discipline"].user)
+    assert "本辖区审计链完整" in client.get("/audit/verify").get_data(as_text=True)
+
+    def forge(tenant):
+        """An event slipped in by hand: the right place in the chain, a hash that does not cover it."""
+        tail = audit.record(tenant, "tenant.updated")
+        session.execute(insert(AuditEvent.__table__).values(
+            tenant_id=tenant.id, tenant_path=tenant.path, seq=tail.seq + 1, action="inspection.signed",
+            object_type="", data={}, created_at=now(), prev_hash=tail.hash, hash="f" * 64))
+        session.commit()
+    # A forgery in 乙区's chain is not 甲区's to check; one in the plant's chain is found.
+    forge(field["tree"]["b"])
+    assert "本辖区审计链完整" in client.get("/audit/verify").get_data(as_text=True)
+    forge(field["tree"]["a_plant"])
+    assert "审计链断裂：本环内容被改动" in client.get("/audit/verify").get_data(as_text=True)
