@@ -36,8 +36,9 @@ from portal.exports import service as exports
 from portal.extensions import db
 from portal.plans import service as plans
 from portal.uploads import service as uploads
+from portal.web import PERMISSIONS
 from tenants import clock, inherit
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 from tenants.paths import in_subtree
 
 TITLE_MAX = 300
@@ -371,10 +372,14 @@ def rows_of(fill: ChecklistFill) -> list[dict]:
     return _rows(fill, effective_items(fill.tenant, fill.kind))
 
 
-def sign(fill: ChecklistFill, user, password: str, today: date) -> ChecklistFill:
-    """The signer confirms with the password; every item must be answered and carry the proof its
-    requirement asks for. The content, signer and time are hashed and the version is frozen."""
+def sign(fill: ChecklistFill, signer: Membership, password: str, today: date) -> ChecklistFill:
+    """The unit's principal (a government node's leader) confirms with the password; every item must
+    be answered and carry the proof its requirement asks for. The content, signer and time are
+    hashed and the version is frozen."""
     _require_draft(fill)
+    if signer.tenant_id != fill.tenant_id or signer.role not in PERMISSIONS["checklists.sign"]:
+        raise Refused(f"只有“{fill.tenant.name}”的主要负责人（政府和部门为领导）可以签署这份清单。")
+    user = signer.user
     if not auth.confirm_password(user, password):
         raise Refused("密码不正确，未签署。签署须输入您本人的登录密码。")
     items = effective_items(fill.tenant, fill.kind)
@@ -894,6 +899,14 @@ def refresh_subtree(root: Tenant, today: date, batch: int = 500) -> dict:
 def open_findings(tenant: Tenant) -> list[ComplianceFinding]:
     return db.session.execute(select(ComplianceFinding).where(
         ComplianceFinding.tenant_id == tenant.id, ComplianceFinding.resolved_on.is_(None))
+        .order_by(ComplianceFinding.since, ComplianceFinding.id)).scalars().all()
+
+
+def findings_until(tenant: Tenant, until: date) -> list[ComplianceFinding]:
+    """Every failure of `tenant` that had begun by `until`, resolved since or not: the duties the
+    accountability trace lists."""
+    return db.session.execute(select(ComplianceFinding).where(
+        ComplianceFinding.tenant_id == tenant.id, ComplianceFinding.since <= until)
         .order_by(ComplianceFinding.since, ComplianceFinding.id)).scalars().all()
 
 

@@ -277,8 +277,7 @@ def sign(fill_id):
     form = SignForm()
     if not form.validate_on_submit():
         return _fill_page(fill.tenant, fill.kind, fill, sign_form=form, error=_form_error(form), status=422)
-    _, error = attempt(lambda: service.sign(fill, current_user._get_current_object(), form.password.data,
-                                            clock.today()))
+    _, error = attempt(lambda: service.sign(fill, g.membership, form.password.data, clock.today()))
     if error is not None:
         return _fill_page(fill.tenant, fill.kind, fill, sign_form=form, error=error, status=422)
     flash(f"已签署第 {fill.version} 版，清单内容已冻结。内容摘要 {fill.content_sha256[:16]}…", "success")

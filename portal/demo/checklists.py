@@ -96,7 +96,7 @@ def _sign(enterprise: Tenant, kind: str, signer: User, today: date, day: date):
                            evidence_text="已按要求落实，记录存档备查。", evidence_date=day,
                            files=[("现场照片.png", PNG)] if li.evidence == "file" else (), today=today,
                            user_id=signer.id)
-    return service.sign(fill, signer, PASSWORD, today)
+    return service.sign(fill, signer.memberships[0], PASSWORD, today)
 
 
 def _rules_in_force(hedong: Tenant, today: date) -> None:

@@ -167,7 +167,7 @@ def test_no_deputy_duty_list_after_the_deadline(session, tree, make_user):
         ("failure", "未制定分管负责人职责清单（应于 2026-06-30 前签署）", date(2026, 7, 1))]
     fill = service.start(shop, "deputy_duties")
     fill_all(fill)
-    service.sign(fill, make_user(shop, role="principal"), PASSWORD, date(2026, 7, 1))
+    service.sign(fill, make_user(shop, role="principal").memberships[0], PASSWORD, date(2026, 7, 1))
     assert of(shop, date(2026, 7, 1), "no_duty_list") == []
 
 

@@ -30,19 +30,19 @@ def test_signing_needs_the_password_every_answer_and_the_proof_asked(session, tr
                        evidence_text="已组织自查", today=QUARTER_END)
     assert fill.filled == 1
     with pytest.raises(Refused, match="密码不正确，未签署"):
-        service.sign(fill, principal, "Wrong-Passw0rd", QUARTER_END)
+        service.sign(fill, principal.memberships[0], "Wrong-Passw0rd", QUARTER_END)
     with pytest.raises(Refused, match="第 2、3、4、5 项尚未填写责任人和落实情况"):
-        service.sign(fill, principal, PASSWORD, QUARTER_END)
+        service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     for li in items[1:]:
         service.save_entry(fill, li.item, responsible_name="李娜", responsible_post="安全部经理", state="partial",
                            today=QUARTER_END)
     # 甲区's item asks for a file; a written account alone does not do.
     with pytest.raises(Refused, match="第 3 项“加强劳务派遣和灵活用工人员安全管理”须上传文件或照片"):
-        service.sign(fill, principal, PASSWORD, QUARTER_END)
+        service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     service.save_entry(fill, items[2].item, responsible_name="李娜", responsible_post="安全部经理", state="partial",
                        files=[("培训签到表.png", PNG)], today=QUARTER_END)
     assert fill.status == "draft"
-    service.sign(fill, principal, PASSWORD, QUARTER_END)
+    service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     assert fill.signed and fill.signed_by_id == principal.id and fill.filled == fill.total == 5
     assert fill.content["signer"]["name"] == principal.display_name
     expected = hashlib.sha256(json.dumps(fill.content, ensure_ascii=False, sort_keys=True,
@@ -53,10 +53,19 @@ def test_signing_needs_the_password_every_answer_and_the_proof_asked(session, tr
     assert signed.data["content_sha256"] == fill.content_sha256 and signed.actor_id == principal.id
 
 
+def test_only_the_units_own_principal_signs(session, tree, lists, principal, make_user):
+    fill = service.start(tree["a_shop"], "campaign_tasks")
+    fill_all(fill)
+    for other in (make_user(tree["a_shop"], role="safety_officer"), make_user(tree["a_plant"], role="principal")):
+        with pytest.raises(Refused, match="只有“甲商场”的主要负责人（政府和部门为领导）可以签署这份清单"):
+            service.sign(fill, other.memberships[0], PASSWORD, QUARTER_END)
+    assert fill.status == "draft"
+
+
 def test_an_item_marked_not_done_needs_no_proof(session, tree, lists, principal):
     fill = service.start(tree["a_shop"], "campaign_tasks")
     fill_all(fill, state="not_done", evidence_text="", files=[])
-    service.sign(fill, principal, PASSWORD, QUARTER_END)
+    service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     assert {r["state"] for r in fill.content["items"]} == {"not_done"}
 
 
@@ -64,12 +73,12 @@ def test_a_signed_version_is_frozen_and_a_change_is_a_new_version(session, tree,
     shop = tree["a_shop"]
     v1 = service.start(shop, "campaign_tasks")
     fill_all(v1)
-    service.sign(v1, principal, PASSWORD, QUARTER_END)
+    service.sign(v1, principal.memberships[0], PASSWORD, QUARTER_END)
     item = lists["national_1"]
     with pytest.raises(Refused, match="第 1 版已于 .* 签署，不能直接修改。请点击“修订”生成第 2 版"):
         service.save_entry(v1, item, responsible_name="王五", responsible_post="", state="done", today=QUARTER_END)
     with pytest.raises(Refused, match="第 1 版已于"):
-        service.sign(v1, principal, PASSWORD, QUARTER_END)
+        service.sign(v1, principal.memberships[0], PASSWORD, QUARTER_END)
     v2 = service.start(shop, "campaign_tasks")
     assert (v2.version, v2.status, v2.is_current, v1.is_current) == (2, "draft", True, False)
     # The new version starts from the old answers, files included (the same uploads, not copies).
@@ -97,7 +106,7 @@ def test_a_signed_version_is_frozen_and_a_change_is_a_new_version(session, tree,
 def test_a_tampered_signed_version_is_detected(session, tree, lists, principal):
     fill = service.start(tree["a_shop"], "campaign_tasks")
     fill_all(fill)
-    service.sign(fill, principal, PASSWORD, QUARTER_END)
+    service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     first = {**fill.content["items"][0], "state": "not_done"}
     fill.content = {**fill.content, "items": [first] + fill.content["items"][1:]}
     assert not service.signature_intact(fill)

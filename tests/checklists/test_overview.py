@@ -21,7 +21,7 @@ def district(session, tree, lists, make_user):
     for kind in ("campaign_tasks", "deputy_duties"):
         fill = service.start(shop, kind)
         fill_all(fill)
-        service.sign(fill, principal, PASSWORD, QUARTER_END)
+        service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     draft = service.start(plant, "campaign_tasks")
     service.save_entry(draft, lists["national_1"], responsible_name="刘强", responsible_post="厂长", state="partial",
                        evidence_text="正在整改", today=QUARTER_END)

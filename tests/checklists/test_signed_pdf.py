@@ -27,7 +27,7 @@ def test_signed_list_pdf_carries_items_evidence_signer_and_digest(client, sessio
     # A draft has nothing to vouch for yet.
     response = post(client, f"/checklists/fills/{fill.id}/pdf")
     assert response.status_code == 422 and "只有已签署的版本可以导出 PDF" in response.get_data(as_text=True)
-    service.sign(fill, principal, PASSWORD, QUARTER_END)
+    service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     session.commit()
     response = post(client, f"/checklists/fills/{fill.id}/pdf")
     assert response.status_code == 303
