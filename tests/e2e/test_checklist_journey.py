@@ -1,0 +1,131 @@
+"""A principal's list in a real Chromium: the street sees his enterprise unsigned; he fills every
+item, a wrongly typed file is refused, photos go up, a wrong password does not sign, his own does;
+the street then sees the enterprise complete. The filled page also fits a phone."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import log_in, log_out
+
+WANDA = "天津河东万达广场商业管理有限公司"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082")
+
+
+def _wanda_row(page: Page):
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=WANDA, exact=True))
+
+
+def _open_overview(page: Page, base: str) -> None:
+    page.get_by_role("navigation").get_by_role("link", name="责任清单").click()
+    page.get_by_role("link", name="辖区企业清单总览").click()
+    expect(page.get_by_role("heading", name=re.compile("企业责任清单总览"))).to_be_visible()
+
+
+def test_principal_fills_uploads_and_signs_and_the_street_sees_it_complete(live_server, browser):
+    base = live_server.url
+    staff, principal = live_server.accounts["hedong_staff"], live_server.accounts["hedong_principal"]
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    # 大王庄街道 sees 万达 with its deputy list signed and its campaign list not filled.
+    log_in(page, base, staff[0], staff[1])
+    _open_overview(page, base)
+    row = _wanda_row(page)
+    expect(row).to_contain_text("已签署")
+    expect(row).to_contain_text("未填写")
+    expect(row).not_to_contain_text("清单已全部签署")
+    page.get_by_label("状态").select_option(label="清单已全部签署")
+    expect(page.locator("#grid")).not_to_contain_text(WANDA)
+    log_out(page)
+
+    # The principal hears first that the list is not signed, and opens it.
+    log_in(page, base, principal[0], principal[1])
+    page.get_by_role("navigation").get_by_role("link", name="责任清单").click()
+    expect(page.locator("#findings")).to_contain_text("专项行动工作清单尚未签署")
+    page.get_by_role("link", name="专项行动工作清单", exact=True).click()
+    page.get_by_role("button", name="开始填写").click()
+    expect(page.get_by_role("heading", name=re.compile("专项行动工作清单"))).to_be_visible()
+    entries = page.locator("li.entry")
+    expect(entries).to_have_count(9)
+    progress = page.locator("#progress")
+    expect(progress).to_contain_text("已填写 0 / 9")
+
+    # A file that is not what its name says is refused in the item, and nothing is saved.
+    first = entries.nth(0)
+    first.get_by_label("责任人", exact=True).fill("孙立新")
+    first.get_by_label("上传文件或照片").set_input_files(
+        files=[{"name": "检查记录.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00not a pdf"}])
+    first.get_by_role("button", name="保存本项").click()
+    expect(first.get_by_role("alert")).to_contain_text("“检查记录.pdf”的内容不是扩展名所说的类型")
+    expect(progress).to_contain_text("已填写 0 / 9")
+
+    for i in range(9):
+        entry = entries.nth(i)
+        needs_file = "须上传文件或照片" in entry.inner_text()
+        entry.get_by_label("责任人", exact=True).fill("孙立新" if i % 2 == 0 else "周海燕")
+        entry.get_by_label("职务或岗位").fill("总经理" if i % 2 == 0 else "安全部经理")
+        entry.get_by_label("落实情况").select_option(label="已落实")
+        entry.get_by_label("证明材料说明").fill("已按要求落实，记录存档备查。")
+        if needs_file:
+            entry.get_by_label("上传文件或照片").set_input_files(
+                files=[{"name": f"现场照片{i + 1}.png", "mimeType": "image/png", "buffer": PNG}])
+        entry.get_by_role("button", name="保存本项").click()
+        # The item's own block comes back (HTMX), and the progress panel follows.
+        expect(progress).to_contain_text(f"已填写 {i + 1} / 9")
+        if needs_file:
+            expect(entry.get_by_role("link", name=f"现场照片{i + 1}.png")).to_be_visible()
+    photo = entries.nth(2).get_by_role("link", name="现场照片3.png")
+    response = context.request.get(base + photo.get_attribute("href"))
+    assert response.status == 200 and response.body() == PNG
+
+    # Signing asks for the password again: a wrong one is refused, his own signs and freezes.
+    page.get_by_label("登录密码").fill("Wrong-Passw0rd")
+    page.get_by_label("本人确认清单内容真实，对其负责").check()
+    page.get_by_role("button", name="签署清单").click()
+    expect(page.get_by_role("alert")).to_contain_text("密码不正确，未签署")
+    page.get_by_label("登录密码").fill(principal[1])
+    page.get_by_label("本人确认清单内容真实，对其负责").check()
+    page.get_by_role("button", name="签署清单").click()
+    expect(page.get_by_role("status")).to_contain_text("已签署第 1 版")
+    expect(page.locator("#version")).to_contain_text("与签署时一致")
+    expect(page.get_by_role("button", name="保存本项")).to_have_count(0)
+    expect(page.get_by_role("button", name="修订（生成第 2 版）")).to_be_visible()
+    log_out(page)
+
+    # The street sees the enterprise turn complete.
+    log_in(page, base, staff[0], staff[1])
+    _open_overview(page, base)
+    row = _wanda_row(page)
+    expect(row).to_contain_text("清单已全部签署")
+    page.get_by_label("状态").select_option(label="清单已全部签署")
+    expect(page.locator("#grid")).to_contain_text(WANDA)
+    # And drills down to the signed list and its evidence.
+    page.get_by_role("link", name=WANDA, exact=True).click()
+    page.get_by_role("link", name="专项行动工作清单", exact=True).click()
+    expect(page.locator("#version")).to_contain_text("孙立新")
+    expect(page.get_by_role("link", name="现场照片3.png")).to_be_visible()
+    context.close()
+
+
+def test_overview_and_list_fit_a_phone(live_server, browser):
+    staff = live_server.accounts["hedong_staff"]
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, staff[0], staff[1])
+    for path in ("/checklists/overview", "/checklists/noncompliant"):
+        page.goto(live_server.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} 横向溢出 {overflow} px"
+    page.goto(live_server.url + "/checklists/overview")
+    page.get_by_role("link", name=WANDA, exact=True).tap()
+    page.get_by_role("link", name="企业分管负责人安全生产职责清单", exact=True).tap()
+    expect(page.locator("#version")).to_contain_text("已签署")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"清单页横向溢出 {overflow} px"
+    context.close()
