@@ -36,6 +36,10 @@ def new():
         except service.TooManyTips as e:
             return render("tips/new.html", form=form, error=str(e), code=None, streets=[], status=429)
         if form.validate_on_submit():
+            if form.anonymous.data:
+                # An internal whistleblower may be logged in: the tip, its photos and their audit
+                # events must not name the account. For the rest of this request nobody is logged in.
+                g._login_user = current_app.login_manager.anonymous_user()
             photos = [(f.filename, read_limited(f.stream)) for f in request.files.getlist("photos") if f and f.filename]
             code, error = attempt(lambda: service.submit(
                 district_id=form.district_id.data, street_id=form.street_id.data,

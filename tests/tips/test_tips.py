@@ -159,3 +159,19 @@ def test_only_the_receiving_street_and_its_levels_see_a_tip(client, session, tre
     assert client.get("/tips/received").status_code == 403
     with pytest.raises(service.TipError, match="受理的街道"):
         service.verify(tip, member(make_user(tree["a_dept"], role="staff")), true=False, note="x")
+
+
+def test_an_anonymous_tip_from_a_logged_in_employee_names_nobody(client, session, tree, make_user):
+    """An internal whistleblower (内部吹哨人) may be logged in; an anonymous tip still names nobody."""
+    from portal.audit.models import AuditEvent
+    from portal.uploads.models import Upload
+    employee = make_user(tree["a_plant"], role="safety_officer")
+    login(client, employee)
+    assert _submit(client, tree, photos=[(io.BytesIO(PNG), "现场.png")]).status_code == 201
+    tip = session.execute(select(Tip)).scalar_one()
+    assert session.get(Upload, tip.photos[0].upload_id).created_by_id is None
+    events = session.execute(select(AuditEvent).where(AuditEvent.tenant_id == tree["a_street"].id)).scalars().all()
+    assert {e.action for e in events} >= {"tip.received", "upload.stored"}
+    assert all(e.actor_id is None for e in events)
+    # The employee is still logged in afterwards.
+    assert client.get("/hazards/").status_code == 200
