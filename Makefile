@@ -59,6 +59,7 @@ test: install-test system-test
 bench: install
 	$(PY) bench/import_divisions.py
 	$(PY) bench/roster_pdf.py
+	$(PY) bench/dispatch_national.py
 	$(PY) bench/checklists_overview.py
 	$(PY) bench/dossier_pdf.py
 

@@ -52,6 +52,11 @@ def test_a_department_types_and_submits_and_the_district_approves(session, clien
     drill = client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}/rows/lead.study_sessions?period=2024-06-03")
     assert drill.status_code == 200 and "甲区商务局" in drill.get_data(as_text=True)
     assert ">2<" in drill.get_data(as_text=True)
+    # Derived numbers open the records behind them.
+    for code, target in (("hazards.self_found", "/hazards/?within="), ("enf.penalties.amount", "/inspections/"),
+                         ("spot.no_drill", "/inspections/?")):
+        page = client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}/rows/{code}?period=2024-06-03")
+        assert page.status_code == 200 and target in page.get_data(as_text=True), code
     history = client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}/history/hazards.self_found")
     assert history.status_code == 200 and "<svg" in history.get_data(as_text=True)
     xlsx = post(client, f"/dispatch/{weekly.id}/units/{tree['a'].id}/export",
