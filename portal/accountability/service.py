@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accountability.models import LETTERS, MEASURES, UNIT_MEASURES, AccountabilityRecord
 from portal.audit import service as audit
+from portal.checklists import service as checklists
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -94,7 +95,7 @@ class Entry:
 
 
 ENTRY_KINDS = {"inspection": "检查", "amendment": "更正", "hazard": "隐患", "listed": "挂牌督办",
-               "action": "执法", "accident": "事故", "task": "交办", "duty": "主要负责人履职", "record": "问责"}
+               "action": "执法", "accident": "事故", "task": "交办", "duty": "履职", "record": "问责"}
 
 
 @dataclass
@@ -117,6 +118,8 @@ class Trace:
     accidents: list[Accident] = field(default_factory=list)
     records: list[AccountabilityRecord] = field(default_factory=list)
     inspectors: list[InspectorSummary] = field(default_factory=list)
+    # The enterprise's failed duties as its responsibility lists judge them (portal.checklists).
+    duties: list = field(default_factory=list)
 
     @property
     def is_enterprise(self) -> bool:
@@ -292,7 +295,7 @@ def trace(enterprise: Tenant, until: date | None = None, accident: Accident | No
                    if clock.local(a.created_at, "%Y-%m-%d") <= end.isoformat()]
     found_records = db.session.execute(records_about(enterprise)).scalars().all()
     result = Trace(enterprise, end, accident, records, list(lives.values()), questions, [], assignments,
-                   list(reversed(accident_rows)), found_records)
+                   list(reversed(accident_rows)), found_records, duties=checklists.findings_until(enterprise, end))
     result.entries = _timeline(result)
     return result
 
@@ -316,7 +319,7 @@ def _timeline(t: Trace) -> list[Entry]:
                                  "；".join(parts), _signers(i), asked.get(i.id, []), f"inspection:{i.id}"))
         for f in i.findings:
             if f.code in PRINCIPAL_FINDINGS:
-                entries.append(Entry(i.inspected_on, "duty", f"主要负责人履职：{f.label}", f.note,
+                entries.append(Entry(i.inspected_on, "duty", f"抽查发现主要负责人未履职：{f.label}", f.note,
                                      key=f"duty:{i.id}:{f.code}"))
     for life in t.hazards:
         h = life.hazard
@@ -346,6 +349,10 @@ def _timeline(t: Trace) -> list[Entry]:
         title = f"{a.assigner.name}交办{a.tenant.name}《{a.task.title}》"
         detail = f"期限 {a.deadline}；{a.state_label}；催办 {a.reminders} 次" + ("；逾期未办结" if late else "")
         entries.append(Entry(date.fromisoformat(clock.local(a.created_at, "%Y-%m-%d")), "task", title, detail, key=f"task:{a.id}" if late else ""))
+    for d in t.duties:
+        lasted = f"至 {end:%Y-%m-%d} 仍未落实" if d.resolved_on is None or d.resolved_on > end \
+            else f"{d.resolved_on:%Y-%m-%d} 已落实"
+        entries.append(Entry(d.since, "duty", f"企业履职：{d.text}", lasted, key=f"compliance:{d.id}"))
     for x in t.accidents:
         entries.append(Entry(x.occurred_on, "accident", f"事故：{x.kind_label}，死亡 {x.deaths} 人、受伤 {x.injuries} 人",
                              x.summary, key=f"accident:{x.id}"))

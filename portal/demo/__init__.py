@@ -14,6 +14,7 @@ from portal.auth import service as auth
 from portal.auth.models import User
 from portal.demo.checklists import seed_checklists
 from portal.demo.hazards import seed_hazards
+from portal.demo.inspections import seed_inspections
 from portal.demo.dispatch import seed_dispatch
 from portal.exports import service as exports
 from portal.extensions import db
@@ -110,6 +111,7 @@ ACCOUNTS = (
     ("hedong_leader", "李志强", "副区长（分管安全生产）", "leader", HEDONG),
     ("hedong_staff", "刘洋", "街道安全生产办公室工作人员", "staff", "120102001"),
     ("hedong_inspector", "陈明", "应急管理综合行政执法支队执法人员", "inspector", (HEDONG, "应急管理局")),
+    ("hedong_inspector2", "林涛", "应急管理综合行政执法支队执法人员", "inspector", (HEDONG, "应急管理局")),
     ("hedong_commerce", "何静", "商务局安全生产科科长", "inspector", (HEDONG, "商务局")),
     # On the district itself, not on the 纪委监委 node: a department without industries sees only
     # itself, while 纪委 must read every record of its level's subtree (GLOSSARY: discipline).
@@ -205,6 +207,7 @@ def seed() -> list[tuple[str, str, str, str]]:
     if done is not None:
         # Already seeded: not even the division import runs, since it records an audit event each time.
         seed_hazards()
+        seed_inspections(PASSWORD)
         seed_checklists()  # after the plans: compliance reads their rules
         seed_dispatch(PASSWORD)  # after the plans: tables belong to their campaign
         return done
@@ -236,6 +239,7 @@ def seed() -> list[tuple[str, str, str, str]]:
                                seal_type=None, keep_seal=False)
 
     seed_hazards()
+    seed_inspections(PASSWORD)
     seed_checklists()  # after the plans: compliance reads their rules
     seed_dispatch(PASSWORD)  # after the plans: tables belong to their campaign
     root = db.session.get(Tenant, hedong.ancestor_ids[0])

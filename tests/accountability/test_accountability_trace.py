@@ -140,3 +140,17 @@ def test_node_trace_counts_what_each_inspector_signed_and_missed(session, histor
     assert wang.counts == {"missed": 1, "not_followed": 2, "no_sanction": 1, "fine_instead": 1}
     # The district sees the same through its own subtree.
     assert len(service.trace_node(h["field"]["tree"]["a"], TODAY).questions) == len(t.questions)
+
+
+def test_the_enterprises_failed_duties_appear_until_the_trace_date(session, history):
+    from portal.checklists.models import ComplianceFinding
+    plant = history["plant"]
+    session.add_all([
+        ComplianceFinding(tenant=plant, code="inspection", spot_row="spot.principal_not_led", subject="",
+                          text="主要负责人 2024 年第一季度未带队检查", since=date(2024, 4, 1)),
+        ComplianceFinding(tenant=plant, code="drill", subject="", text="2024 年上半年未开展应急演练",
+                          since=date(2024, 7, 1))])
+    session.flush()
+    t = service.trace(plant, TODAY)
+    (duty,) = [e for e in t.entries if e.kind == "duty" and e.key.startswith("compliance:")]
+    assert "未带队检查" in duty.title and "仍未落实" in duty.detail and duty.key in t.items()

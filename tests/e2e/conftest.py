@@ -7,11 +7,14 @@ the rolled-back tests never see it.
 """
 from __future__ import annotations
 
+import io
+import re
 import threading
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
+from pypdf import PdfReader
 from werkzeug.serving import make_server
 
 from portal.demo import seed
@@ -72,3 +75,8 @@ def log_in(page: Page, base: str, username: str, password: str) -> None:
 def log_out(page: Page) -> None:
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("status")).to_contain_text("已退出登录")
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF without any whitespace: table cells wrap long names onto two lines."""
+    return re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages))

@@ -2,16 +2,14 @@
 export the roster PDF, verify it (and a tampered copy), and a neighbouring district sees none of it."""
 from __future__ import annotations
 
-import io
 import random
 import re
 import secrets
 
 from playwright.sync_api import Page, expect
-from pypdf import PdfReader
 
 from tenants import credit_code
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, pdf_text
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
 GIVEN = "晓明华建国志强秀英丽娟海燕春梅红霞立新文静子涵浩然雨轩"
@@ -31,12 +29,6 @@ def _toggle(page: Page, name: str):
 def _branch_of(toggle):
     """The <ul> a toggle fills: the child list of the toggle's own <li>."""
     return toggle.locator("xpath=../ul[contains(@class, 'branch')]")
-
-
-def _pdf_text(pdf: bytes) -> str:
-    text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
-    # Table cells wrap long names onto two lines; compare without any whitespace.
-    return re.sub(r"\s+", "", text)
 
 
 def test_district_admin_journey(live_server, browser):
@@ -141,7 +133,7 @@ def test_district_admin_journey(live_server, browser):
     assert response.headers["content-type"] == "application/pdf"
     pdf = response.body()
     assert pdf.startswith(b"%PDF-")
-    text = _pdf_text(pdf)
+    text = pdf_text(pdf)
     for expected in ("河东区", "天津市河东区安全生产委员会办公室", street_name, enterprise_name, good_code,
                      display_name, username, "天津河东万达广场商业管理有限公司"):
         assert expected in text, expected

@@ -1,0 +1,176 @@
+"""谁检查、谁签名、谁负责 in a real Chromium: two inspectors of 河东区应急管理局 record a spot check
+and each signs with their own password; an accident is recorded at the enterprise; 河东区纪委's
+inspector opens the trace at the accident, writes a 约谈 record and downloads the dossier, whose
+text names the inspectors, the hazard they found and left open, and the fine."""
+from __future__ import annotations
+
+import re
+import secrets
+
+from playwright.sync_api import Page, expect
+
+from tenants import clock
+from tests.e2e.conftest import log_in, log_out, pdf_text
+
+ENTERPRISE = "天津市河东区东昊化学试剂有限公司"
+
+
+def _open(page: Page, summary: str) -> None:
+    """Unfold one of the record page's folded forms."""
+    page.locator("summary", has_text=summary).click()
+
+
+def _option_value(page: Page, select: str, text: str) -> str:
+    return page.locator(f"select[name={select}] option", has_text=text).first.get_attribute("value")
+
+
+def test_two_inspectors_sign_an_accident_follows_and_discipline_traces_it(live_server, browser):
+    base = live_server.url
+    chen, lin = live_server.accounts["hedong_inspector"], live_server.accounts["hedong_inspector2"]
+    discipline = live_server.accounts["hedong_discipline"]
+    hazard_text = f"试剂库可燃气体报警器未联网（抽查{secrets.token_hex(2)}）"
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    # 陈明 records the spot check: the enterprise, both inspectors, what was checked and found.
+    log_in(page, base, chen[0], chen[1])
+    page.get_by_role("navigation").get_by_role("link", name="检查执法").click()
+    page.get_by_role("link", name="新建检查记录").click()
+    page.get_by_role("searchbox", name="查找被检查单位").fill("东昊")
+    row = page.get_by_role("row", name=re.compile(ENTERPRISE))
+    row.get_by_role("link", name="选择").click()
+    expect(page.get_by_role("heading", name=f"检查“{ENTERPRISE}”")).to_be_visible()
+    page.get_by_label("检查方式").select_option(label="抽查")
+    page.get_by_label("检查日期").fill(clock.today().isoformat())
+    expect(page.get_by_label(re.compile("^陈明"))).to_be_checked()
+    page.get_by_role("button", name="新建").click()
+    expect(page.get_by_role("alert")).to_contain_text("执法检查人员不得少于 2 人")
+    page.get_by_label(re.compile("^林涛")).check()
+    page.get_by_role("button", name="新建").click()
+    expect(page.get_by_role("status")).to_contain_text("已新建检查记录")
+    record_url = page.url
+
+    _open(page, "检查事项")
+    page.get_by_label(re.compile("^HC2017-12 ")).check()
+    page.get_by_role("button", name="保存检查事项").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存检查事项")
+
+    _open(page, "登记发现的隐患")
+    page.get_by_label("隐患级别").select_option(label="重大事故隐患")
+    page.locator("select[name=item_id]").select_option(_option_value(page, "item_id", "HC2017-12"))
+    page.get_by_label("隐患描述").fill(hazard_text)
+    page.get_by_role("button", name="登记隐患").click()
+    expect(page.get_by_role("status")).to_contain_text("已列入隐患台账（来源：部门检查）")
+
+    _open(page, "抽查企业自查自改发现的问题")
+    page.get_by_label("抽查发现的问题").select_option(label="企业主要负责人未带队检查")
+    page.get_by_role("button", name="登记抽查发现").click()
+    expect(page.get_by_role("status")).to_contain_text("已登记抽查发现")
+
+    _open(page, "执法措施")
+    page.get_by_label("执法措施", exact=True).select_option(label="行政处罚")
+    page.locator("select[name=hazard_id]").select_option(_option_value(page, "hazard_id", hazard_text))
+    page.get_by_label("罚款金额（万元）").fill("2.5")
+    page.get_by_label("文书编号").fill("（河东）应急罚〔2026〕88号")
+    page.get_by_role("button", name="登记执法措施").click()
+    expect(page.get_by_role("status")).to_contain_text("已登记执法措施")
+
+    page.get_by_label("本人登录密码").fill(chen[1])
+    page.get_by_role("button", name="本人签名").click()
+    expect(page.get_by_role("status")).to_contain_text("已签名")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("签名中")
+    # Signed once, the record is locked: the forms to change it are gone.
+    expect(page.get_by_text("补充记录内容")).to_have_count(0)
+    log_out(page)
+
+    # 林涛 finds the record waiting for him; a wrong password signs nothing.
+    log_in(page, base, lin[0], lin[1])
+    page.get_by_role("navigation").get_by_role("link", name="检查执法").click()
+    page.get_by_role("link", name=re.compile(f"{ENTERPRISE} · 抽查")).first.click()
+    expect(page).to_have_url(re.compile(re.escape(record_url) + "(#sign)?$"))
+    page.get_by_label("本人登录密码").fill("Wrong#2024")
+    page.get_by_role("button", name="本人签名").click()
+    expect(page.get_by_role("alert")).to_contain_text("密码不正确，签名未完成")
+    page.get_by_label("本人登录密码").fill(lin[1])
+    page.get_by_role("button", name="本人签名").click()
+    expect(page.get_by_role("status")).to_contain_text("全部检查人员均已签名，记录已生效")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("已签名")
+    signatures = page.locator("table", has=page.get_by_role("columnheader", name="所签内容摘要"))
+    expect(signatures).to_contain_text("陈明")
+    expect(signatures).to_contain_text("林涛")
+    expect(signatures).not_to_contain_text("未签名")
+
+    # Later, a fire at the enterprise: recorded from its trace page.
+    page.get_by_role("link", name="该企业倒查").click()
+    page.get_by_role("link", name="登记事故").click()
+    page.get_by_label("发生日期").fill(clock.today().isoformat())
+    page.get_by_label("事故类别").select_option(label="火灾")
+    page.get_by_label("受伤（人）").fill("1")
+    page.get_by_label("事故概况").fill("试剂库发生闪燃，1 名库管员轻度烧伤。")
+    page.get_by_role("button", name="登记").click()
+    expect(page.get_by_role("status")).to_contain_text("已登记事故")
+    log_out(page)
+
+    # 河东区纪委 opens the trace at the accident.
+    log_in(page, base, discipline[0], discipline[1])
+    page.get_by_role("navigation").get_by_role("link", name="倒查追责").click()
+    page.get_by_role("searchbox", name="查找倒查对象").fill("东昊化学")
+    page.get_by_role("button", name="查找").click()
+    page.get_by_role("row", name=re.compile(ENTERPRISE)).get_by_role("link", name="倒查").click()
+    page.get_by_role("link", name=re.compile("火灾（死亡 0 人、受伤 1 人）")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("火灾事故当日")
+    findings = page.locator("section", has=page.get_by_role("heading", name="倒查发现"))
+    expect(findings).to_contain_text("查出后未督促整改到位")
+    expect(findings).to_contain_text(hazard_text)
+    expect(findings).to_contain_text(re.compile("签名/责任人：(陈明、林涛|林涛、陈明)"))
+    expect(page.locator("#timeline")).to_contain_text("事故：火灾")
+
+    # It writes a 约谈 record naming 陈明, resting on what the trace found.
+    form = page.locator("#record")
+    form.get_by_label("处理方式").select_option(label="约谈")
+    form.get_by_label("被问责单位").select_option(label="河东区应急管理局")
+    form.get_by_label("被问责人员（倒查涉及的人员）").select_option(_option_value(page, "subject_user_id", "陈明"))
+    form.get_by_label(re.compile(f"^查出后未督促整改到位：.*{re.escape(hazard_text)}")).check()
+    form.get_by_label("问责事由").fill("抽查发现重大事故隐患并处罚款后，未督促企业整改到位，直至发生事故。")
+    form.get_by_role("button", name="保存记录").click()
+    expect(page.get_by_role("status")).to_contain_text("已记录约谈")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("约谈：河东区应急管理局 陈明")
+
+    # The dossier renders in the background and downloads as a verifiable PDF.
+    page.get_by_role("link", name="打开倒查").click()
+    page.get_by_role("button", name="导出倒查材料 PDF").click()
+    page.wait_for_url(re.compile(r"/exports/\d+$"))
+    download = page.get_by_role("link", name="下载 PDF")
+    expect(download).to_be_visible(timeout=60_000)
+    response = context.request.get(base + download.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    text = pdf_text(response.body())
+    for expected in (f"{ENTERPRISE}倒查追责材料", "查出后未督促整改到位", "以罚代管", hazard_text.replace(" ", ""),
+                     "陈明", "林涛", "行政处罚2.50万元", "试剂库发生闪燃", "约谈：河东区应急管理局陈明", "校验码",
+                     "天津市河东区安全生产委员会办公室"):
+        assert expected in text, expected
+    context.close()
+
+
+def test_the_record_page_fits_a_phone(live_server, browser):
+    """At 390 px a signed record with its amendment beside it, and the enterprise's trace, stay in one
+    column: nothing scrolls sideways."""
+    chen = live_server.accounts["hedong_inspector"]
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, chen[0], chen[1])
+    page.goto(live_server.url + "/inspections/?q=津化化工")
+    page.get_by_role("link", name=re.compile("第 \\d+ 号")).last.click()
+    expect(page.get_by_role("heading", name=re.compile("更正记录（第")).first).to_be_visible()
+    pages = {"record": page.url}
+    page.get_by_role("link", name="该企业倒查").click()
+    expect(page.get_by_role("heading", name="倒查发现")).to_be_visible()
+    pages["trace"] = page.url
+    for name, url in pages.items():
+        page.goto(url)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} 页面横向溢出 {overflow} px"
+    context.close()
