@@ -145,11 +145,15 @@ def list_title(tenant: Tenant, kind: str) -> str:
     return max(rows, key=lambda r: ids.index(r.tenant_id)).title if rows else KINDS[kind]
 
 
-def evidence_required(tenant: Tenant, item: ChecklistItem) -> str:
-    """The strictest requirement set on `tenant`'s path: a parent that tightens after its child
-    set its own value still binds the child."""
-    values = [s.value for s in inherit.owners(tenant, item_key(item.id))]
+def _strictest_evidence(settings) -> str:
+    # A parent that tightens after its child set its own value still binds the child.
+    values = [s.value for s in settings]
     return max(values, key=_evidence_rank)["evidence"] if values else "none"
+
+
+def evidence_required(tenant: Tenant, item: ChecklistItem) -> str:
+    """The strictest proof asked of `item` on `tenant`'s path."""
+    return _strictest_evidence(inherit.owners(tenant, item_key(item.id)))
 
 
 def due_on(tenant: Tenant, kind: str) -> date | None:
@@ -166,8 +170,10 @@ def effective_items(tenant: Tenant, kind: str) -> list[ListItem]:
         .where(ChecklistTemplate.kind == kind, ChecklistTemplate.tenant_id.in_(ids), ChecklistItem.removed_at.is_(None))
     ).all()
     rows.sort(key=lambda r: (ids.index(r.tenant_id), r.ChecklistItem.position, r.ChecklistItem.id))
-    items = [ListItem(r.ChecklistItem, r.ChecklistItem.tenant, evidence_required(tenant, r.ChecklistItem),
-                      r.tenant_id == tenant.id) for r in rows]
+    settings = inherit.owners_of(tenant, [item_key(r.ChecklistItem.id) for r in rows])
+    items = [ListItem(r.ChecklistItem, r.ChecklistItem.tenant,
+                      _strictest_evidence(settings[item_key(r.ChecklistItem.id)]), r.tenant_id == tenant.id)
+             for r in rows]
     for number, li in enumerate(items, 1):
         li.number = number
     return items
