@@ -13,6 +13,7 @@ from portal.inspections.forms import (AccidentForm, ActionForm, AmendForm, EditF
 from portal.inspections.models import ACCIDENT_KINDS, KINDS, STATUSES, Inspection
 from portal.uploads.service import read_limited
 from portal.web import attempt, can, form_status, paginate, render, requires
+from tenants import clock
 from tenants import service as tenants
 from tenants.models import Tenant
 from tenants.scope import current_scope, get_scoped_or_404
@@ -62,6 +63,7 @@ def create(tenant_id):
     if request.method == "GET":
         form.inspector_ids.data = [current_user.id]
         form.kind.data = "enforcement" if target.kind == "enterprise" else "assist"
+        form.inspected_on.data = clock.today()
     _inspector_choices(form, g.membership.tenant)
     error = None
     if form.validate_on_submit():
