@@ -61,6 +61,7 @@ bench: install
 	$(PY) bench/roster_pdf.py
 	$(PY) bench/dispatch_national.py
 	$(PY) bench/checklists_overview.py
+	$(PY) bench/hazards_ledger.py
 	$(PY) bench/dossier_pdf.py
 
 clean:
