@@ -62,6 +62,7 @@ bench: install
 	$(PY) bench/dispatch_national.py
 	$(PY) bench/checklists_overview.py
 	$(PY) bench/hazards_ledger.py
+	$(PY) bench/plans_board.py
 	$(PY) bench/dossier_pdf.py
 
 clean:

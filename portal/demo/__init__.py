@@ -12,10 +12,11 @@ from sqlalchemy import select
 from portal.audit import service as audit
 from portal.auth import service as auth
 from portal.auth.models import User
+from portal.demo.plans import seed_plans
 from portal.demo.checklists import seed_checklists
+from portal.demo.dispatch import seed_dispatch
 from portal.demo.hazards import seed_hazards
 from portal.demo.inspections import seed_inspections
-from portal.demo.dispatch import seed_dispatch
 from portal.exports import service as exports
 from portal.extensions import db
 from tenants import credit_code, inherit
@@ -120,6 +121,8 @@ ACCOUNTS = (
     ("hedong_safety", "周海燕", "安全部经理", "safety_officer", "enterprise"),
     ("hebei_admin", "吴国华", "区安委会办公室主任", "admin", "120105"),
     ("tianjin_admin", "郑文", "市安委会办公室副主任", "admin", CITY),
+    # 东丽区 assigns the three-year action's current tasks (portal/demo/plans.py).
+    ("dongli_admin", "马立军", "区安委会办公室主任", "admin", "120110"),
 )
 
 LETTERHEAD = {
@@ -206,6 +209,7 @@ def seed() -> list[tuple[str, str, str, str]]:
     done = _existing_accounts()
     if done is not None:
         # Already seeded: not even the division import runs, since it records an audit event each time.
+        seed_plans(PASSWORD)
         seed_hazards()
         seed_inspections(PASSWORD)
         seed_checklists()  # after the plans: compliance reads their rules
@@ -240,6 +244,7 @@ def seed() -> list[tuple[str, str, str, str]]:
 
     seed_hazards()
     seed_inspections(PASSWORD)
+    seed_plans(PASSWORD)
     seed_checklists()  # after the plans: compliance reads their rules
     seed_dispatch(PASSWORD)  # after the plans: tables belong to their campaign
     root = db.session.get(Tenant, hedong.ancestor_ids[0])

@@ -22,7 +22,7 @@ from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
 from portal.plans import rules
-from portal.plans.models import (LADDER, STATES, Assignment, AssignmentReport, Campaign, Clause, Notification,
+from portal.plans.models import (STATES, Assignment, AssignmentReport, Campaign, Clause, Notification,
                                  NotificationRead, Phase, Plan, ReportFile, Task, TaskAttachment)
 from portal.uploads import service as uploads
 from portal.web import PERMISSIONS
@@ -625,6 +625,16 @@ def sub_tasks(assignment: Assignment) -> list[Task]:
                               .order_by(Task.id)).scalars().all()
 
 
+def task_timeline(task: Task, limit: int = 30) -> list[AuditEvent]:
+    """The latest steps of every receiver of `task` (and the task's own creation), newest first."""
+    receivers = select(Assignment.id).where(Assignment.task_id == task.id)
+    return db.session.execute(select(AuditEvent).where(
+        ((AuditEvent.object_type == "Assignment") & AuditEvent.object_id.in_(receivers))
+        | ((AuditEvent.object_type == "Task") & (AuditEvent.object_id == task.id)))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
+        .options(selectinload(AuditEvent.actor), selectinload(AuditEvent.tenant))).scalars().all()
+
+
 def timeline(assignment: Assignment) -> list[AuditEvent]:
     """Every step of one assignment, dated, with who did it: its audit events."""
     return db.session.execute(select(AuditEvent).where(
@@ -841,5 +851,3 @@ def task_phases(assigner: Tenant) -> list[Phase]:
         select(Task.phase_id).where(Task.tenant_id == assigner.id))).order_by(Phase.plan_id, Phase.position)
     ).scalars().all()
 
-
-__all__ = ["LADDER", "STATES", "Rollup", "ladder", "ladder_of"]

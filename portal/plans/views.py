@@ -28,7 +28,8 @@ def _filters() -> dict:
     except ValueError:
         phase_id = None
     state = request.args.get("state", "")
-    return {"phase_id": phase_id, "state": state if state in STATES else "", "overdue": request.args.get("overdue") == "1"}
+    return {"phase_id": phase_id, "state": state if state in STATES else "",
+            "overdue": request.args.get("overdue") == "1"}
 
 
 def _files(field) -> list[tuple[str, bytes]]:
@@ -193,8 +194,9 @@ def phase(plan_id, phase_id):
     form = PhaseForm(obj=target) if request.method == "GET" else PhaseForm()
     error = None
     if form.validate_on_submit():
-        _, error = attempt(lambda: service.update_phase(plan, target, name=form.name.data, starts_on=form.starts_on.data,
-                                                        ends_on=form.ends_on.data, body=form.body.data))
+        _, error = attempt(lambda: service.update_phase(plan, target, name=form.name.data,
+                                                        starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                                                        body=form.body.data))
         if error is None:
             flash(f"已调整“{target.name}”阶段。", "success")
             return redirect(url_for("plans.plan", plan_id=plan.id) + "#phases", 303)
@@ -288,7 +290,8 @@ def task(task_id):
                   rollup=service.rollups([task.id], today)[task.id],
                   sub=service.sub_rollups([a.id for a in page.items], today),
                   assigner=service.is_assigner(task, g.membership), STATES=STATES, LADDER=LADDER, ladder=service.ladder,
-                  files=service.task_files(task, current_scope()))
+                  files=service.task_files(task, current_scope()), timeline=service.task_timeline(task),
+                  ACTIONS=ACTIONS)
 
 
 @bp.get("/tasks/<int:task_id>/files/<int:file_id>")
@@ -338,7 +341,8 @@ def _assignment_page(assignment: Assignment, error=None, status=200, report_form
     actor = g.membership
     return render("plans/assignment.html", a=assignment, task=assignment.task, error=error, status=status,
                   receiver=service.is_receiver(assignment, actor), assigner=service.is_assigner(assignment.task, actor),
-                  report_form=report_form or ReportForm(formdata=None), return_form=return_form or ReturnForm(formdata=None),
+                  report_form=report_form or ReportForm(formdata=None),
+                  return_form=return_form or ReturnForm(formdata=None),
                   timeline=service.timeline(assignment), sub_tasks=service.sub_tasks(assignment),
                   sub=service.sub_rollups([assignment.id])[assignment.id],
                   files=service.task_files(assignment.task, current_scope()), ladder=service.ladder(assignment),

@@ -123,7 +123,7 @@ def test_second_seed_creates_nothing_and_returns_the_same_accounts(session):
     session.flush()
     before = _counts(session)
     assert before["Tenant"] == 1 + 1 + 3 + len(HEDONG_STREETS) + len(HEBEI_STREETS) \
-        + len(_children(session, _one(session, code="120110"), "street")) + 15 + 60
+        + len(_children(session, _one(session, code="120110"), "street")) + 15 + 60 + 9  # 积翠镇's 山西省 › 吕梁市 › 方山县 and its 6 towns
     second = seed()
     session.flush()
     assert second == first

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.plans import service
 from portal.plans.models import Assignment, Task
 from tests.conftest import login, post
-from tests.plans.conftest import TODAY, assign, assignment_of, clause_with, first_phase_of, membership
+from tests.plans.conftest import assign, assignment_of, clause_with, first_phase_of
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

@@ -1,0 +1,143 @@
+"""A task's road in a real Chromium: 河东区 assigns to three streets; 大王庄街道 signs and reports with
+a file; the district returns it with a reason; the street reports again; the district approves; the
+board counts are right, and when the deadline passes the other two turn red and are urged at once.
+
+The clock is frozen inside the 2023 campaign (tenants.clock is the one clock), so the demo's plans
+and phases apply whatever day the test runs.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+
+from playwright.sync_api import Page, expect
+
+from tenants import clock
+from tests.e2e.conftest import log_in, log_out
+
+STREETS = ("大王庄街道", "大直沽街道", "中山门街道")
+PDF = b"%PDF-1.4\n% minutes\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _freeze(monkeypatch, *ymd) -> None:
+    monkeypatch.setattr(clock, "now", lambda: datetime(*ymd, 2))  # 10:00 in Beijing
+
+
+def _open_task(page: Page, base: str, title: str) -> None:
+    page.goto(base + "/tasks/")
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+
+def _open_received(page: Page, title: str) -> None:
+    page.get_by_role("navigation").get_by_role("link", name="收到的任务").click()
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+
+def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
+    _freeze(monkeypatch, 2023, 5, 20)
+    base, accounts = live_server.url, live_server.accounts
+    district, street = accounts["hedong_admin"], accounts["hedong_staff"]
+    title = f"报送街道动员部署会议纪要（{secrets.token_hex(3)}）"
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("dialog", lambda dialog: dialog.accept())  # 办结 and 一键催办 ask first; the user says yes
+
+    # 河东区 assigns to three of its streets. A deadline after the phase's end is refused first.
+    log_in(page, base, *district[:2])
+    page.get_by_role("navigation").get_by_role("link", name="交办督办").click()
+    page.get_by_role("link", name="交办新任务").click()
+    page.get_by_label("任务标题").fill(title)
+    page.get_by_label("任务内容与要求").fill("请各街道上报动员部署会议纪要和本街道专项行动方案。")
+    page.get_by_label("服务阶段").select_option(label="重大事故隐患专项排查整治2023行动 · 动员部署（截至 2023-05-31）")
+    page.get_by_label("截止日期").fill("2023-06-15")
+    for name in STREETS:
+        page.get_by_label(name, exact=True).check()
+    page.get_by_role("button", name="交办").click()
+    expect(page.get_by_role("alert")).to_contain_text("截止日期不能晚于“动员部署”阶段的结束日期 2023-05-31")
+    page.get_by_label("截止日期").fill("2023-05-31")
+    page.get_by_role("button", name="交办").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("给 3 个单位")
+    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 0，办理中 3，逾期 0")
+    task_url = page.url
+    log_out(page)
+
+    # 大王庄街道 sees the bell, signs, and reports with the minutes attached.
+    log_in(page, base, *street[:2])
+    expect(page.locator("#bell .bell-count")).to_have_text(re.compile(r"\d+"))
+    _open_received(page, title)
+    page.get_by_role("button", name="签收").click()
+    expect(page.locator("#state")).to_have_text("办理中")
+    page.get_by_label("办理情况").fill("已召开动员部署会，会议纪要附后。")
+    page.get_by_label(re.compile("佐证材料")).set_input_files(
+        {"name": "动员部署会议纪要.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    page.get_by_role("button", name="上报").click()
+    expect(page.locator("#state")).to_have_text("已上报")
+    assignment_url = page.url
+    log_out(page)
+
+    # The district returns it, with a reason.
+    log_in(page, base, *district[:2])
+    page.goto(task_url)
+    page.locator("#board").get_by_role("link", name="大王庄街道").click()
+    expect(page.get_by_role("link", name="动员部署会议纪要.pdf")).to_be_visible()
+    page.get_by_role("button", name="退回").click()
+    expect(page.get_by_role("alert")).to_contain_text("请填写退回理由")
+    page.get_by_label("退回理由").fill("未附本街道专项行动方案，请补充后重新上报。")
+    page.get_by_role("button", name="退回").click()
+    expect(page.locator("#state")).to_have_text("退回")
+    log_out(page)
+
+    # The street reads why, takes it up again and reports once more.
+    log_in(page, base, *street[:2])
+    page.get_by_role("navigation").get_by_role("link", name=re.compile("通知")).click()
+    expect(page.locator("main")).to_contain_text("被退回：未附本街道专项行动方案")
+    page.goto(assignment_url)
+    expect(page.locator("#receiver-actions")).to_contain_text("未附本街道专项行动方案")
+    page.get_by_role("button", name="重新办理").click()
+    page.get_by_label("办理情况").fill("已补充本街道专项行动方案，与会议纪要一并上报。")
+    page.get_by_role("button", name="上报").click()
+    expect(page.locator("#state")).to_have_text("已上报")
+    log_out(page)
+
+    # The district approves; the task's board and the per-street board count it.
+    log_in(page, base, *district[:2])
+    page.goto(assignment_url)
+    page.get_by_role("button", name="审核通过，办结").click()
+    expect(page.locator("#state")).to_have_text("已办结")
+    timeline = page.locator(".timeline")
+    for step in ("收到交办", "签收", "上报办理情况", "退回", "重新办理", "审核办结"):
+        expect(timeline).to_contain_text(step)
+    _open_task(page, base, title)
+    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 1，办理中 2，逾期 0")
+    board = page.locator("#board")
+    expect(board.locator("tr", has_text="大王庄街道")).to_contain_text("已办结")
+    expect(board.locator("tr", has_text="大直沽街道")).to_contain_text("待签收")
+
+    # The deadline passes: the two open streets turn red, and one click urges both.
+    _freeze(monkeypatch, 2023, 6, 2)
+    page.reload()
+    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 1，办理中 0，逾期 2")
+    expect(board.locator(".light-red")).to_have_count(2)
+    page.get_by_role("button", name=re.compile("催办全部逾期单位")).click()
+    expect(page.get_by_role("status")).to_contain_text("已向 2 个逾期单位发出催办")
+    expect(board.locator("tr", has_text="大直沽街道")).to_contain_text("1 次")
+    context.close()
+
+
+def test_received_tasks_fit_a_phone(live_server, browser, monkeypatch):
+    _freeze(monkeypatch, 2023, 6, 2)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, *live_server.accounts["hedong_admin"][:2])
+    for path in ("/tasks/", "/tasks/received", "/plans/"):
+        page.goto(live_server.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} 横向溢出 {overflow} px"
+    context.close()
