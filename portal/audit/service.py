@@ -127,7 +127,9 @@ def _lock_chain(tenant_id: int) -> None:
     # per tenant. SQLite: every writing transaction already holds the database's write lock
     # (BEGIN IMMEDIATE, see portal.database).
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(7201, :t)"), {"t": tenant_id})
+        # Keyed by schema too: separate schemas of one database (parallel test runs) never contend.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('audit_chain:' || current_schema()), :t)"),
+                           {"t": tenant_id})
 
 
 def record(tenant: Tenant, action: str, obj=None, data: dict | None = None, actor=None) -> AuditEvent:
