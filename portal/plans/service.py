@@ -189,18 +189,16 @@ def requirement(enterprise: Tenant, campaign_id: int, code: str) -> dict | None:
 
 
 def rule_table(plan: Plan) -> list[dict]:
-    """Every rule with the value in force for the plan's node and the node that set it."""
-    keys = {rules.key(plan.campaign_id, code): code for code in rules.RULES}
-    ids = ids_of(plan.tenant.path)
-    rows = db.session.execute(select(TenantSetting).where(TenantSetting.key.in_(keys),
-                                                          TenantSetting.tenant_id.in_(ids))).scalars().all()
-    nearest: dict[str, TenantSetting] = {}
-    for s in sorted(rows, key=lambda s: ids.index(s.tenant_id)):
-        nearest[keys[s.key]] = s
-    return [{"rule": rule, "value": nearest[code].value if code in nearest else None,
-             "owner": nearest[code].tenant if code in nearest else None,
-             "text": rules.describe(code, nearest[code].value if code in nearest else None)}
-            for code, rule in rules.RULES.items()]
+    """Every rule with the value in force for the plan's node and the node that set it. One query."""
+    keys = {code: rules.key(plan.campaign_id, code) for code in rules.RULES}
+    found = inherit.owners_of(plan.tenant, list(keys.values()))
+    table = []
+    for code, rule in rules.RULES.items():
+        nearest = found[keys[code]][0] if found[keys[code]] else None
+        value = nearest.value if nearest else None
+        table.append({"rule": rule, "value": value, "owner": nearest.tenant if nearest else None,
+                      "text": rules.describe(code, value)})
+    return table
 
 
 def _set_rule(plan: Plan, code: str, value: dict) -> dict:
