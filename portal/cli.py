@@ -13,6 +13,7 @@ audit_cli = AppGroup("audit", help="审计链：校验。")
 demo_cli = AppGroup("demo", help="演示数据。")
 hazards_cli = AppGroup("hazards", help="隐患台账：载入判定标准。")
 checklists_cli = AppGroup("checklists", help="责任清单：企业履职评估。")
+dispatch_cli = AppGroup("dispatch", help="调度表：汇总数据。")
 
 
 @tenants_cli.command("import-divisions")
@@ -97,6 +98,17 @@ def checklists_evaluate_command(day):
     click.echo(f"评估日期 {today}，用时 {time.perf_counter() - started:.1f} 秒。")
 
 
+@dispatch_cli.command("rollup")
+def dispatch_rollup_command():
+    """重新汇总全国、省、市三级的调度表数据（页面只显示一小时内的汇总；请每半小时运行一次）。"""
+    from portal.dispatch.service import refresh_rollups
+    started = time.perf_counter()
+    with unscoped():
+        count = refresh_rollups()
+        db.session.commit()
+    click.echo(f"汇总完成：{count} 个单位，用时 {time.perf_counter() - started:.1f} 秒。")
+
+
 def init_app(app) -> None:
-    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli):
+    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli, dispatch_cli):
         app.cli.add_command(group)

@@ -104,7 +104,12 @@ class Tenant(Scoped, db.Model):
 
 
 class TenantOwned(Scoped):
-    """A record owned by one node; carries a copy of the owner's path so subtree counts need no join."""
+    """A record owned by one node; carries a copy of the owner's path so subtree counts need no join.
+
+    `path_copies` names further columns holding a copy of another node's path (the unit that did
+    the work); tenants.paths.move rewrites them with tenant_path when a node moves."""
+
+    path_copies: tuple[str, ...] = ()
 
     @declared_attr
     def tenant_id(cls):

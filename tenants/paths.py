@@ -60,12 +60,14 @@ def move(tenant: Tenant, new_parent: Tenant) -> None:
         .execution_options(synchronize_session=False)
     )
     for model in owned_models():
-        db.session.execute(
-            update(model)
-            .where(in_subtree(model.tenant_path, old))
-            .values(tenant_path=literal(new) + func.substr(model.tenant_path, cut))
-            .execution_options(synchronize_session=False)
-        )
+        for name in ("tenant_path", *model.path_copies):
+            column = getattr(model, name)
+            db.session.execute(
+                update(model)
+                .where(in_subtree(column, old))
+                .values({name: literal(new) + func.substr(column, cut)})
+                .execution_options(synchronize_session=False)
+            )
     db.session.execute(
         update(Tenant).where(Tenant.id == tenant.id).values(parent_id=new_parent.id)
         .execution_options(synchronize_session=False)

@@ -88,3 +88,19 @@ class ManualFigure(TenantOwned, db.Model):
         UniqueConstraint("submission_id", "code", name="uq_manual_figures_submission_code"),
         db.Index("ix_manual_figures_path_end", "tenant_path", "period_end"),
     )
+
+
+class DispatchRollup(TenantOwned, db.Model):
+    """The figures of a large level (national, province, city) for one span as counted at
+    `computed_at`, so its page need not count millions of records on every view. Shown only while
+    no older than an hour, with 数据截至 that time; refreshed by `flask dispatch rollup`."""
+
+    __tablename__ = "dispatch_rollups"
+
+    id = db.Column(db.Integer, primary_key=True)
+    span_start = db.Column(db.Date, nullable=False)
+    span_end = db.Column(db.Date, nullable=False)
+    figures = db.Column(db.JSON, nullable=False)
+    computed_at = db.Column(db.DateTime, nullable=False, default=now)
+
+    __table_args__ = (UniqueConstraint("tenant_id", "span_start", "span_end", name="uq_dispatch_rollups_unit_span"),)

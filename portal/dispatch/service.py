@@ -6,14 +6,14 @@ from __future__ import annotations
 import calendar
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from portal.accountability import service as accountability
 from portal.audit import service as audit
-from portal.dispatch.models import ManualFigure, ReportDefinition, ReportSubmission
+from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -26,6 +26,7 @@ from portal.tips import service as tips
 from tenants import clock
 from tenants.models import Membership, Tenant
 from tenants.paths import ids_of, in_subtree
+from tenants.scope import Scope, scoped_as
 
 Figures = inspections.Figures
 
@@ -337,6 +338,75 @@ def table(definition: ReportDefinition, tenant: Tenant, period: Period) -> Figur
     return compute(tenant, *span(definition, period))
 
 
+# ---------------------------------------------------------------- roll-ups
+
+# Levels whose subtrees hold millions of records: counting them live takes seconds at national
+# scale (bench/dispatch_national.py), so their pages read a roll-up no older than an hour.
+ROLLUP_KINDS = ("national", "province", "city")
+ROLLUP_MAX_AGE = timedelta(hours=1)
+
+
+def _rollup(tenant: Tenant, start: date, end: date) -> DispatchRollup | None:
+    return db.session.execute(select(DispatchRollup).where(
+        DispatchRollup.tenant_id == tenant.id, DispatchRollup.span_start == start,
+        DispatchRollup.span_end == end)).scalar_one_or_none()
+
+
+def shown(definition: ReportDefinition, tenant: Tenant, period: Period) -> tuple[Figures, datetime | None]:
+    """The figures a page shows and the time they were counted (数据截至), None when counted now:
+    a large level's fresh roll-up, otherwise live."""
+    start, end = span(definition, period)
+    if tenant.kind in ROLLUP_KINDS:
+        found = _rollup(tenant, start, end)
+        if found is not None and found.computed_at >= clock.now() - ROLLUP_MAX_AGE:
+            return thawed(found.figures), found.computed_at
+    return compute(tenant, start, end), None
+
+
+def refresh_rollup(definition: ReportDefinition, tenant: Tenant, period: Period,
+                   actor: Membership | None = None) -> DispatchRollup:
+    """Count `tenant`'s figures for `period` now and keep them. Counted in the node's own scope,
+    so the stored figures are what any reader of the whole node sees, whoever asked. A recount a
+    user asks for is audited; the hourly one is not (it changes no record, only a cached sum)."""
+    start, end = span(definition, period)
+    with scoped_as(Scope.of(tenant, "staff")):
+        figures = frozen(compute(tenant, start, end))
+    found = _rollup(tenant, start, end)
+    if found is None:
+        found = DispatchRollup(tenant=tenant, span_start=start, span_end=end, figures=figures)
+        db.session.add(found)
+    found.figures, found.computed_at = figures, clock.now()
+    db.session.flush()
+    if actor is not None:
+        audit.record(tenant, "dispatch.recounted", found, {"span": [start.isoformat(), end.isoformat()]},
+                     actor=actor.user)
+    return found
+
+
+def refresh_rollups(today: date | None = None) -> int:
+    """Refresh the roll-up of every large level for the current period of every table that applies
+    to it (run at least hourly: `flask dispatch rollup`). Returns how many were counted."""
+    today = today or clock.today()
+    done = set()
+    for definition in db.session.execute(select(ReportDefinition).order_by(ReportDefinition.id)).scalars():
+        period = current_period(definition, today)
+        nodes = db.session.execute(select(Tenant).where(in_subtree(Tenant.path, definition.tenant.path),
+                                                        Tenant.kind.in_(ROLLUP_KINDS))).scalars()
+        for node in nodes:
+            key = (node.id, *span(definition, period))
+            if key not in done:
+                refresh_rollup(definition, node, period)
+                done.add(key)
+    return len(done)
+
+
+def _stale(tenant: Tenant) -> None:
+    """A typed figure or an approval changes the figures of `tenant` and every level above at
+    once; their roll-ups are dropped rather than shown an hour behind."""
+    db.session.execute(delete(DispatchRollup).where(DispatchRollup.tenant_id.in_(ids_of(tenant.path)))
+                       .execution_options(synchronize_session=False))
+
+
 def frozen(figures: Figures) -> dict:
     """Figures as JSON (numbers as text, so 万元 keep their two decimals)."""
     return {"total": {k: str(v) for k, v in figures.total.items()},
@@ -435,6 +505,7 @@ def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, va
             sub.manual.append(ManualFigure(tenant=tenant, code=code, value=value, level=level,
                                            period_end=period.end))
     db.session.flush()
+    _stale(tenant)
     audit.record(tenant, "dispatch.figures_saved", sub,
                  {"definition": definition.name, "period_end": period.key,
                   "values": {k: str(v) for k, v in parsed.items()}})
@@ -500,6 +571,7 @@ def approve(sub: ReportSubmission, actor: Membership) -> ReportSubmission:
     """Accept a child's table; the period is locked from now on."""
     _decider(sub, actor)
     sub.status, sub.decided_at, sub.decided_by_id = "approved", clock.now(), actor.user_id
+    _stale(sub.tenant)
     audit.record(sub.tenant, "dispatch.approved", sub, {"period_end": sub.period_end.isoformat()},
                  actor=actor.user)
     return sub

@@ -56,8 +56,10 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
     sub = service.submission(definition, tenant, period)
     own = tenant.id == g.membership.tenant_id
     fills = own and can("dispatch.fill") and service.reporting_definition(tenant) is definition
-    live = service.table(definition, tenant, period)
-    figures = service.thawed(sub.figures) if sub is not None and sub.figures else live
+    if sub is not None and sub.figures:
+        figures, as_of = service.thawed(sub.figures), None
+    else:
+        figures, as_of = service.shown(definition, tenant, period)
     manual_rows = [(code, label) for _, _, _, code, label, m in service.layout_rows(definition) if m.manual]
     if form is None and fills:
         form = manual_form(manual_rows, {k: service.display(k, v) for k, v in service.manual_values(sub).items()})
@@ -65,10 +67,11 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
     board = service.board(definition, tenant, period, today) if tenant.id == g.membership.tenant_id or \
         tenant.path.startswith(g.membership.tenant.path) else []
     return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
-                  periods=service.periods(definition, today), sub=sub, figures=figures, live=live,
+                  periods=service.periods(definition, today), sub=sub, figures=figures, as_of=as_of,
                   rows=list(service.layout_rows(definition)), levels=service.LEVELS, fills=fills, form=form,
                   board=board, return_form=return_form or ReturnForm(), export_form=ExportForm(),
-                  superseded=superseded, error=error, display=service.display, today=today)
+                  superseded=superseded, error=error, display=service.display, today=today,
+                  refreshable=tenant.kind in service.ROLLUP_KINDS and not (sub is not None and sub.figures))
 
 
 @bp.get("/<int:definition_id>/units/<int:tenant_id>")
@@ -186,6 +189,23 @@ def export(definition_id, tenant_id):
     return redirect(url_for("exports.show", doc_id=doc.id), code=303)
 
 
+@bp.post("/<int:definition_id>/units/<int:tenant_id>/rollup")
+@login_required
+@requires("dispatch.fill")
+def rollup(definition_id, tenant_id):
+    """Count a large level's figures now instead of waiting for the hourly roll-up."""
+    definition, tenant = _load(definition_id, tenant_id)
+    if tenant.kind not in service.ROLLUP_KINDS:
+        abort(404)
+    try:
+        period = service.parse_period(definition, request.values.get("period"))
+    except Refused as e:
+        return _page(definition, tenant, service.current_period(definition), error=str(e), status=422)
+    attempt(lambda: service.refresh_rollup(definition, tenant, period, g.membership))
+    return redirect(url_for("dispatch.table", definition_id=definition.id, tenant_id=tenant.id, period=period.key),
+                    code=303)
+
+
 @bp.get("/<int:definition_id>/units/<int:tenant_id>/rows/<code>")
 @login_required
 def drill(definition_id, tenant_id, code):
@@ -195,14 +215,15 @@ def drill(definition_id, tenant_id, code):
         abort(404)
     period, error = _period(definition)
     start, end = service.span(definition, period)
-    units = [(child, service.table(definition, child, period).get(code))
+    units = [(child, service.shown(definition, child, period)[0].get(code))
              for child in db.session.execute(select(Tenant).where(Tenant.parent_id == tenant.id,
                                                                   Tenant.kind != "enterprise")
                                              .order_by(Tenant.id)).scalars()]
     own = service.submission(definition, tenant, period)
+    figures, as_of = service.shown(definition, tenant, period)
     return render("dispatch/drill.html", definition=definition, tenant=tenant, period=period, code=code,
                   metric=service.METRICS.get(code) or service.METRICS[service.SECOND[code][0]],
-                  value=service.table(definition, tenant, period).get(code), units=units, start=start, end=end,
+                  value=figures.get(code), as_of=as_of, units=units, start=start, end=end,
                   own=service.manual_values(own).get(code), display=service.display, error=error)
 
 

@@ -2,12 +2,12 @@
 level above read them), the inspectors' signatures, what was checked and found, enforcement, and
 accidents."""
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import relationship, validates
 
 from portal.extensions import db
 from portal.hazards.models import Hazard, StandardItem
 from tenants.clock import now
-from tenants.models import TenantOwned
+from tenants.models import PathType, TenantOwned
 
 KINDS = {
     "enforcement": "执法检查",
@@ -70,6 +70,8 @@ class Inspection(TenantOwned, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(16), nullable=False)
     unit_id = db.Column(db.ForeignKey("tenants.id"), nullable=False, index=True)
+    # A copy of the unit's path: "done by this node and the units below it" is a range on it.
+    unit_path = db.Column(PathType, nullable=False)
     # As printed on the signed record; the unit may be renamed or out of a reader's scope later.
     unit_name = db.Column(db.String(100), nullable=False)
     # Kind of the government level that did the work (a department's parent): 省、市、县分别统计.
@@ -102,9 +104,16 @@ class Inspection(TenantOwned, db.Model):
 
     __table_args__ = (
         db.Index("ix_inspections_tenant_path_inspected_on", "tenant_path", "inspected_on"),
-        db.Index("ix_inspections_unit_id_status_inspected_on", "unit_id", "status", "inspected_on"),
+        db.Index("ix_inspections_unit_path_inspected_on", "unit_path", "inspected_on", "status", "kind"),
         db.Index("ix_inspections_tenant_id_inspected_on", "tenant_id", "inspected_on"),
     )
+
+    path_copies = ("unit_path",)
+
+    @validates("unit")
+    def _copy_unit_path(self, key, unit):
+        self.unit_path = unit.path
+        return unit
 
     @property
     def kind_label(self) -> str:

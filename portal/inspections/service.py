@@ -436,15 +436,9 @@ def of_enterprise(enterprise: Tenant, until: date | None = None, signed_only: bo
     return db.session.execute(stmt.order_by(Inspection.inspected_on, Inspection.id)).scalars().all()
 
 
-def _units_in(node: Tenant):
-    # The plain table, so this subquery is not itself re-scoped: it names units, it reads no records.
-    t = Tenant.__table__
-    return select(t.c.id).where(in_subtree(t.c.path, node.path))
-
-
 def by_units_of(node: Tenant, until: date | None = None) -> list[Inspection]:
     """Signed inspections done by `node` and the units below it, readable in the current scope."""
-    stmt = (select(Inspection).where(Inspection.unit_id.in_(_units_in(node)), Inspection.status == "signed")
+    stmt = (select(Inspection).where(in_subtree(Inspection.unit_path, node.path), Inspection.status == "signed")
             .options(*LOADS, selectinload(Inspection.tenant)))
     if until is not None:
         stmt = stmt.where(Inspection.inspected_on <= until)
@@ -585,7 +579,7 @@ def dispatch_figures(tenant: Tenant, start: date, end: date) -> Figures:
     Amendments add what they add (their own findings and actions) but are not extra visits.
     One statement per family (spot checks, visits, enforcement); the current scope applies."""
     figures = Figures()
-    signed = and_(Inspection.unit_id.in_(_units_in(tenant)), Inspection.status == "signed")
+    signed = and_(in_subtree(Inspection.unit_path, tenant.path), Inspection.status == "signed")
     spot = and_(signed, Inspection.kind == "spot", Inspection.inspected_on.between(start, end))
     enterprises = func.count(distinct(Inspection.tenant_id))
 
@@ -602,9 +596,11 @@ def dispatch_figures(tenant: Tenant, start: date, end: date) -> Figures:
         if count:
             figures.add(level, code, int(count))
 
+    # The plain table, so the join is not itself re-scoped: it only tells enterprises from levels.
     t = Tenant.__table__
-    to_enterprise = Inspection.tenant_id.in_(select(t.c.id).where(t.c.kind == "enterprise"))
+    to_enterprise = t.c.kind == "enterprise"
     visits = (select(Inspection.level, _n(~to_enterprise), _n(to_enterprise))
+              .join(t, t.c.id == Inspection.tenant_id)
               .where(signed, Inspection.kind == "assist", Inspection.amends_id.is_(None),
                      Inspection.inspected_on.between(start, end)).group_by(Inspection.level))
     figures.total.update({"enf.assist_areas": 0, "enf.assist_enterprises": 0})
