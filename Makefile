@@ -59,7 +59,7 @@ test: install-test system-test
 bench: install
 	$(PY) bench/import_divisions.py
 	$(PY) bench/roster_pdf.py
-	$(PY) bench/dispatch_national.py
+	$(PY) bench/dispatch_national.py --enterprises 100000  # national scale: add --database-url (PostgreSQL)
 	$(PY) bench/checklists_overview.py
 	$(PY) bench/hazards_ledger.py
 	$(PY) bench/plans_board.py

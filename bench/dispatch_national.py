@@ -80,7 +80,8 @@ def generate(n_enterprises: int, hazards_each: int) -> dict:
         industry = select(choices.c.v).where(choices.c.k == residue(eid, 0, len(INDUSTRIES))).scalar_subquery()
         enterprises = select(
             eid, ranked.c.id, literal("enterprise"), literal("基准企业") + cast(eid, String), industry,
-            residue(eid, 0, len(INDUSTRIES)) == 0, ranked.c.supervised_industries, ranked.c.path + cast(eid, String) + literal("/"),
+            residue(eid, 0, len(INDUSTRIES)) == 0, ranked.c.supervised_industries,
+            ranked.c.path + cast(eid, String) + literal("/"),
             ranked.c.depth + 1, literal(created)).select_from(ranked.join(nums, n <= per_street)
                                                                ).where(eid < first + n_enterprises)
         conn.execute(insert(t["tenants"]).from_select(
