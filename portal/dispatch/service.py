@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import delete, func, or_, select
@@ -153,15 +153,32 @@ def reporting_definition(tenant: Tenant) -> ReportDefinition | None:
 
 # ---------------------------------------------------------------- periods
 
+# 河北区's weekly table is due "每周一中午前": a weekly table is due by noon of its due day.
+WEEKLY_DUE_AT = time(12)
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
     end: date
     due: date
+    # Beijing time of day on `due` by which the table must be in; None: by the end of that day.
+    due_at: time | None = None
 
     @property
     def key(self) -> str:
         return self.end.isoformat()
+
+    @property
+    def deadline(self) -> datetime:
+        """The moment (naive UTC, as clock.now()) from which a submission is late."""
+        if self.due_at is None:
+            return clock.moment(self.due + timedelta(days=1), time())
+        return clock.moment(self.due, self.due_at)
+
+    @property
+    def due_label(self) -> str:
+        return f"{self.due} {self.due_at:%H:%M}" if self.due_at else str(self.due)
 
 
 def _month_end(day: date) -> date:
@@ -171,7 +188,7 @@ def _month_end(day: date) -> date:
 def period_of(definition: ReportDefinition, day: date) -> Period:
     """The period of `definition` that contains `day`.
 
-    A weekly table runs to its due weekday (河北区: Tuesday to Monday, sent on Monday with the
+    A weekly table runs to its due weekday (河北区: Tuesday to Monday, sent by Monday noon with the
     figures so far); a monthly one is the calendar month, due on `due_day` of the next; a quarter
     is due on `due_day` of its own last month (东丽经开区: the 25th); half-months and years are due
     the day after they end (a year on 12-25 when its due day says so)."""
@@ -179,7 +196,7 @@ def period_of(definition: ReportDefinition, day: date) -> Period:
     if p == "week":
         weekday = (definition.due_day or 1) - 1
         end = day + timedelta(days=(weekday - day.weekday()) % 7)
-        return Period(end - timedelta(days=6), end, end)
+        return Period(end - timedelta(days=6), end, end, WEEKLY_DUE_AT)
     if p == "half_month":
         if day.day <= 15:
             start, end = day.replace(day=1), day.replace(day=15)
@@ -534,10 +551,11 @@ def corrections_since(definition: ReportDefinition, tenant: Tenant, before: Peri
 
 
 def submit(definition: ReportDefinition, tenant: Tenant, period: Period, actor: Membership,
-           today: date | None = None) -> ReportSubmission:
-    """Send `tenant`'s table for `period` to its parent, frozen as computed now."""
+           now: datetime | None = None) -> ReportSubmission:
+    """Send `tenant`'s table for `period` to its parent, frozen as computed now; late from the
+    period's deadline on."""
     _fillable(definition, tenant)
-    today = today or clock.today()
+    now = now or clock.now()
     sub = _draft(definition, tenant, period)
     if sub.status in ("submitted", "approved"):
         raise DispatchError(f"{period.end:%Y-%m-%d} 这一期已经上报过，不能重复上报。")
@@ -546,7 +564,7 @@ def submit(definition: ReportDefinition, tenant: Tenant, period: Period, actor: 
     # The typed part is also kept cumulative, whatever the table shows: the level above sums it.
     sub.figures = {**frozen(table(definition, tenant, period)), "manual": frozen(manual)}
     sub.corrections = corrections_since(definition, tenant, period) or None
-    sub.status, sub.submitted_at, sub.late = "submitted", clock.now(), today > period.due
+    sub.status, sub.submitted_at, sub.late = "submitted", now, now >= period.deadline
     sub.reason = ""
     db.session.flush()
     for end in sub.corrections or {}:
@@ -608,9 +626,11 @@ class BoardRow:
         return BOARD[self.state]
 
 
-def board(definition: ReportDefinition, parent: Tenant, period: Period, today: date | None = None) -> list[BoardRow]:
-    """已报 / 未报 / 逾期 of each unit below `parent` for `period`. Two queries."""
-    today = today or clock.today()
+def board(definition: ReportDefinition, parent: Tenant, period: Period, now: datetime | None = None
+          ) -> list[BoardRow]:
+    """已报 / 未报 / 逾期 (from the period's deadline on) of each unit below `parent` for `period`.
+    Two queries."""
+    now = now or clock.now()
     units = children(parent)
     subs = {s.tenant_id: s for s in db.session.execute(select(ReportSubmission).where(
         ReportSubmission.definition_id == definition.id, ReportSubmission.period_end == period.end,
@@ -621,17 +641,18 @@ def board(definition: ReportDefinition, parent: Tenant, period: Period, today: d
         if sub is not None and sub.status in ("submitted", "approved"):
             state = "submitted"
         else:
-            state = "overdue" if today > period.due else "pending"
+            state = "overdue" if now >= period.deadline else "pending"
         rows.append(BoardRow(unit, sub, state))
     return rows
 
 
 def remind(definition: ReportDefinition, parent: Tenant, period: Period, actor: Membership,
-           today: date | None = None) -> list[Tenant]:
+           now: datetime | None = None) -> list[Tenant]:
     """Urge (催报) every unit below `parent` that has not submitted `period`; once a day each."""
-    today = today or clock.today()
+    now = now or clock.now()
+    today = clock.day_of(now)
     urged = []
-    for row in board(definition, parent, period, today):
+    for row in board(definition, parent, period, now):
         if row.state == "submitted":
             continue
         sub = row.submission or _draft(definition, row.unit, period)

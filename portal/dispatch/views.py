@@ -64,7 +64,7 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
     if form is None and fills:
         form = manual_form(manual_rows, {k: service.display(k, v) for k, v in service.manual_values(sub).items()})
     superseded = db.session.get(ReportSubmission, sub.superseded_by_id) if sub and sub.superseded_by_id else None
-    board = service.board(definition, tenant, period, today) if tenant.id == g.membership.tenant_id or \
+    board = service.board(definition, tenant, period) if tenant.id == g.membership.tenant_id or \
         tenant.path.startswith(g.membership.tenant.path) else []
     return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
                   periods=service.periods(definition, today), sub=sub, figures=figures, as_of=as_of,

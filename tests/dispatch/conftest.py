@@ -1,6 +1,6 @@
 """Dispatch fixtures: the 2023 campaign, the national monthly table owned by the root, and 河北区's
 weekly table; the inspections' hand-built enforcement history of 甲区 is reused as is."""
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -45,5 +45,7 @@ def sample_records(session, tree, make_user):
     period = service.period_of(weekly, START)
     service.save_manual(weekly, tree["a_dept"], period, {"lead.study_sessions": "2"})
     (actor,) = make_user(tree["a_dept"], role="staff").memberships
-    sub = service.submit(weekly, tree["a_dept"], period, actor, START)
+    sub = service.submit(weekly, tree["a_dept"], period, actor, datetime(2024, 1, 1, 2))
+    # The command counts only the large levels; a district's roll-up puts one inside 甲区 as well.
+    service.refresh_rollup(weekly, tree["a"], period)
     return {"definition_id": [weekly.id], "submission_id": [sub.id], "code": ["lead.study_sessions"]}

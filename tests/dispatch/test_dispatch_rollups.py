@@ -56,7 +56,7 @@ def test_typed_figures_and_approvals_drop_the_rollups_above(session, tree, natio
     street = member_of(make_user(tree["a_street"], role="staff"))
     service.save_manual(national, tree["a_street"], june, {"lead.study_sessions": "1"})
     service.refresh_rollup(national, tree["city"], june)
-    sub = service.submit(national, tree["a_street"], june, street, TODAY)
+    sub = service.submit(national, tree["a_street"], june, street, NOON)
     assert service.shown(national, tree["city"], june)[1] == NOON  # a submission changes nothing above yet
     service.approve(sub, member_of(make_user(tree["a"], role="leader")))
     assert service.shown(national, tree["city"], june)[1] is None

@@ -1,7 +1,7 @@
 """Typing, submitting, approving and returning tables; bad input refused with nothing written;
 locking and supersession when the records change after approval; reminders; the Excel layout."""
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -11,6 +11,7 @@ from portal.dispatch.models import ManualFigure
 from tests.dispatch.test_dispatch_figures import _hazard, member_of
 
 TODAY = date(2024, 7, 3)
+NOW = datetime(2024, 7, 3, 2)  # 10:00 in Beijing
 
 
 @pytest.fixture
@@ -48,9 +49,9 @@ def test_submit_approve_lock_and_return(session, tree, national, people):
     june = service.parse_period(national, "2024-06-30", TODAY)
     street = tree["a_street"]
     service.save_manual(national, street, june, {"lead.study_sessions": "2"})
-    sub = service.submit(national, street, june, people["street"], TODAY)
+    sub = service.submit(national, street, june, people["street"], NOW)
     assert sub.status == "submitted" and not sub.late  # due 7-05
-    _refused(service.submit, national, street, june, people["street"], TODAY, match="不能重复上报")
+    _refused(service.submit, national, street, june, people["street"], NOW, match="不能重复上报")
     _refused(service.save_manual, national, street, june, {"lead.study_sessions": "3"}, match="等待上级审核")
     _refused(service.approve, sub, people["b"], match="上一级")
     _refused(service.approve, sub, people["city"], match="上一级")
@@ -58,7 +59,7 @@ def test_submit_approve_lock_and_return(session, tree, national, people):
     service.return_(sub, people["a"], "专题学习次数与台账不符")
     assert sub.status == "returned" and sub.figures is None
     service.save_manual(national, street, june, {"lead.study_sessions": "3"})
-    sub = service.submit(national, street, june, people["street"], date(2024, 7, 6))
+    sub = service.submit(national, street, june, people["street"], datetime(2024, 7, 5, 16))  # 7-06 00:00
     assert sub.late
     service.approve(sub, people["a"])
     assert sub.status == "approved"
@@ -72,7 +73,7 @@ def test_a_change_after_approval_shows_in_the_next_table_and_supersedes_the_lock
     hazard = _hazard(session, tree["a_shop"], found=date(2024, 6, 10), accepted=date(2024, 6, 20))
     session.flush()
     june = service.parse_period(national, "2024-06-30", TODAY)
-    sub = service.submit(national, tree["a_street"], june, people["street"], TODAY)
+    sub = service.submit(national, tree["a_street"], june, people["street"], NOW)
     service.approve(sub, people["a"])
     assert sub.figures["total"]["hazards.self_rectified"] == "1"
     # 反销号: the hazard is re-opened after the period was locked.
@@ -80,7 +81,7 @@ def test_a_change_after_approval_shows_in_the_next_table_and_supersedes_the_lock
     session.flush()
     assert sub.figures["total"]["hazards.self_rectified"] == "1"  # the locked table does not move
     july = service.parse_period(national, "2024-07-31", date(2024, 8, 2))
-    later = service.submit(national, tree["a_street"], july, people["street"], date(2024, 8, 2))
+    later = service.submit(national, tree["a_street"], july, people["street"], datetime(2024, 8, 2, 2))
     assert later.corrections == {"2024-06-30": {"hazards.self_rectified": ["1", "0"]}}
     assert sub.superseded_by_id == later.id
     assert later.figures["total"]["hazards.self_rectified"] == "0"
@@ -88,13 +89,13 @@ def test_a_change_after_approval_shows_in_the_next_table_and_supersedes_the_lock
 
 def test_board_and_reminders(session, tree, national, people):
     june = service.parse_period(national, "2024-06-30", TODAY)
-    service.submit(national, tree["a_street"], june, people["street"], TODAY)
-    states = {r.unit.name: r.state_label for r in service.board(national, tree["a"], june, TODAY)}
+    service.submit(national, tree["a_street"], june, people["street"], NOW)
+    states = {r.unit.name: r.state_label for r in service.board(national, tree["a"], june, NOW)}
     assert states == {"甲街道": "已报", "甲区商务局": "未报"}
-    late = {r.unit.name: r.state_label for r in service.board(national, tree["a"], june, date(2024, 7, 6))}
+    late = {r.unit.name: r.state_label for r in service.board(national, tree["a"], june, datetime(2024, 7, 5, 16))}
     assert late == {"甲街道": "已报", "甲区商务局": "逾期"}
-    assert [u.name for u in service.remind(national, tree["a"], june, people["a"], TODAY)] == ["甲区商务局"]
-    _refused(service.remind, national, tree["a"], june, people["a"], TODAY, match="没有需要催报")
+    assert [u.name for u in service.remind(national, tree["a"], june, people["a"], NOW)] == ["甲区商务局"]
+    _refused(service.remind, national, tree["a"], june, people["a"], NOW, match="没有需要催报")
 
 
 def test_excel_reproduces_the_form_cell_by_cell(session, tree, national, weekly):

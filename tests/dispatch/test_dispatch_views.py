@@ -1,7 +1,7 @@
 """The dispatch pages as a department and its district use them: derived rows filled, manual rows
 typed and checked (422 with the message, nothing written), submit, approve, drill-down, history,
 exports; another district's table and submissions are 404."""
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -12,12 +12,16 @@ from tenants import clock
 from tests.conftest import login, post
 from tests.dispatch.test_dispatch_figures import _hazard
 
-TODAY = date(2024, 6, 3)  # a Monday: 甲区's weekly table is due
+TODAY = date(2024, 6, 3)  # a Monday: 甲区's weekly table is due by noon
 
 
 @pytest.fixture(autouse=True)
-def frozen_today(monkeypatch):
-    monkeypatch.setattr(clock, "today", lambda: TODAY)
+def frozen(monkeypatch):
+    """Freeze the one clock at 10:00 in Beijing on TODAY; returns a function that moves it."""
+    def at(moment: datetime):
+        monkeypatch.setattr(clock, "now", lambda: moment)
+    at(datetime(2024, 6, 3, 2))
+    return at
 
 
 def test_a_department_types_and_submits_and_the_district_approves(session, client, tree, weekly, make_user):
@@ -69,10 +73,31 @@ def test_a_department_types_and_submits_and_the_district_approves(session, clien
 def test_another_district_sees_nothing(session, client, tree, weekly, national, make_user):
     b_user = make_user(tree["b"], role="leader")
     sub = service.submit(weekly, tree["a_dept"], service.period_of(weekly, TODAY),
-                         make_user(tree["a_dept"], role="staff").memberships[0], TODAY)
+                         make_user(tree["a_dept"], role="staff").memberships[0])
     session.flush()
     login(client, b_user)
     assert client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}").status_code == 404
     assert client.get(f"/dispatch/{national.id}/units/{tree['a'].id}").status_code == 404
     assert post(client, f"/dispatch/submissions/{sub.id}/approve").status_code == 404
     assert client.get(f"/dispatch/{national.id}/units/{tree['b'].id}").status_code == 200
+
+
+def test_the_weekly_table_is_due_by_noon_on_its_monday(session, client, tree, weekly, national, make_user, frozen):
+    """河北区: 每周一中午前. 11:59 on the Monday is on time, 12:01 is late, and the board says 逾期
+    from noon on; a monthly table stays due by the end of its due day."""
+    street, dept = (make_user(tree[k], role="staff").memberships[0] for k in ("a_street", "a_dept"))
+    leader = make_user(tree["a"], role="leader")
+    week = service.period_of(weekly, date(2024, 7, 1))
+    assert week.deadline == datetime(2024, 7, 1, 4)  # 12:00 in Beijing
+    assert service.period_of(national, date(2024, 6, 30)).deadline == datetime(2024, 7, 5, 16)  # 7-06 00:00
+    frozen(datetime(2024, 7, 1, 3, 59))
+    assert not service.submit(weekly, tree["a_street"], week, street).late
+    assert [r.state for r in service.board(weekly, tree["a"], week)] == ["submitted", "pending"]
+    frozen(datetime(2024, 7, 1, 4, 1))
+    login(client, leader)
+    page = client.get(f"/dispatch/{weekly.id}/units/{tree['a'].id}").get_data(as_text=True)
+    assert "截止上报 2024-07-01 12:00" in page
+    assert '<span class="badge danger">逾期</span>' in page
+    assert service.submit(weekly, tree["a_dept"], week, dept).late
+    monthly = client.get(f"/dispatch/{national.id}/units/{tree['a'].id}?period=2024-06-30").get_data(as_text=True)
+    assert "截止上报 2024-07-05" in monthly and "2024-07-05 12:00" not in monthly
