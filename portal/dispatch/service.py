@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
 from portal.accountability import service as accountability
@@ -662,9 +663,18 @@ def remind(definition: ReportDefinition, parent: Tenant, period: Period, actor: 
         urged.append(row.unit)
     if not urged:
         raise DispatchError("没有需要催报的单位（都已上报，或今天已催报过）。")
+    plans.notify_units([(unit, table_link(definition, unit, period)) for unit in urged], "dispatch_remind",
+                       f"{parent.name}催报：请上报《{definition.name}》（截至 {period.end}）")
     audit.record(parent, "dispatch.reminded", None, {"definition": definition.name, "period_end": period.key,
                                                      "units": [u.name for u in urged]}, actor=actor.user)
     return urged
+
+
+def table_link(definition: ReportDefinition, tenant: Tenant, period: Period) -> str:
+    """The path of `tenant`'s table page for `period`. Built from the URL map rather than
+    url_for, which needs a request: a reminder is a service call that may have none."""
+    urls = current_app.url_map.bind("", script_name=current_app.config["APPLICATION_ROOT"])
+    return urls.build("dispatch.table", {"definition_id": definition.id, "tenant_id": tenant.id, "period": period.key})
 
 
 def series(definition: ReportDefinition, tenant: Tenant, code: str, today: date | None = None

@@ -12,7 +12,7 @@ STATES = {"pending": "待签收", "in_progress": "办理中", "reported": "已�
 # The overdue ladder: where an unfinished assignment stands against its deadline.
 LADDER = {"green": "正常", "yellow": "临期", "red": "逾期", "done": "已办结"}
 NOTIFICATION_KINDS = {"task": "新任务", "reported": "已上报", "returned": "退回", "approved": "已办结",
-                      "reminder": "催办"}
+                      "reminder": "催办", "dispatch_remind": "催报"}
 
 
 class Campaign(db.Model):
@@ -207,7 +207,8 @@ class TaskAttachment(StoredFile, Inherited, db.Model):
 
 class Notification(TenantOwned, db.Model):
     """News for a unit about one assignment (a new task, a report, a return, a reminder, an
-    approval). Addressed to the unit, so whoever holds its post later still finds it; each person
+    approval), or about something of another module with the page to open (a dispatch table to
+    report). Addressed to the unit, so whoever holds its post later still finds it; each person
     marks it read for themselves (NotificationRead)."""
 
     __tablename__ = "notifications"
@@ -215,12 +216,15 @@ class Notification(TenantOwned, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(16), nullable=False)
     text = db.Column(db.String(300), nullable=False)
-    assignment_id = db.Column(db.Integer, db.ForeignKey("assignments.id"), nullable=False)
+    assignment_id = db.Column(db.Integer, db.ForeignKey("assignments.id"))
+    # A path inside the portal, for news that is not about an assignment.
+    link = db.Column(db.String(300))
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 
     assignment = relationship("Assignment")
 
-    __table_args__ = (db.Index("ix_notifications_tenant_id_id", "tenant_id", "id"),)
+    __table_args__ = (db.Index("ix_notifications_tenant_id_id", "tenant_id", "id"),
+                      CheckConstraint("assignment_id IS NOT NULL OR link IS NOT NULL", name="target"))
 
     @property
     def kind_label(self) -> str:

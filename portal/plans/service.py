@@ -644,11 +644,18 @@ def timeline(assignment: Assignment) -> list[AuditEvent]:
 
 def notify(assignments: list[Assignment], kind: str, text: str, to_assigner: bool = False) -> None:
     """Tell each assignment's receiving unit (or its assigning unit) in one INSERT."""
-    rows = []
-    for a in assignments:
-        unit = a.task.tenant if to_assigner else a.tenant
-        rows.append({"tenant_id": unit.id, "tenant_path": unit.path, "kind": kind, "text": text[:300],
-                     "assignment_id": a.id, "created_at": clock.now()})
+    _insert(kind, text, [(a.task.tenant if to_assigner else a.tenant, {"assignment_id": a.id})
+                         for a in assignments])
+
+
+def notify_units(links: list[tuple[Tenant, str]], kind: str, text: str) -> None:
+    """Tell each unit news that is not about an assignment, with the page (a path) it opens; one INSERT."""
+    _insert(kind, text, [(unit, {"link": link}) for unit, link in links])
+
+
+def _insert(kind: str, text: str, targets: list[tuple[Tenant, dict]]) -> None:
+    rows = [{"tenant_id": unit.id, "tenant_path": unit.path, "kind": kind, "text": text[:300],
+             "created_at": clock.now(), **target} for unit, target in targets]
     if rows:
         db.session.execute(insert(Notification), rows)
 

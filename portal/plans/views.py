@@ -456,7 +456,7 @@ def read_notification(notification_id):
         abort(404)
     service.mark_read(g.membership, n)
     db.session.commit()
-    return redirect(url_for("plans.assignment", assignment_id=n.assignment_id), 303)
+    return redirect(n.link or url_for("plans.assignment", assignment_id=n.assignment_id), 303)
 
 
 @bp.post("/notifications/read")

@@ -1,6 +1,7 @@
 """The dispatch pages as a department and its district use them: derived rows filled, manual rows
 typed and checked (422 with the message, nothing written), submit, approve, drill-down, history,
 exports; another district's table and submissions are 404."""
+import re
 from datetime import date, datetime
 
 import pytest
@@ -101,3 +102,30 @@ def test_the_weekly_table_is_due_by_noon_on_its_monday(session, client, tree, we
     assert service.submit(weekly, tree["a_dept"], week, dept).late
     monthly = client.get(f"/dispatch/{national.id}/units/{tree['a'].id}?period=2024-06-30").get_data(as_text=True)
     assert "截止上报 2024-07-05" in monthly and "2024-07-05 12:00" not in monthly
+
+
+def test_a_reminder_rings_the_bell_of_the_units_that_have_not_reported(session, client, tree, weekly, make_user):
+    leader, dept_user = make_user(tree["a"], role="leader"), make_user(tree["a_dept"], role="staff")
+    b_user = make_user(tree["b"], role="leader")
+    login(client, leader)
+    assert post(client, f"/dispatch/{weekly.id}/units/{tree['a'].id}/remind?period=2024-06-03").status_code == 303
+    assert client.get("/notifications/count").get_data(as_text=True) == ""  # the sender is not told
+    again = post(client, f"/dispatch/{weekly.id}/units/{tree['a'].id}/remind?period=2024-06-03")
+    assert again.status_code == 422 and "今天已催报过" in again.get_data(as_text=True)
+
+    client.get("/logout")
+    login(client, dept_user)
+    assert "1 条未读" in client.get("/notifications/count").get_data(as_text=True)
+    html = client.get("/notifications/").get_data(as_text=True)
+    assert "催报" in html and "甲区催报：请上报《甲区重大事故隐患专项排查整治行动进展情况调度表》（截至 2024-06-03）" in html
+    note_id = re.search(r"/notifications/(\d+)/read", html).group(1)
+    opened = post(client, f"/notifications/{note_id}/read")
+    table = f"/dispatch/{weekly.id}/units/{tree['a_dept'].id}?period=2024-06-03"
+    assert opened.status_code == 303 and opened.headers["Location"] == table
+    page = client.get(table)
+    assert page.status_code == 200 and "上级已于 2024-06-03 催报" in page.get_data(as_text=True)
+    assert client.get("/notifications/count").get_data(as_text=True) == ""
+
+    client.get("/logout")
+    login(client, b_user)
+    assert client.get("/notifications/count").get_data(as_text=True) == ""
