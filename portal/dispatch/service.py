@@ -687,11 +687,17 @@ def series(definition: ReportDefinition, tenant: Tenant, code: str, today: date 
 
 # ---------------------------------------------------------------- exports
 
+def _cell(code: str, value):
+    """A figure as a spreadsheet cell: a number Excel can sum (money to two decimals), 是/否 as text."""
+    return display(code, value) if METRICS[code].yes_no else value
+
+
 def sheet_rows(definition: ReportDefinition, figures: list[Figures]):
-    """The form's rows as printed: (block title, number, label with unit, [value per column])."""
+    """The form's rows as printed: (block title, number, label with unit, [figure per column],
+    [(省级/市级/县级, [figure per column])] where the form counts the row by level, else [])."""
     for _, title, n, code, label, metric in layout_rows(definition):
         text = f"{label}（{metric.unit}）"
-        values = [display(code, f.get(code)) for f in figures]
+        values = [_cell(code, f.get(code)) for f in figures]
         if metric.second:
             text = f"{label}（{metric.unit}，{metric.second[2]}）" if metric.second[1] == "罚款" else \
                 f"{label}（{metric.unit}），{metric.second[1]}（{metric.second[2]}）"
@@ -699,7 +705,7 @@ def sheet_rows(definition: ReportDefinition, figures: list[Figures]):
                       for f in figures]
         levels = []
         if definition.by_level and metric.by_level:
-            levels = [(label_, [display(code, f.get(code, lvl)) for f in figures]) for lvl, label_ in LEVELS.items()]
+            levels = [(label_, [f.get(code, lvl) for f in figures]) for lvl, label_ in LEVELS.items()]
         yield title, n, text, values, levels
 
 
@@ -720,15 +726,20 @@ def _content(definition, period, columns) -> dict:
 
 def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple[str, Figures]]) -> bytes:
     """The attachment's layout: title, unit and date, then per block its title in the first
-    column and two rows to a line (number, label, figure); with children, one figure column each."""
+    column and two rows to a line (number, label, figure); with children, one figure column each.
+    A table counted by level (省、市、县分别统计) gives each unit 合计 and a cell per level, under a
+    header line, so the levels can be summed and checked against the total."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
     ws.title = "调度表"
     per_row = 1 if len(columns) > 1 else 2
-    width = 1 + per_row * (1 + 1 + len(columns))
+    heads = ["合计", *LEVELS.values()] if definition.by_level else [None]
+    stride = 2 + len(columns) * len(heads)  # cells of one row of the form: number, label, figures
+    width = 1 + per_row * stride
     ws.cell(1, 1, definition.name).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws.cell(2, 1, f"填报单位：{columns[0][0]}")
@@ -736,7 +747,16 @@ def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple
     row = 3
     if len(columns) > 1:
         for i, (name, _) in enumerate(columns):
-            ws.cell(row, 4 + i, name).font = Font(bold=True)
+            first = 4 + i * len(heads)
+            ws.cell(row, first, name).font = Font(bold=True)
+            if len(heads) > 1:
+                ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=first + len(heads) - 1)
+        row += 1
+    if definition.by_level:
+        for j in range(per_row):
+            for i in range(len(columns)):
+                for h, head in enumerate(heads):
+                    ws.cell(row, 2 + j * stride + 2 + i * len(heads) + h, head).font = Font(bold=True)
         row += 1
     thin = Side(style="thin")
     blocks: dict[str, list] = {}
@@ -746,13 +766,15 @@ def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple
         first = row
         for i in range(0, len(items), per_row):
             for j, (n, text, values, levels) in enumerate(items[i:i + per_row]):
-                col = 2 + j * (2 + len(columns))
+                col = 2 + j * stride
                 ws.cell(row, col, n)
-                if levels:
-                    text += "：" + "，".join(f"{lbl} {'、'.join(vals)}" for lbl, vals in levels)
                 ws.cell(row, col + 1, text).alignment = Alignment(wrap_text=True, vertical="center")
                 for k, value in enumerate(values):
-                    ws.cell(row, col + 2 + k, value)
+                    figures = [value] + [vals[k] for _, vals in levels]
+                    for h, figure in enumerate(figures):
+                        cell = ws.cell(row, col + 2 + k * len(heads) + h, figure)
+                        if isinstance(figure, Decimal):
+                            cell.number_format = "0.00"
             row += 1
         ws.cell(first, 1, title).alignment = Alignment(wrap_text=True, vertical="center")
         if row - 1 > first:
@@ -761,8 +783,8 @@ def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple
         for c in r:
             c.border = Border(left=thin, right=thin, top=thin, bottom=thin)
     ws.column_dimensions["A"].width = 14
-    for letter, w in (("C", 40), ("F", 40)):
-        ws.column_dimensions[letter].width = w
+    for j in range(per_row):
+        ws.column_dimensions[get_column_letter(3 + j * stride)].width = 40
     if definition.notes:
         ws.cell(row + 1, 1, "注：" + definition.notes).alignment = Alignment(wrap_text=True)
         ws.merge_cells(start_row=row + 1, start_column=1, end_row=row + 1, end_column=width)

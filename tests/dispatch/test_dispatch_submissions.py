@@ -8,7 +8,9 @@ from openpyxl import load_workbook
 
 from portal.dispatch import service
 from portal.dispatch.models import ManualFigure
+from portal.exports import jobs
 from tests.dispatch.test_dispatch_figures import _hazard, member_of
+from tests.exports.test_pdf import pdf_text
 
 TODAY = date(2024, 7, 3)
 NOW = datetime(2024, 7, 3, 2)  # 10:00 in Beijing
@@ -105,18 +107,21 @@ def test_excel_reproduces_the_form_cell_by_cell(session, tree, national, weekly)
     data = service.write_xlsx(national, june, [("甲区", service.table(national, tree["a"], june))])
     ws = load_workbook(io.BytesIO(data)).active
     assert ws["A1"].value == "全国重大事故隐患专项排查整治行动进展情况调度表"
-    assert ws["A2"].value == "填报单位：甲区" and ws["G2"].value == "时间：2024年6月30日"
-    assert ws["A3"].value == "总体情况" and "A3:A5" in ws.merged_cells
-    assert [ws.cell(3, c).value for c in range(2, 8)] == [
-        1, "企业自查发现的重大事故隐患（个）", "1", 2, "企业自查发现重大事故隐患中已完成整改的（个）", "1"]
-    assert [ws.cell(5, c).value for c in range(2, 8)][:3] == [5, "政府挂牌督办的重大事故隐患（个）：省级 0，市级 0，县级 0", "0"]
-    assert ws["A6"].value == "对企业自查自改进行抽查情况" and ws.cell(9, 6).value == "未按规定开展应急演练、员工不熟悉逃生出口（家）"
-    assert ws["A10"].value == "部门精准严格执法情况"
-    assert ws.cell(11, 3).value == "行政处罚（次，万元）" and ws.cell(11, 4).value == "0 / 0.00"
-    assert ws.cell(13, 6).value == "公布典型执法案例（个），其中危险作业罪案例（个）"
-    assert ws["A15"].value == "党委政府组织领导情况"
-    assert ws.cell(17, 3).value == "举报奖励（万元），其中匿名举报查实奖励（万元）" and ws.cell(17, 4).value == "0.00 / 0.00"
-    assert ws.cell(17, 7).value == "否"
+    assert ws["A2"].value == "填报单位：甲区" and ws["M2"].value == "时间：2024年6月30日"
+    # The national table counts some rows by level: a header over each row's figure cells.
+    assert [ws.cell(3, c).value for c in range(2, 14)] == [None, None, "合计", "省级", "市级", "县级"] * 2
+    assert ws["A4"].value == "总体情况" and "A4:A6" in ws.merged_cells
+    assert [ws.cell(4, c).value for c in range(2, 14)] == [
+        1, "企业自查发现的重大事故隐患（个）", 1, None, None, None,
+        2, "企业自查发现重大事故隐患中已完成整改的（个）", 1, None, None, None]
+    assert [ws.cell(6, c).value for c in range(2, 8)] == [5, "政府挂牌督办的重大事故隐患（个）", 0, 0, 0, 0]
+    assert ws["A7"].value == "对企业自查自改进行抽查情况" and ws.cell(10, 9).value == "未按规定开展应急演练、员工不熟悉逃生出口（家）"
+    assert ws["A11"].value == "部门精准严格执法情况"
+    assert ws.cell(12, 3).value == "行政处罚（次，万元）" and ws.cell(12, 4).value == "0 / 0.00"
+    assert ws.cell(14, 9).value == "公布典型执法案例（个），其中危险作业罪案例（个）"
+    assert ws["A16"].value == "党委政府组织领导情况"
+    assert ws.cell(18, 3).value == "举报奖励（万元），其中匿名举报查实奖励（万元）" and ws.cell(18, 4).value == "0.00 / 0.00"
+    assert ws.cell(18, 10).value == "否"
     # The weekly table has its extra row 2.9 on a line of its own; with children, a column each.
     week = service.period_of(weekly, date(2024, 6, 24))
     columns = [(t.name, service.table(weekly, t, week)) for t in (tree["a"], tree["a_street"], tree["a_dept"])]
@@ -125,4 +130,28 @@ def test_excel_reproduces_the_form_cell_by_cell(session, tree, national, weekly)
     labels = [ws.cell(r, 3).value for r in range(4, ws.max_row + 1)]
     assert "未按规定比例提取安全生产费用（家）" in labels
     row = 4 + labels.index("企业自查发现重大事故隐患中已完成整改的（个）")
-    assert [ws.cell(row, c).value for c in range(4, 7)] == ["1", "1", "1"]
+    assert [ws.cell(row, c).value for c in range(4, 7)] == [1, 1, 1]
+
+
+def test_excel_gives_each_level_figure_a_cell_of_its_own(session, tree, national, people):
+    june = service.parse_period(national, "2024-06-30", TODAY)
+    service.save_manual(national, tree["city"], june, {"lead.study_sessions": "2"})
+    service.save_manual(national, tree["a"], june, {"lead.study_sessions": "3"})
+    service.approve(service.submit(national, tree["a"], june, people["a"], NOW), people["city"])
+    columns = [(t.name, service.table(national, t, june)) for t in (tree["city"], tree["a"], tree["b"])]
+    ws = load_workbook(io.BytesIO(service.write_xlsx(national, june, columns))).active
+    assert [ws.cell(3, c).value for c in (4, 8, 12)] == ["某市辖区", "甲区", "乙区"] and "D3:G3" in ws.merged_cells
+    assert [ws.cell(4, c).value for c in range(4, 16)] == ["合计", "省级", "市级", "县级"] * 3
+    labels = [ws.cell(r, 3).value for r in range(5, ws.max_row + 1)]
+    row = 5 + labels.index("省、市、县党委政府分别组织专题学习安全生产十五条硬措施（次）")
+    assert [ws.cell(row, c).value for c in range(4, 16)] == [5, 0, 2, 3, 3, 0, 0, 3, 0, 0, 0, 0]
+    # Numbers, not text: Excel sums the levels to the total.
+    assert sum(ws.cell(row, c).value for c in (5, 6, 7)) == ws.cell(row, 4).value
+    # A row the form does not split leaves its level cells empty.
+    row = 5 + labels.index("组织开展考核巡查督导检查（次）")
+    assert [ws.cell(row, c).value for c in range(4, 8)] == [0, None, None, None]
+    # The PDF prints the same rows, the levels under the label.
+    doc = service.request_export(national, tree["city"], june, "pdf", True)
+    jobs.run(doc.id, people["city"].id)
+    text = pdf_text(doc.content)
+    assert "市级：2 / 0 / 0" in text and "县级：3 / 3 / 0" in text
