@@ -25,6 +25,9 @@ CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, never a downloaded one; no sandbox (containers), no calls to Google.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Playwright's assertions give up after 5 s; on a 2-core CI machine running the whole suite a
+# page that waits on the database can take longer. Waiting longer only delays a real failure.
+expect.set_options(timeout=20_000)
 
 
 @dataclass
