@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, distinct, func, literal_column, null, or_, select, union_all
+from sqlalchemy import and_, case, distinct, exists, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from portal.audit import service as audit
@@ -403,21 +403,37 @@ LOADS = (selectinload(Inspection.signatures).selectinload(Signature.user),
          selectinload(Inspection.findings), selectinload(Inspection.actions))
 
 
-def listing(q: str = "", kind: str = "", status: str = "", within: Tenant | None = None):
-    """Inspection records readable in the current scope (a SELECT to paginate)."""
+def listing(q: str = "", kind: str = "", status: str = "", within: Tenant | None = None, by_unit: bool = False,
+            finding: str = "", start: date | None = None, end: date | None = None):
+    """Inspection records readable in the current scope (a SELECT to paginate). `within` keeps
+    those of the enterprises in its subtree or, `by_unit`, those done by it and the units below it
+    (as the dispatch counts them); `finding`, the spot checks that found it; `start` and `end`,
+    the visits on those days (both included)."""
     stmt = select(Inspection).options(selectinload(Inspection.tenant),
                                       selectinload(Inspection.signatures).selectinload(Signature.user))
     if within is not None:
-        stmt = stmt.where(in_subtree(Inspection.tenant_path, within.path))
+        stmt = stmt.where(in_subtree(Inspection.unit_path if by_unit else Inspection.tenant_path, within.path))
     if kind in KINDS:
         stmt = stmt.where(Inspection.kind == kind)
     if status in ("draft", "signing", "signed"):
         stmt = stmt.where(Inspection.status == status)
+    if finding in FINDINGS:
+        stmt = stmt.where(exists().where(SpotFinding.inspection_id == Inspection.id, SpotFinding.code == finding))
+    if start is not None:
+        stmt = stmt.where(Inspection.inspected_on >= start)
+    if end is not None:
+        stmt = stmt.where(Inspection.inspected_on <= end)
     q = (q or "").strip()
     if q:
         names = select(Tenant.id).where(or_(Tenant.name.contains(q, autoescape=True), Tenant.credit_code == q.upper()))
         stmt = stmt.where(or_(Inspection.tenant_id.in_(names), Inspection.unit_name.contains(q, autoescape=True)))
     return stmt.order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
+
+
+def enterprises_visited(listed) -> int:
+    """How many different enterprises the records of a listing visited: the dispatch counts spot
+    checks in 家, an enterprise checked twice once."""
+    return db.session.execute(select(func.count(distinct(listed.order_by(None).subquery().c.tenant_id)))).scalar_one()
 
 
 def awaiting_signature(user: User):

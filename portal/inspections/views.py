@@ -1,5 +1,7 @@
 """Inspection records: list, new, the record page with its parts while a draft, signing,
 amendments, the signed record's PDF; accidents."""
+from datetime import date
+
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
@@ -10,7 +12,7 @@ from portal.hazards import service as hazards
 from portal.inspections import service
 from portal.inspections.forms import (AccidentForm, ActionForm, AmendForm, EditForm, FindingForm, FoundHazardForm,
                                       InspectionForm, ItemsForm, RemoveForm, SignForm)
-from portal.inspections.models import ACCIDENT_KINDS, KINDS, STATUSES, Inspection
+from portal.inspections.models import ACCIDENT_KINDS, FINDINGS, KINDS, STATUSES, Inspection
 from portal.uploads.service import read_limited
 from portal.web import attempt, can, form_status, paginate, render, requires
 from tenants import clock
@@ -28,14 +30,33 @@ def _target_or_404(tenant_id) -> Tenant:
     return tenant
 
 
+def _days(args) -> tuple[date | None, date | None, str | None]:
+    """(start, end, error) of the visit days asked for: a bad date is a message, not a 500."""
+    try:
+        start, end = (date.fromisoformat(args[k]) if args.get(k) else None for k in ("start", "end"))
+    except ValueError:
+        return None, None, "检查日期格式应为 年-月-日，如 2024-06-30。"
+    if start and end and start > end:
+        return None, None, "开始日期不能晚于结束日期。"
+    return start, end, None
+
+
 @bp.get("/inspections/")
 @login_required
 def index():
-    q, kind, state = request.args.get("q", "").strip()[:100], request.args.get("kind", ""), request.args.get("status", "")
-    page = paginate(service.listing(q, kind, state))
+    args = request.args
+    q, kind, state = args.get("q", "").strip()[:100], args.get("kind", ""), args.get("status", "")
+    finding = args.get("finding", "")
+    # The dispatch drill-down asks for the records behind a number: done by a unit's subtree.
+    within, by_unit = (_target_or_404(args["within"]) if args.get("within") else None), args.get("by_unit") == "1"
+    start, end, error = _days(args)
+    listed = service.listing(q, kind, state, within=within, by_unit=by_unit, finding=finding, start=start, end=end)
+    page = paginate(listed)
     mine = db.session.execute(service.awaiting_signature(current_user)).scalars().all()
-    return render("inspections/index.html", "rows", page=page, q=q, kind=kind, state=state, mine=mine,
-                  KINDS=KINDS, STATUSES=STATUSES)
+    return render("inspections/index.html", "rows", 422 if error else 200, page=page, q=q, kind=kind, state=state,
+                  finding=finding, within=within, by_unit=by_unit, start=start, end=end, error=error, mine=mine,
+                  enterprises=service.enterprises_visited(listed) if kind == "spot" else None,
+                  KINDS=KINDS, STATUSES=STATUSES, FINDINGS=FINDINGS)
 
 
 @bp.get("/inspections/new")

@@ -1,6 +1,8 @@
 """The dispatch pages as a department and its district use them: derived rows filled, manual rows
 typed and checked (422 with the message, nothing written), submit, approve, drill-down, history,
-exports; another district's table and submissions are 404."""
+exports; another district's table and submissions are 404; the weekly table due by Monday noon;
+a reminder in the units' bell; a spot-check number opening exactly the records behind it."""
+import html
 import re
 from datetime import date, datetime
 
@@ -129,3 +131,41 @@ def test_a_reminder_rings_the_bell_of_the_units_that_have_not_reported(session, 
     client.get("/logout")
     login(client, b_user)
     assert client.get("/notifications/count").get_data(as_text=True) == ""
+
+
+def _listed(page: str) -> list[tuple[str, str, str]]:
+    """(date, enterprise, inspecting unit) of each row of the inspections list."""
+    return re.findall(r"<td>(\d{4}-\d\d-\d\d)</td><td>([^<]*)</td><td>([^<]*)</td>", page)
+
+
+def test_a_spot_check_number_opens_exactly_the_records_that_make_it(session, client, national, history, frozen):
+    """甲区's spot-check rows count its own units' signed checks (not the city's check of an
+    enterprise inside 甲区, not a draft, not one before the campaign), by enterprise; the list the
+    drill-down opens holds those records and names as many enterprises as the number."""
+    t = history["tree"]
+    frozen(datetime(2024, 7, 3, 2))
+    login(client, history["leader"].user)
+    base = f"/dispatch/{national.id}/units/{t['a'].id}/rows/"
+    for code, number, rows in (
+            ("spot.no_drill", 2, [("2024-04-01", "甲二化工", "甲区应急管理局"), ("2024-03-01", "甲化工厂", "甲区应急管理局")]),
+            ("spot.principal_not_led", 1, [("2024-05-01", "甲化工厂", "甲区应急管理局"),
+                                           ("2024-03-01", "甲化工厂", "甲区应急管理局")]),
+            ("spot.enterprises", 2, None)):
+        drill = client.get(base + code + "?period=2024-06-30").get_data(as_text=True)
+        assert f'<strong id="value">{number}</strong>' in drill, code
+        link = html.unescape(re.search(r'<a class="button" href="([^"]+)">查看抽查记录</a>', drill).group(1))
+        assert "by_unit=1" in link and "start=2024-01-01" in link and "end=2024-06-30" in link
+        listed = client.get(link)
+        page = listed.get_data(as_text=True)
+        assert listed.status_code == 200 and f"涉及企业 {number} 家" in page, code
+        assert "检查单位：甲区及其下级单位" in page
+        if rows is not None:
+            assert _listed(page) == rows, code
+    # By the inspected enterprise instead, 甲区's list also holds the city's check of 甲化工厂.
+    by_enterprise = client.get("/inspections/?within=%d&status=signed&kind=spot&finding=spot.no_drill&start=2024-01-01"
+                               % t["a"].id).get_data(as_text=True)
+    assert ("2024-03-10", "甲化工厂", "市应急管理局") in _listed(by_enterprise) and "涉及企业 2 家" in by_enterprise
+    bad = client.get("/inspections/?start=2024-13-01")
+    assert bad.status_code == 422 and "检查日期格式应为 年-月-日" in bad.get_data(as_text=True)
+    assert client.get("/inspections/?start=2024-06-30&end=2024-01-01").status_code == 422
+    assert client.get(f"/inspections/?within={t['b'].id}&by_unit=1").status_code == 404
