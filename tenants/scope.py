@@ -163,6 +163,15 @@ def get_scoped_or_404(model, id_):
     return obj
 
 
+def get_covered_or_404(id_) -> Tenant:
+    """A node whose records the user may read: inside the user's subtree, or an enterprise the
+    user's department supervises. Readable ancestors (breadcrumbs, letterheads) are a 404 here."""
+    tenant = get_scoped_or_404(Tenant, id_)
+    if not current_scope().contains(tenant):
+        abort(404)
+    return tenant
+
+
 def get_managed_or_404(id_) -> Tenant:
     """A node inside the user's own subtree: readable ancestors and supervised enterprises are
     not the user's to change, so they are a 404 here too."""
@@ -172,5 +181,5 @@ def get_managed_or_404(id_) -> Tenant:
     return tenant
 
 
-__all__ = ["Scope", "ScopeError", "scoped", "get_scoped_or_404", "get_managed_or_404", "unscoped", "scoped_as",
+__all__ = ["Scope", "ScopeError", "scoped", "get_scoped_or_404", "get_covered_or_404", "get_managed_or_404", "unscoped", "scoped_as",
            "set_scope", "reset_scope", "current_scope", "TenantOwned"]

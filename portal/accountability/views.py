@@ -16,7 +16,7 @@ from portal.web import Page, attempt, can, paginate, render, requires
 from tenants import clock
 from tenants import service as tenants
 from tenants.models import Tenant
-from tenants.scope import current_scope, get_scoped_or_404
+from tenants.scope import get_covered_or_404, get_scoped_or_404
 
 bp = Blueprint("accountability", __name__)
 TIMELINE_PER_PAGE = 100
@@ -32,13 +32,6 @@ def index():
     page = paginate(service.listing(q, measure))
     return render("accountability/index.html", "rows", page=page, q=q, measure=measure, subject=subject,
                   found=found, MEASURES=MEASURES)
-
-
-def _subject_or_404(tenant_id) -> Tenant:
-    tenant = get_scoped_or_404(Tenant, tenant_id)
-    if not current_scope().contains(tenant):
-        abort(404)
-    return tenant
 
 
 def _params(source, subject: Tenant):
@@ -64,7 +57,7 @@ def _params(source, subject: Tenant):
 @login_required
 @requires("accountability.trace")
 def trace(tenant_id):
-    subject = _subject_or_404(tenant_id)
+    subject = get_covered_or_404(tenant_id)
     until, accident, error = _params(request.args, subject)
     return _trace_page(subject, service.trace_for(subject, until, accident), error=error,
                        status=422 if error else 200)
@@ -98,7 +91,7 @@ def _trace_page(subject, t, form=None, error=None, status=200):
 @login_required
 @requires("accountability.trace")
 def export(tenant_id):
-    subject = _subject_or_404(tenant_id)
+    subject = get_covered_or_404(tenant_id)
     until, accident, error = _params(request.form, subject)
     if error:
         return _trace_page(subject, service.trace_for(subject), error=error, status=422)
@@ -114,7 +107,7 @@ def export(tenant_id):
 @login_required
 @requires("accountability.write")
 def create(tenant_id):
-    subject = _subject_or_404(tenant_id)
+    subject = get_covered_or_404(tenant_id)
     form = RecordForm()
     until, accident, error = _params(request.form, subject)
     t = service.trace_for(subject, until, accident)

@@ -18,18 +18,10 @@ from portal.web import attempt, can, form_status, is_htmx, paginate, render, req
 from tenants import clock
 from tenants import service as tenants
 from tenants.models import INDUSTRIES, Tenant
-from tenants.scope import current_scope, get_scoped_or_404
+from tenants.scope import get_covered_or_404, get_scoped_or_404
 
 bp = Blueprint("checklists", __name__, url_prefix="/checklists")
 PER_PAGE = 50
-
-
-def _unit(tenant_id) -> Tenant:
-    """A unit whose lists the reader may see: in its subtree, or supervised by its department."""
-    unit = get_scoped_or_404(Tenant, tenant_id)
-    if not current_scope().contains(unit):
-        abort(404)
-    return unit
 
 
 def _own(unit: Tenant) -> None:
@@ -59,7 +51,7 @@ def index():
 @bp.get("/units/<int:tenant_id>")
 @login_required
 def unit(tenant_id):
-    unit = _unit(tenant_id)
+    unit = get_covered_or_404(tenant_id)
     own = g.membership.tenant_id == unit.id
     today = clock.today()
     enterprise = unit.kind == "enterprise"
@@ -83,7 +75,7 @@ def _template_page(unit, kind, *, item_form=None, due_form=None, error=None, sta
 
 
 def _template_unit(tenant_id, list_kind) -> Tenant:
-    unit = _unit(tenant_id)
+    unit = get_covered_or_404(tenant_id)
     if not service.can_own(unit, list_kind):
         abort(404)
     return unit
@@ -188,7 +180,7 @@ def _fill_page(unit, kind, fill, *, forms=None, row_errors=None, sign_form=None,
 @bp.get("/units/<int:tenant_id>/lists/<list_kind>")
 @login_required
 def list_(tenant_id, list_kind):
-    unit = _unit(tenant_id)
+    unit = get_covered_or_404(tenant_id)
     if list_kind not in service.lists_for(unit):
         abort(404)
     fill = service.current_fill(unit, list_kind)
@@ -201,7 +193,7 @@ def list_(tenant_id, list_kind):
 @login_required
 @requires("checklists.fill")
 def start(tenant_id, list_kind):
-    unit = _unit(tenant_id)
+    unit = get_covered_or_404(tenant_id)
     _own(unit)
     fill, error = attempt(lambda: service.start(unit, list_kind, current_user.id))
     if error is not None:
@@ -311,7 +303,7 @@ def pdf(fill_id):
 # ---------------------------------------------------------------- duty records and workers
 
 def _enterprise(tenant_id) -> Tenant:
-    unit = _unit(tenant_id)
+    unit = get_covered_or_404(tenant_id)
     if unit.kind != "enterprise":
         abort(404)
     return unit

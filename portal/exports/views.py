@@ -10,8 +10,7 @@ from portal.exports.forms import LetterheadForm, VerifyForm
 from portal.exports.models import ExportDocument
 from portal.extensions import db
 from portal.web import attempt, form_status, paginate, render, requires
-from tenants.models import Tenant
-from tenants.scope import current_scope, get_managed_or_404, get_scoped_or_404
+from tenants.scope import get_covered_or_404, get_managed_or_404, get_scoped_or_404
 
 bp = Blueprint("exports", __name__)
 
@@ -44,9 +43,7 @@ def download(doc_id, ext):
 @login_required
 @requires("exports.roster")
 def roster(tenant_id):
-    tenant = get_scoped_or_404(Tenant, tenant_id)
-    if not current_scope().contains(tenant):
-        abort(404)
+    tenant = get_covered_or_404(tenant_id)
     doc = service.request_export(tenant, kind="roster", title=f"{tenant.name}单位及人员花名册")
     db.session.commit()
     jobs.submit(doc.id, g.membership.id)

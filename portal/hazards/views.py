@@ -20,22 +20,15 @@ from portal.web import attempt, can, form_status, is_htmx, paginate, render, req
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import current_scope, get_scoped_or_404
+from tenants.scope import current_scope, get_covered_or_404, get_scoped_or_404
 
 bp = Blueprint("hazards", __name__, url_prefix="/hazards")
 PER_PAGE = 50
 
 
-def _in_scope_or_404(tenant_id) -> Tenant:
-    tenant = get_scoped_or_404(Tenant, tenant_id)
-    if not current_scope().contains(tenant):
-        abort(404)
-    return tenant
-
-
 def _filters() -> service.LedgerFilter:
     args = request.args
-    within = _in_scope_or_404(args["within"]) if args.get("within") else None
+    within = get_covered_or_404(args["within"]) if args.get("within") else None
     return service.LedgerFilter(status=args.get("status", ""), level=args.get("level", ""),
                                 source=args.get("source", ""), industry=args.get("industry", ""),
                                 overdue=args.get("overdue") == "1", listed=args.get("listed") == "1", within=within,
@@ -101,7 +94,7 @@ def new():
     if home.kind == "enterprise":
         enterprise = home
     elif request.args.get("enterprise"):
-        enterprise = _in_scope_or_404(request.args["enterprise"])
+        enterprise = get_covered_or_404(request.args["enterprise"])
         if enterprise.kind != "enterprise":
             abort(404)
     elif request.args.get("credit_code"):

@@ -18,16 +18,9 @@ from portal.web import attempt, can, form_status, paginate, render, requires
 from tenants import clock
 from tenants import service as tenants
 from tenants.models import Tenant
-from tenants.scope import current_scope, get_scoped_or_404
+from tenants.scope import current_scope, get_covered_or_404, get_scoped_or_404
 
 bp = Blueprint("inspections", __name__)
-
-
-def _target_or_404(tenant_id) -> Tenant:
-    tenant = get_scoped_or_404(Tenant, tenant_id)
-    if not current_scope().contains(tenant):
-        abort(404)
-    return tenant
 
 
 def _days(args) -> tuple[date | None, date | None, str | None]:
@@ -48,7 +41,7 @@ def index():
     q, kind, state = args.get("q", "").strip()[:100], args.get("kind", ""), args.get("status", "")
     finding = args.get("finding", "")
     # The dispatch drill-down asks for the records behind a number: done by a unit's subtree.
-    within, by_unit = (_target_or_404(args["within"]) if args.get("within") else None), args.get("by_unit") == "1"
+    within, by_unit = (get_covered_or_404(args["within"]) if args.get("within") else None), args.get("by_unit") == "1"
     start, end, error = _days(args)
     listed = service.listing(q, kind, state, within=within, by_unit=by_unit, finding=finding, start=start, end=end)
     page = paginate(listed)
@@ -79,7 +72,7 @@ def _inspector_choices(form, unit: Tenant) -> None:
 @login_required
 @requires("inspections.write")
 def create(tenant_id):
-    target = _target_or_404(tenant_id)
+    target = get_covered_or_404(tenant_id)
     form = InspectionForm()
     if request.method == "GET":
         form.inspector_ids.data = [current_user.id]
@@ -291,7 +284,7 @@ def accidents():
 @login_required
 @requires("accidents.record")
 def new_accident(tenant_id):
-    enterprise = _target_or_404(tenant_id)
+    enterprise = get_covered_or_404(tenant_id)
     if enterprise.kind != "enterprise":
         abort(404)
     form = AccidentForm()
