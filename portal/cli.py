@@ -103,9 +103,11 @@ def dispatch_rollup_command():
     """重新汇总全国、省、市三级的调度表数据（页面只显示一小时内的汇总；请每半小时运行一次）。"""
     from portal.dispatch.service import refresh_rollups
     started = time.perf_counter()
+    count = 0
     with unscoped():
-        count = refresh_rollups()
-        db.session.commit()
+        for _ in refresh_rollups():
+            db.session.commit()
+            count += 1
     click.echo(f"汇总完成：{count} 个单位，用时 {time.perf_counter() - started:.1f} 秒。")
 
 

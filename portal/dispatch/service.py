@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -370,13 +371,14 @@ def _rollup(tenant: Tenant, start: date, end: date) -> DispatchRollup | None:
         DispatchRollup.span_end == end)).scalar_one_or_none()
 
 
-def shown(definition: ReportDefinition, tenant: Tenant, period: Period) -> tuple[Figures, datetime | None]:
+def shown(definition: ReportDefinition, tenant: Tenant, period: Period,
+          max_age: timedelta | None = ROLLUP_MAX_AGE) -> tuple[Figures, datetime | None]:
     """The figures a page shows and the time they were counted (数据截至), None when counted now:
-    a large level's fresh roll-up, otherwise live."""
+    a large level's roll-up no older than `max_age` (None: any age), otherwise live."""
     start, end = span(definition, period)
     if tenant.kind in ROLLUP_KINDS:
         found = _rollup(tenant, start, end)
-        if found is not None and found.computed_at >= clock.now() - ROLLUP_MAX_AGE:
+        if found is not None and (max_age is None or found.computed_at >= clock.now() - max_age):
             return thawed(found.figures), found.computed_at
     return compute(tenant, start, end), None
 
@@ -401,21 +403,23 @@ def refresh_rollup(definition: ReportDefinition, tenant: Tenant, period: Period,
     return found
 
 
-def refresh_rollups(today: date | None = None) -> int:
+def refresh_rollups(today: date | None = None) -> Iterator[DispatchRollup]:
     """Refresh the roll-up of every large level for the current period of every table that applies
-    to it (run at least hourly: `flask dispatch rollup`). Returns how many were counted."""
+    to it (run at least hourly: `flask dispatch rollup`), and count once each earlier period it
+    has none for (the history reads those). Yields each roll-up as it is counted, so the caller
+    can commit one at a time instead of holding the write lock for the whole run."""
     today = today or clock.today()
     done = set()
     for definition in db.session.execute(select(ReportDefinition).order_by(ReportDefinition.id)).scalars():
-        period = current_period(definition, today)
+        *earlier, current = periods(definition, today)
         nodes = db.session.execute(select(Tenant).where(in_subtree(Tenant.path, definition.tenant.path),
-                                                        Tenant.kind.in_(ROLLUP_KINDS))).scalars()
+                                                        Tenant.kind.in_(ROLLUP_KINDS))).scalars().all()
         for node in nodes:
-            key = (node.id, *span(definition, period))
-            if key not in done:
-                refresh_rollup(definition, node, period)
-                done.add(key)
-    return len(done)
+            for period in (current, *earlier):
+                key = (node.id, *span(definition, period))
+                if key not in done and (period is current or _rollup(node, *key[1:]) is None):
+                    done.add(key)
+                    yield refresh_rollup(definition, node, period)
 
 
 def _stale(tenant: Tenant) -> None:
@@ -678,11 +682,16 @@ def table_link(definition: ReportDefinition, tenant: Tenant, period: Period) -> 
 
 
 def series(definition: ReportDefinition, tenant: Tenant, code: str, today: date | None = None
-           ) -> list[tuple[Period, int | Decimal]]:
-    """A metric of `tenant` over every period so far (as the table shows it: cumulative or not)."""
+           ) -> list[tuple[Period, int | Decimal, datetime | None]]:
+    """A metric of `tenant` over every period so far (as the table shows it: cumulative or not),
+    with when each figure was counted (None: now). A large level's earlier periods come from
+    their roll-ups of whatever age: counting each live would take seconds per period."""
     if code not in METRICS and code not in SECOND:
         raise DispatchError("没有这一行。")
-    return [(p, table(definition, tenant, p).get(code)) for p in periods(definition, today)]
+    *earlier, current = periods(definition, today)
+    points = [(p, *shown(definition, tenant, p, max_age=None)) for p in earlier]
+    points.append((current, *shown(definition, tenant, current)))
+    return [(p, figures.get(code), as_of) for p, figures, as_of in points]
 
 
 # ---------------------------------------------------------------- exports

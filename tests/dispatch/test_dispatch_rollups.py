@@ -66,11 +66,33 @@ def test_the_rollup_command_counts_every_large_level(session, app, tree, nationa
     _hazard(session, tree["a_shop"], found=date(2024, 5, 1))
     session.flush()
     _at(monkeypatch, NOON)
-    assert service.refresh_rollups(TODAY) == 3  # root, province, city for the June table
-    rows = session.execute(select(DispatchRollup).order_by(DispatchRollup.tenant_id)).scalars().all()
-    assert [r.tenant_id for r in rows] == [tree["root"].id, tree["province"].id, tree["city"].id]
-    assert {(r.span_start, r.span_end) for r in rows} == {(date(2024, 1, 1), date(2024, 6, 30))}
-    assert all(r.figures["total"]["hazards.self_found"] == "1" for r in rows)
+    # Root, province and city: the June table (reported until 7-05), and once January to May.
+    assert len(list(service.refresh_rollups(TODAY))) == 3 * 6
+    rows = session.execute(select(DispatchRollup)).scalars().all()
+    assert {r.tenant_id for r in rows} == {tree["root"].id, tree["province"].id, tree["city"].id}
+    assert {(r.span_start, r.span_end.month) for r in rows} == {(date(2024, 1, 1), m) for m in range(1, 7)}
+    assert {r.figures["total"]["hazards.self_found"] for r in rows if r.span_end.month >= 5} == {"1"}
+    assert {r.figures["total"]["hazards.self_found"] for r in rows if r.span_end.month < 5} == {"0"}
+    # Later runs count only the current period again.
+    _at(monkeypatch, NOON + timedelta(minutes=30))
+    assert len(list(service.refresh_rollups(TODAY))) == 3
+    assert {r.computed_at for r in rows if r.span_end.month == 6} == {NOON + timedelta(minutes=30)}
+    assert {r.computed_at for r in rows if r.span_end.month < 6} == {NOON}
+
+
+def test_a_large_level_history_reads_earlier_periods_from_their_rollups(session, tree, national, monkeypatch):
+    _hazard(session, tree["a_shop"], found=date(2024, 2, 1))
+    session.flush()
+    _at(monkeypatch, NOON)
+    list(service.refresh_rollups(TODAY))
+    _hazard(session, tree["a_shop"], found=date(2024, 1, 15))  # recorded late: the roll-ups don't know it
+    session.flush()
+    _at(monkeypatch, NOON + timedelta(hours=5))
+    points = service.series(national, tree["city"], "hazards.self_found", TODAY)
+    assert [(p.end.month, v, as_of) for p, v, as_of in points] == [
+        (1, 0, NOON), (2, 1, NOON), (3, 1, NOON), (4, 1, NOON), (5, 1, NOON), (6, 2, None)]
+    # A district always counts live.
+    assert [v for _, v, _ in service.series(national, tree["a"], "hazards.self_found", TODAY)] == [1, 2, 2, 2, 2, 2]
 
 
 def test_the_page_says_when_the_figures_were_counted(session, client, tree, national, make_user, monkeypatch):
@@ -101,3 +123,15 @@ def test_a_moved_unit_takes_its_inspections_along(session, tree, inspect, field)
     session.flush()
     assert inspections.dispatch_figures(tree["a"], date(2024, 1, 1), date(2024, 12, 31)).get("spot.enterprises") == 0
     assert inspections.dispatch_figures(tree["b"], date(2024, 1, 1), date(2024, 12, 31)).get("spot.enterprises") == 1
+
+
+def test_the_rollup_command_commits_each_count(app, session, tree, national, monkeypatch):
+    _hazard(session, tree["a_shop"], found=date(2024, 5, 1))
+    session.commit()
+    _at(monkeypatch, NOON)
+    result = app.test_cli_runner().invoke(args=["dispatch", "rollup"])
+    assert result.exit_code == 0, result.output
+    assert "汇总完成：18 个单位" in result.output
+    root = session.execute(select(DispatchRollup).where(DispatchRollup.tenant_id == tree["root"].id,
+                                                        DispatchRollup.span_end == date(2024, 6, 30))).scalar_one()
+    assert (root.figures["total"]["hazards.self_found"], root.computed_at) == ("1", NOON)
