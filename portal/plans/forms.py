@@ -99,3 +99,15 @@ class ReturnForm(Form):
     reason = TextAreaField("退回理由", validators=[DataRequired("请填写退回理由，接收单位将据此修改。"),
                                                Length(max=500)])
 
+
+
+# Both sit on the task page: their reasons need ids of their own.
+class DeadlineForm(Form):
+    deadline = DateField("新的截止日期", validators=[DataRequired(DATE)])
+    reason = TextAreaField("调整理由", id="deadline-reason",
+                           validators=[DataRequired("请填写调整理由，接收单位将收到通知。"), Length(max=500)])
+
+
+class WithdrawForm(Form):
+    reason = TextAreaField("撤回理由", id="withdraw-reason",
+                           validators=[DataRequired("请填写撤回理由，接收单位将收到通知。"), Length(max=500)])

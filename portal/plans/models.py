@@ -8,11 +8,13 @@ from portal.uploads.models import StoredFile
 from tenants.clock import now
 from tenants.models import Inherited, TenantOwned
 
-STATES = {"pending": "待签收", "in_progress": "办理中", "reported": "已上报", "done": "已办结", "returned": "退回"}
-# The overdue ladder: where an unfinished assignment stands against its deadline.
-LADDER = {"green": "正常", "yellow": "临期", "red": "逾期", "done": "已办结"}
+STATES = {"pending": "待签收", "in_progress": "办理中", "reported": "已上报", "done": "已办结", "returned": "退回",
+          "withdrawn": "已撤回"}
+# The overdue ladder: where an unfinished assignment stands against its deadline. A withdrawn one
+# is off the ladder.
+LADDER = {"green": "正常", "yellow": "临期", "red": "逾期", "done": "已办结", "withdrawn": "已撤回"}
 NOTIFICATION_KINDS = {"task": "新任务", "reported": "已上报", "returned": "退回", "approved": "已办结",
-                      "reminder": "催办", "dispatch_remind": "催报"}
+                      "reminder": "催办", "deadline": "调整期限", "withdrawn": "撤回", "dispatch_remind": "催报"}
 
 
 class Campaign(db.Model):
@@ -111,6 +113,9 @@ class Task(Inherited, db.Model):
     request_key = db.Column(db.String(64), nullable=False, unique=True)
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_at = db.Column(db.DateTime, nullable=False, default=now)
+    # A task sent by mistake is withdrawn, never deleted: accountability traces read its rows.
+    withdrawn_at = db.Column(db.DateTime)
+    withdrawn_reason = db.Column(db.Text)
 
     phase = relationship("Phase")
     parent_assignment = relationship("Assignment", foreign_keys=[parent_assignment_id])
@@ -122,7 +127,8 @@ class Task(Inherited, db.Model):
 
 class Assignment(TenantOwned, db.Model):
     """One receiving unit's copy of a task, owned by the receiver (so the assigner, above it, sees
-    it too). State machine: 待签收 → 办理中 → 已上报 → 已办结, and 已上报 → 退回 → 办理中."""
+    it too). State machine: 待签收 → 办理中 → 已上报 → 已办结, and 已上报 → 退回 → 办理中; 待签收 and
+    办理中 → 已撤回 when the assigner withdraws the task."""
 
     __tablename__ = "assignments"
 
@@ -147,7 +153,8 @@ class Assignment(TenantOwned, db.Model):
 
     __table_args__ = (
         UniqueConstraint("task_id", "tenant_id", name="uq_assignments_task_tenant"),
-        CheckConstraint("state IN ('pending', 'in_progress', 'reported', 'done', 'returned')", name="state"),
+        CheckConstraint("state IN ('pending', 'in_progress', 'reported', 'done', 'returned', 'withdrawn')",
+                        name="state"),
         # Boards: one task's receivers, one assigner's children, one receiver's inbox.
         db.Index("ix_assignments_task_id_state", "task_id", "state", "deadline"),
         db.Index("ix_assignments_assigner_id_tenant_id", "assigner_id", "tenant_id", "state", "deadline"),

@@ -1,5 +1,6 @@
 """Plans and tasks: issuing a plan that implements the one above, tightening its rules, assigning
-tasks down the tree, the assignment state machine, reminders, notifications and the boards.
+tasks down the tree, changing or withdrawing them once sent, the assignment state machine, reminders,
+notifications and the boards.
 
 Rules are read only through `effective_rule` / `requirement`, one call into tenants.inherit.
 Every write records its audit event in the caller's transaction; the caller commits.
@@ -294,7 +295,7 @@ def update_phase(plan: Plan, phase: Phase, *, starts_on: date | None, ends_on: d
             raise Refused(f"阶段日期应在专项行动期间（截至 {campaign.ends_on}）。")
     if ends_on:
         late = db.session.execute(select(func.count()).select_from(Task).where(
-            Task.phase_id == phase.id, Task.deadline > ends_on)).scalar_one()
+            Task.phase_id == phase.id, Task.deadline > ends_on, Task.withdrawn_at.is_(None))).scalar_one()
         if late:
             raise Refused(f"已有 {late} 项任务的截止日期晚于 {ends_on}，请先调整这些任务或改用更晚的结束日期。")
     phase.name, phase.starts_on, phase.ends_on, phase.body = name, starts_on, ends_on, (body or "").strip()
@@ -363,9 +364,9 @@ def _require_receiver(assignment: Assignment, actor: Membership, verb: str) -> N
         raise Refused(f"只有接收单位“{assignment.tenant.name}”的人员才能{verb}。")
 
 
-def _require_assigner(assignment: Assignment, actor: Membership, verb: str) -> None:
-    if not is_assigner(assignment.task, actor):
-        raise Refused(f"只有交办单位“{assignment.task.tenant.name}”的人员才能{verb}。")
+def _require_assigner(task: Task, actor: Membership, verb: str) -> None:
+    if not is_assigner(task, actor):
+        raise Refused(f"只有交办单位“{task.tenant.name}”的人员才能{verb}。")
 
 
 # ---------------------------------------------------------------- tasks
@@ -423,6 +424,19 @@ def _check_files(files: list[tuple[str, bytes]]) -> list[tuple[str, str, str, by
     return checked
 
 
+def _check_deadline(deadline: date | None, phase: Phase, parent_assignment: Assignment | None, today: date) -> None:
+    """A task's deadline, when it is given and whenever it changes: not past, inside its phase, and
+    for a task passed down, not after the deadline it was given."""
+    if deadline is None:
+        raise Refused("请填写截止日期。")
+    if deadline < today:
+        raise Refused(f"截止日期 {deadline} 已经过去，请选择今天（{today}）或以后的日期。")
+    if deadline > phase_end(phase):
+        raise Refused(f"截止日期不能晚于“{phase.name}”阶段的结束日期 {phase_end(phase)}。")
+    if parent_assignment is not None and deadline > parent_assignment.deadline:
+        raise Refused(f"截止日期不能晚于上级任务的截止日期 {parent_assignment.deadline}。")
+
+
 def create_task(assigner: Tenant, actor: Membership, *, title: str, body: str, deadline: date | None,
                 phase_id: int | None, receiver_ids=(), receiver_kinds=(), files=(), request_key: str,
                 parent_assignment: Assignment | None = None, today: date | None = None) -> Task:
@@ -446,14 +460,7 @@ def create_task(assigner: Tenant, actor: Membership, *, title: str, body: str, d
         phase = next((p for p in phase_choices(assigner) if p.id == phase_id), None)
         if phase is None:
             raise Refused("请选择任务服务的阶段（本单位所执行方案中的阶段）。")
-    if deadline is None:
-        raise Refused("请填写截止日期。")
-    if deadline < today:
-        raise Refused(f"截止日期 {deadline} 已经过去，请选择今天（{today}）或以后的日期。")
-    if deadline > phase_end(phase):
-        raise Refused(f"截止日期不能晚于“{phase.name}”阶段的结束日期 {phase_end(phase)}。")
-    if parent_assignment is not None and deadline > parent_assignment.deadline:
-        raise Refused(f"截止日期不能晚于上级任务的截止日期 {parent_assignment.deadline}。")
+    _check_deadline(deadline, phase, parent_assignment, today)
     receivers = _receivers(assigner, list(receiver_ids), list(receiver_kinds))
     checked = _check_files(list(files))
 
@@ -495,12 +502,16 @@ TRANSITIONS = {
     "resume": ({"returned"}, "in_progress"),
 }
 VERBS = {"sign": "签收", "report": "上报", "approve": "审核办结", "return": "退回", "resume": "重新办理"}
+# States that are off the overdue ladder: finished, or taken back by the assigner.
+CLOSED = ("done", "withdrawn")
 
 
 def _move(assignment: Assignment, action: str, **values) -> None:
     """Change state if the machine allows it from the state the row has *now* (a compare-and-set
     UPDATE), so a double submission or two reviewers at once cannot both pass."""
     allowed, target = TRANSITIONS[action]
+    if assignment.state == "withdrawn":
+        raise Refused(f"交办单位已撤回该任务（{assignment.task.withdrawn_reason}），不能{VERBS[action]}。")
     if assignment.state not in allowed:
         if action == "report" and assignment.state == "reported":
             raise Refused("已上报，正在等待交办单位审核，请勿重复提交。")
@@ -545,7 +556,7 @@ def _pending_report(assignment: Assignment) -> AssignmentReport:
 
 
 def approve(assignment: Assignment, actor: Membership) -> None:
-    _require_assigner(assignment, actor, "审核")
+    _require_assigner(assignment.task, actor, "审核")
     _move(assignment, "approve", done_at=clock.now())
     entry = _pending_report(assignment)
     entry.outcome, entry.reviewed_by_id, entry.reviewed_at = "approved", actor.user_id, clock.now()
@@ -554,7 +565,7 @@ def approve(assignment: Assignment, actor: Membership) -> None:
 
 
 def return_(assignment: Assignment, actor: Membership, *, reason: str) -> None:
-    _require_assigner(assignment, actor, "退回")
+    _require_assigner(assignment.task, actor, "退回")
     reason = _text(reason, "退回理由", 500)
     _move(assignment, "return")
     entry = _pending_report(assignment)
@@ -579,9 +590,9 @@ def _reminded_today(assignment: Assignment, today: date) -> bool:
 def remind(assignment: Assignment, actor: Membership, today: date | None = None) -> None:
     """催办: the receiver is told, the assignment counts one more reminder. Once a day at most."""
     today = today or clock.today()
-    _require_assigner(assignment, actor, "催办")
-    if assignment.state == "done":
-        raise Refused("任务已办结，无需催办。")
+    _require_assigner(assignment.task, actor, "催办")
+    if assignment.state in CLOSED:
+        raise Refused(f"任务{assignment.state_label}，无需催办。")
     if _reminded_today(assignment, today):
         raise Refused(f"今天已经催办过“{assignment.tenant.name}”，明天可再次催办。")
     assignment.reminders += 1
@@ -600,7 +611,7 @@ def remind_overdue(assigner: Tenant, actor: Membership, task: Task | None = None
     today = today or clock.today()
     if actor.tenant_id != assigner.id or actor.role not in PERMISSIONS["tasks.assign"]:
         raise Refused(f"只有“{assigner.name}”的管理员、领导或工作人员才能催办。")
-    stmt = select(Assignment).where(Assignment.assigner_id == assigner.id, Assignment.state != "done",
+    stmt = select(Assignment).where(Assignment.assigner_id == assigner.id, Assignment.state.not_in(CLOSED),
                                     Assignment.deadline < today).order_by(Assignment.id)
     if task is not None:
         stmt = stmt.where(Assignment.task_id == task.id)
@@ -612,6 +623,105 @@ def remind_overdue(assigner: Tenant, actor: Membership, task: Task | None = None
             remind(a, actor, today)
             sent += 1
     return sent, skipped
+
+
+# ---------------------------------------------------------------- changing a task once sent
+
+def _sub_tasks_of(task_ids) -> list[Task]:
+    """Tasks the receivers of `task_ids` passed down, not withdrawn."""
+    return db.session.execute(select(Task).where(
+        Task.parent_assignment_id.in_(select(Assignment.id).where(Assignment.task_id.in_(task_ids))),
+        Task.withdrawn_at.is_(None)).order_by(Task.deadline.desc(), Task.id)
+        .options(selectinload(Task.tenant))).scalars().all()
+
+
+def change_deadline(task: Task, actor: Membership, *, deadline: date | None, reason: str,
+                    today: date | None = None) -> None:
+    """延期 (or an earlier deadline): under the rules of assigning, and never before a deadline the
+    receivers already passed down. The task and its assignments change together; receivers still at
+    work are told the old and the new deadline and why."""
+    today = today or clock.today()
+    _require_assigner(task, actor, "调整截止日期")
+    if task.withdrawn_at is not None:
+        raise Refused("任务已撤回，不能调整截止日期。")
+    reason = _text(reason, "调整理由", 500)
+    if deadline == task.deadline:
+        raise Refused(f"新的截止日期与原截止日期 {task.deadline} 相同。")
+    _check_deadline(deadline, task.phase, task.parent_assignment, today)
+    later = [t for t in _sub_tasks_of([task.id]) if t.deadline > deadline]
+    if later:
+        named = "、".join(f"{t.tenant.name}的《{t.title}》（截止 {t.deadline}）" for t in later[:3])
+        more = f"等 {len(later)} 项" if len(later) > 3 else ""
+        raise Refused(f"截止日期不能早于接收单位已向下分解的任务：{named}{more}。"
+                      f"请选择 {later[0].deadline} 或以后的日期，或请其先调整。")
+    old, task.deadline = task.deadline, deadline
+    # Assignments carry the deadline the boards and the ladder read: all of them, in one statement.
+    db.session.execute(update(Assignment).where(Assignment.task_id == task.id).values(deadline=deadline))
+    change = {"old_deadline": old.isoformat(), "deadline": deadline.isoformat(), "reason": reason}
+    audit.record(task.tenant, "task.deadline_changed", task, change, actor=actor.user)
+    open_ = db.session.execute(select(Assignment).where(Assignment.task_id == task.id, Assignment.state != "done")
+                               .order_by(Assignment.id)).scalars().all()
+    for a in open_:
+        audit.record(a.tenant, "assignment.deadline_changed", a, change, actor=actor.user)
+    notify(open_, "deadline", f"{task.tenant.name}将《{task.title}》的截止日期由 {old} 调整为 {deadline}：{reason}")
+
+
+def _cascade(task: Task) -> list[Task]:
+    """`task` and every task passed down from it, level by level (one query a level)."""
+    found, level = [task], [task]
+    while level:
+        level = _sub_tasks_of([t.id for t in level])
+        found += level
+    return found
+
+
+def withdraw_refusal(task: Task, cascade: list[Task] | None = None) -> str | None:
+    """Why `task` can no longer be withdrawn (it is already, or a unit of it or of a task passed down
+    from it has reported), or None. `cascade`: `_cascade(task)` when the caller has it."""
+    if task.withdrawn_at is not None:
+        return "任务已撤回。"
+    ids = [t.id for t in cascade or _cascade(task)]
+    reported = or_(Assignment.state.in_(("reported", "done")),
+                   exists().where(AssignmentReport.assignment_id == Assignment.id))
+    direct, below = db.session.execute(select(
+        func.count(case((reported & (Assignment.task_id == task.id), 1))),
+        func.count(case((reported & (Assignment.task_id != task.id), 1)))).where(Assignment.task_id.in_(ids))).one()
+    if direct or below:
+        where = f"（其中 {below} 个在向下分解的任务中）" if below else ""
+        return f"已有 {direct + below} 个单位上报过办理情况{where}，不能撤回；如需调整，请改截止日期或在审核时退回。"
+    return None
+
+
+def withdraw(task: Task, actor: Membership, *, reason: str) -> None:
+    """撤回 a task sent by mistake, with the tasks passed down from it, while nobody has reported.
+    Nothing is deleted: the tasks keep when and why, their assignments become 已撤回, receivers are told."""
+    _require_assigner(task, actor, "撤回")
+    reason = _text(reason, "撤回理由", 500)
+    tasks = _cascade(task)
+    refusal = withdraw_refusal(task, tasks)
+    if refusal:
+        raise Refused(refusal)
+    ids = [t.id for t in tasks]
+    assignments = db.session.execute(select(Assignment).where(Assignment.task_id.in_(ids))
+                                     .order_by(Assignment.id)).scalars().all()
+    before = {a.id: a.state for a in assignments}
+    # Compare-and-set: a report sent since the check above leaves its row out, and the count tells.
+    moved = db.session.execute(update(Assignment).where(Assignment.task_id.in_(ids),
+                                                        Assignment.state.in_(("pending", "in_progress")))
+                               .values(state="withdrawn"))
+    if moved.rowcount != len(assignments):
+        raise Refused("刚刚有单位上报了办理情况，不能撤回，请刷新页面查看。")
+    now = clock.now()
+    for t in tasks:
+        t.withdrawn_at = now
+        t.withdrawn_reason = reason if t is task else f"随上级任务《{task.title}》撤回：{reason}"
+        audit.record(t.tenant, "task.withdrawn", t, {"reason": t.withdrawn_reason, "with_task": task.id},
+                     actor=actor.user)
+        mine = [a for a in assignments if a.task_id == t.id]
+        for a in mine:
+            audit.record(a.tenant, "assignment.withdrawn", a, {"reason": t.withdrawn_reason, "state": before[a.id]},
+                         actor=actor.user)
+        notify(mine, "withdrawn", f"{t.tenant.name}撤回了任务《{t.title}》：{t.withdrawn_reason}")
 
 
 def task_files(task: Task, scope: Scope) -> list[TaskAttachment]:
@@ -705,7 +815,9 @@ def mark_read(actor: Membership, notification: Notification | None = None) -> in
 # ---------------------------------------------------------------- the overdue ladder and the boards
 
 def ladder(assignment: Assignment, today: date | None = None) -> str:
-    """绿 on track, 黄 due within three days, 红 overdue; done is done."""
+    """绿 on track, 黄 due within three days, 红 overdue; done is done, withdrawn is off the ladder."""
+    if assignment.state == "withdrawn":
+        return "withdrawn"
     return ladder_of(assignment.deadline, assignment.state == "done", today or clock.today())
 
 
@@ -766,7 +878,8 @@ class Rollup:
 
 
 def _rollups_by(key, ids: list[int], today: date | None, *joins) -> dict[int, Rollup]:
-    """Assignments counted per `key` (a task id, a parent assignment id) by kind, state and colour."""
+    """Assignments counted per `key` (a task id, a parent assignment id) by kind, state and colour;
+    withdrawn ones count nowhere."""
     colour = _ladder_sql(today or clock.today())
     out: dict[int, Rollup] = defaultdict(Rollup)
     if not ids:
@@ -775,7 +888,8 @@ def _rollups_by(key, ids: list[int], today: date | None, *joins) -> dict[int, Ro
     for target, on in (*joins, (Tenant, Tenant.id == Assignment.tenant_id)):
         stmt = stmt.join(target, on)
     for group, kind, state, c, n in db.session.execute(
-            stmt.where(key.in_(ids)).group_by(key, _NOUN_KIND, Assignment.state, colour)):
+            stmt.where(key.in_(ids), Assignment.state != "withdrawn")
+            .group_by(key, _NOUN_KIND, Assignment.state, colour)):
         out[group].add(state, c, n)
         out[group].kinds.add(kind)
     return out
@@ -792,13 +906,14 @@ def sub_rollups(assignment_ids: list[int], today: date | None = None) -> dict[in
 
 
 def child_rollups(assigner: Tenant, today: date | None = None) -> list[tuple[Tenant, Rollup]]:
-    """Per unit below `assigner`: all its assignments from `assigner`, by state and colour. One query."""
+    """Per unit below `assigner`: its assignments from `assigner` (not withdrawn), by state and colour.
+    One query."""
     today = today or clock.today()
     colour = _ladder_sql(today)
     rows = db.session.execute(
         select(Tenant, Assignment.state, colour, func.count())
         .join(Tenant, Tenant.id == Assignment.tenant_id)
-        .where(Assignment.assigner_id == assigner.id)
+        .where(Assignment.assigner_id == assigner.id, Assignment.state != "withdrawn")
         .group_by(Tenant.id, Assignment.state, colour)).all()
     out: dict[int, tuple[Tenant, Rollup]] = {}
     for tenant, state, c, n in rows:
@@ -810,7 +925,7 @@ def _filter_assignments(stmt, *, state: str = "", overdue: bool = False, today: 
     if state in STATES:
         stmt = stmt.where(Assignment.state == state)
     if overdue:
-        stmt = stmt.where(Assignment.state != "done", Assignment.deadline < today)
+        stmt = stmt.where(Assignment.state.not_in(CLOSED), Assignment.deadline < today)
     return stmt
 
 
@@ -831,7 +946,8 @@ def assigned(assigner: Tenant, *, phase_id: int | None = None, state: str = "", 
 
 def received(receiver: Tenant, *, phase_id: int | None = None, state: str = "", overdue: bool = False,
              today: date | None = None):
-    """What `receiver` was given: overdue first, then by deadline. A SELECT to paginate."""
+    """What `receiver` was given and has not been taken back (unless it asks for 已撤回): overdue
+    first, then by deadline. A SELECT to paginate."""
     today = today or clock.today()
     stmt = (select(Assignment).join(Task, Task.id == Assignment.task_id)
             .options(contains_eager(Assignment.task), selectinload(Assignment.assigner))
@@ -839,6 +955,8 @@ def received(receiver: Tenant, *, phase_id: int | None = None, state: str = "", 
             .order_by(case((Assignment.state == "done", 1), else_=0), Assignment.deadline, Assignment.id))
     if phase_id:
         stmt = stmt.where(Task.phase_id == phase_id)
+    if state != "withdrawn":
+        stmt = stmt.where(Assignment.state != "withdrawn")
     return _filter_assignments(stmt, state=state, overdue=overdue, today=today)
 
 

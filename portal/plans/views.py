@@ -11,7 +11,8 @@ from portal.exports import service as exports
 from portal.extensions import db
 from portal.forms import choices
 from portal.plans import rules, service
-from portal.plans.forms import CampaignForm, ClauseForm, PhaseForm, PlanForm, ReportForm, ReturnForm, TaskForm
+from portal.plans.forms import (CampaignForm, ClauseForm, DeadlineForm, PhaseForm, PlanForm, ReportForm, ReturnForm,
+                                TaskForm, WithdrawForm)
 from portal.plans.models import LADDER, STATES, Assignment, Clause, Notification, Phase, Plan, Task, TaskAttachment
 from portal.uploads import service as uploads
 from portal.web import attempt, can, form_status, paginate, passive, render, requires
@@ -277,21 +278,73 @@ def new_task():
     return _new_task(g.membership.tenant, None)
 
 
-@bp.get("/tasks/<int:task_id>")
-@login_required
-def task(task_id):
+def _open_task(task_id) -> Task:
     task = get_scoped_or_404(Task, task_id)
     if not service.can_open_task(task, current_scope()):
         abort(404)
+    return task
+
+
+def _task_page(task: Task, error=None, status=200, deadline_form=None, withdraw_form=None):
     filters = _filters()
     today = clock.today()
     page = paginate(service.receivers_of(task, state=filters["state"], overdue=filters["overdue"], today=today))
-    return render("plans/task.html", "board", task=task, page=page, filters=filters, today=today,
+    assigner = service.is_assigner(task, g.membership)
+    return render("plans/task.html", "board", status=status, task=task, page=page, filters=filters, today=today,
                   rollup=service.rollups([task.id], today)[task.id],
                   sub=service.sub_rollups([a.id for a in page.items], today),
-                  assigner=service.is_assigner(task, g.membership), STATES=STATES, LADDER=LADDER, ladder=service.ladder,
+                  assigner=assigner, STATES=STATES, LADDER=LADDER, ladder=service.ladder,
                   files=service.task_files(task, current_scope()), timeline=service.task_timeline(task),
-                  ACTIONS=ACTIONS)
+                  ACTIONS=ACTIONS, error=error,
+                  withdraw_refusal=service.withdraw_refusal(task) if assigner else None,
+                  deadline_form=deadline_form or DeadlineForm(formdata=None, data={"deadline": task.deadline}),
+                  withdraw_form=withdraw_form or WithdrawForm(formdata=None))
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def task(task_id):
+    return _task_page(_open_task(task_id))
+
+
+def _submit(forms: dict, action, page, success: str, to: str):
+    """Validate the submitted `forms`, then run `action` (a service call) and go to `to`. Refused,
+    `page(error, **forms)` shows the page again with the message and the forms with their input."""
+    invalid = [f for f in forms.values() if not f.validate_on_submit()]
+    if invalid:
+        return page("；".join(e for errs in invalid[0].errors.values() for e in errs), **forms)
+    _, error = attempt(action)
+    if error:
+        return page(error, **forms)
+    flash(success, "success")
+    return redirect(to, 303)
+
+
+def _change(task_id, verb: str, action, success: str, **forms):
+    """Change a task once sent, from the assigner's side."""
+    task = _open_task(task_id)
+    if not service.is_assigner(task, g.membership):
+        abort(403, f"只有交办单位“{task.tenant.name}”的管理员、领导或工作人员才能{verb}。")
+    return _submit(forms, lambda: action(task),
+                   lambda error, **f: _task_page(db.session.get(Task, task.id), error, 422, **f),
+                   success, url_for("plans.task", task_id=task.id))
+
+
+@bp.post("/tasks/<int:task_id>/deadline")
+@login_required
+def task_deadline(task_id):
+    form = DeadlineForm()
+    return _change(task_id, "调整截止日期", lambda t: service.change_deadline(
+        t, g.membership, deadline=form.deadline.data, reason=form.reason.data),
+        "已调整截止日期，未办结的接收单位将收到通知。", deadline_form=form)
+
+
+@bp.post("/tasks/<int:task_id>/withdraw")
+@login_required
+def withdraw_task(task_id):
+    form = WithdrawForm()
+    return _change(task_id, "撤回", lambda t: service.withdraw(t, g.membership, reason=form.reason.data),
+                   "已撤回任务，接收单位将收到通知。", withdraw_form=form)
 
 
 @bp.get("/tasks/<int:task_id>/files/<int:file_id>")
@@ -307,9 +360,7 @@ def task_file(task_id, file_id):
 @bp.post("/tasks/<int:task_id>/remind")
 @login_required
 def remind_task(task_id):
-    task = get_scoped_or_404(Task, task_id)
-    if not service.can_open_task(task, current_scope()):
-        abort(404)
+    task = _open_task(task_id)
     if not service.is_assigner(task, g.membership):
         abort(403, f"只有交办单位“{task.tenant.name}”的人员才能催办。")
     _remind(lambda: service.remind_overdue(task.tenant, g.membership, task))
@@ -365,14 +416,9 @@ def _act(assignment_id, side: str, verb: str, action, success: str, **forms):
         abort(403, f"只有接收单位“{a.tenant.name}”的人员才能{verb}。")
     if side == "assigner" and not service.is_assigner(a.task, g.membership):
         abort(403, f"只有交办单位“{a.task.tenant.name}”的人员才能{verb}。")
-    invalid = [f for f in forms.values() if not f.validate_on_submit()]
-    if invalid:
-        return _assignment_page(a, "；".join(e for errs in invalid[0].errors.values() for e in errs), 422, **forms)
-    _, error = attempt(lambda: action(a))
-    if error:
-        return _assignment_page(db.session.get(Assignment, a.id), error, 422, **forms)
-    flash(success, "success")
-    return redirect(url_for("plans.assignment", assignment_id=a.id), 303)
+    return _submit(forms, lambda: action(a),
+                   lambda error, **f: _assignment_page(db.session.get(Assignment, a.id), error, 422, **f),
+                   success, url_for("plans.assignment", assignment_id=a.id))
 
 
 @bp.post("/assignments/<int:assignment_id>/sign")

@@ -98,12 +98,14 @@ def _walk(a, people, to):
     """Bring assignment `a` into state `to` the legal way."""
     street, district = membership(people["street"]), membership(people["district"])
     path = {"pending": [], "in_progress": ["sign"], "reported": ["sign", "report"],
-            "done": ["sign", "report", "approve"], "returned": ["sign", "report", "return"]}[to]
+            "done": ["sign", "report", "approve"], "returned": ["sign", "report", "return"],
+            "withdrawn": ["sign", "withdraw"]}[to]
     for step in path:
         {"sign": lambda: service.sign(a, street),
          "report": lambda: service.report(a, street, body="已制定方案并召开动员部署会。"),
          "approve": lambda: service.approve(a, district),
-         "return": lambda: service.return_(a, district, reason="方案缺少任务分工。")}[step]()
+         "return": lambda: service.return_(a, district, reason="方案缺少任务分工。"),
+         "withdraw": lambda: service.withdraw(a.task, district, reason="误发。")}[step]()
     assert a.state == to
 
 
