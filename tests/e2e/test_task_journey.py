@@ -141,3 +141,60 @@ def test_received_tasks_fit_a_phone(live_server, browser, monkeypatch):
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} 横向溢出 {overflow} px"
     context.close()
+
+
+def test_extend_then_withdraw_a_task_sent_by_mistake(live_server, browser, monkeypatch):
+    """河东区 extends a task's deadline (a date after the phase is refused first), the street sees the
+    new date in its bell, then the district withdraws it; the street finds it 已撤回 and cannot sign."""
+    _freeze(monkeypatch, 2023, 5, 20)
+    base, accounts = live_server.url, live_server.accounts
+    district, street = accounts["hedong_admin"], accounts["hedong_staff"]
+    title = f"误发的通知（{secrets.token_hex(3)}）"
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("dialog", lambda dialog: dialog.accept())  # 撤回 asks first; the user says yes
+
+    log_in(page, base, *district[:2])
+    page.get_by_role("navigation").get_by_role("link", name="交办督办").click()
+    page.get_by_role("link", name="交办新任务").click()
+    page.get_by_label("任务标题").fill(title)
+    page.get_by_label("任务内容与要求").fill("请报送街道安全生产检查计划。")
+    page.get_by_label("服务阶段").select_option(label="重大事故隐患专项排查整治2023行动 · 动员部署（截至 2023-05-31）")
+    page.get_by_label("截止日期").fill("2023-05-25")
+    page.get_by_label(STREETS[0], exact=True).check()
+    page.get_by_role("button", name="交办").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+    page.get_by_label("新的截止日期").fill("2023-06-10")
+    page.get_by_label("调整理由").fill("街道需要更多时间")
+    page.get_by_role("button", name="调整截止日期").click()
+    expect(page.get_by_role("alert")).to_contain_text("不能晚于“动员部署”阶段的结束日期 2023-05-31")
+    page.get_by_label("新的截止日期").fill("2023-05-30")
+    page.get_by_label("调整理由").fill("街道需要更多时间")
+    page.get_by_role("button", name="调整截止日期").click()
+    expect(page.locator("#task-changes")).to_be_visible()
+    expect(page.get_by_text("截止日期 2023-05-25 → 2023-05-30").first).to_be_visible()
+    log_out(page)
+
+    log_in(page, base, *street[:2])
+    page.goto(base + "/notifications/")
+    expect(page.get_by_text(f"将《{title}》的截止日期由 2023-05-25 调整为 2023-05-30：街道需要更多时间")).to_be_visible()
+    _open_received(page, title)
+    assignment_url = page.url
+    log_out(page)
+
+    log_in(page, base, *district[:2])
+    _open_task(page, base, title)
+    page.get_by_label("撤回理由").fill("发送对象有误")
+    page.get_by_role("button", name="撤回任务").click()
+    expect(page.locator("#withdrawn")).to_contain_text("发送对象有误")
+    log_out(page)
+
+    log_in(page, base, *street[:2])
+    page.get_by_role("navigation").get_by_role("link", name="收到的任务").click()
+    expect(page.get_by_role("link", name=title)).to_have_count(0)
+    page.goto(assignment_url)
+    expect(page.get_by_text("已撤回").first).to_be_visible()
+    expect(page.get_by_role("button", name="签收")).to_have_count(0)
+    context.close()
