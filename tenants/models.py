@@ -1,5 +1,5 @@
 """Tenant nodes, memberships and inherited settings."""
-from sqlalchemy import String, UniqueConstraint, event, select
+from sqlalchemy import Index, String, UniqueConstraint, event, select
 from sqlalchemy.orm import Session, declared_attr, relationship
 
 from portal.extensions import db
@@ -117,7 +117,12 @@ class TenantOwned(Scoped):
 
     @declared_attr
     def tenant_path(cls):
-        return db.Column(PathType, nullable=False, index=True)
+        # A full (not partial) index of the model's own that starts with tenant_path serves every
+        # subtree range; a single-column one beside it would only slow the writes.
+        args = getattr(cls, "__table_args__", ())
+        led = any(isinstance(a, Index) and a.expressions[:1] == ["tenant_path"]
+                  and not any(k.endswith("_where") for k in a.kwargs) for a in args)
+        return db.Column(PathType, nullable=False, index=not led)
 
     @declared_attr
     def tenant(cls):
