@@ -110,6 +110,8 @@ class TenantOwned(Scoped):
     the work); tenants.paths.move rewrites them with tenant_path when a node moves."""
 
     path_copies: tuple[str, ...] = ()
+    # False for records only ever reached through another record, never by subtree.
+    index_tenant_path: bool = True
 
     @declared_attr
     def tenant_id(cls):
@@ -122,7 +124,7 @@ class TenantOwned(Scoped):
         args = getattr(cls, "__table_args__", ())
         led = any(isinstance(a, Index) and a.expressions[:1] == ["tenant_path"]
                   and not any(k.endswith("_where") for k in a.kwargs) for a in args)
-        return db.Column(PathType, nullable=False, index=not led)
+        return db.Column(PathType, nullable=False, index=cls.index_tenant_path and not led)
 
     @declared_attr
     def tenant(cls):

@@ -15,22 +15,15 @@ from portal.extensions import db
 from portal.web import attempt, can, render, requires
 from tenants import clock
 from tenants.models import Tenant
-from tenants.scope import current_scope, get_scoped_or_404
+from tenants.scope import get_managed_or_404, get_scoped_or_404
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
 
-def _node(tenant_id) -> Tenant:
-    """A node whose figures the user may read: inside the user's own subtree."""
-    tenant = get_scoped_or_404(Tenant, tenant_id)
-    if not tenant.path.startswith(current_scope().path):
-        abort(404)
-    return tenant
-
-
 def _load(definition_id, tenant_id) -> tuple[ReportDefinition, Tenant]:
     definition = get_scoped_or_404(ReportDefinition, definition_id)
-    tenant = _node(tenant_id)
+    # Figures are read for nodes inside the user's own subtree only.
+    tenant = get_managed_or_404(tenant_id)
     if definition.tenant_id not in tenant.ancestor_ids + [tenant.id]:
         abort(404)
     return definition, tenant
@@ -56,7 +49,8 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
     sub = service.submission(definition, tenant, period)
     own = tenant.id == g.membership.tenant_id
     fills = own and can("dispatch.fill") and service.reporting_definition(tenant) is definition
-    if sub is not None and sub.figures:
+    locked = sub is not None and bool(sub.figures)
+    if locked:
         figures, as_of = service.thawed(sub.figures), None
     else:
         figures, as_of = service.shown(definition, tenant, period)
@@ -64,14 +58,13 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
     if form is None and fills:
         form = manual_form(manual_rows, {k: service.display(k, v) for k, v in service.manual_values(sub).items()})
     superseded = db.session.get(ReportSubmission, sub.superseded_by_id) if sub and sub.superseded_by_id else None
-    board = service.board(definition, tenant, period) if tenant.id == g.membership.tenant_id or \
-        tenant.path.startswith(g.membership.tenant.path) else []
+    board = service.board(definition, tenant, period)
     return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
                   periods=service.periods(definition, today), sub=sub, figures=figures, as_of=as_of,
                   rows=list(service.layout_rows(definition)), levels=service.LEVELS, fills=fills, form=form,
                   board=board, return_form=return_form or ReturnForm(), export_form=ExportForm(),
                   superseded=superseded, error=error, display=service.display, today=today,
-                  refreshable=tenant.kind in service.ROLLUP_KINDS and not (sub is not None and sub.figures))
+                  refreshable=tenant.kind in service.ROLLUP_KINDS and not locked)
 
 
 @bp.get("/<int:definition_id>/units/<int:tenant_id>")

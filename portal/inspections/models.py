@@ -187,10 +187,9 @@ class SpotFinding(TenantOwned, db.Model):
     __tablename__ = "inspection_findings"
 
     id = db.Column(db.Integer, primary_key=True)
-    # Reached only through its inspection (by inspection_id), never listed by subtree: no index on
-    # the path copy. PostgreSQL estimates a district's path range at one row, and with an index
-    # there it re-scanned the whole district once per inspection when joining the two.
-    tenant_path = db.Column(PathType, nullable=False)
+    # Reached only through its inspection. PostgreSQL estimates a district's path range at one
+    # row, and with an index on the path copy it re-scanned the district once per inspection.
+    index_tenant_path = False
     inspection_id = db.Column(db.ForeignKey("inspections.id"), nullable=False)
     code = db.Column(db.String(40), nullable=False)
     note = db.Column(db.String(500), nullable=False, default="")
@@ -208,8 +207,7 @@ class EnforcementAction(TenantOwned, db.Model):
     __tablename__ = "enforcement_actions"
 
     id = db.Column(db.Integer, primary_key=True)
-    # As SpotFinding: reached only through its inspection, so no index on the path copy.
-    tenant_path = db.Column(PathType, nullable=False)
+    index_tenant_path = False  # as SpotFinding
     inspection_id = db.Column(db.ForeignKey("inspections.id"), nullable=False, index=True)
     kind = db.Column(db.String(24), nullable=False)
     # The hazard the action answers, when it answers one.

@@ -320,11 +320,15 @@ def _submit(forms: dict, action, page, success: str, to: str):
     return redirect(to, 303)
 
 
+def _assigner_or_403(task: Task, verb: str) -> None:
+    if not service.is_assigner(task, g.membership):
+        abort(403, f"只有交办单位“{task.tenant.name}”的人员才能{verb}。")
+
+
 def _change(task_id, verb: str, action, success: str, **forms):
     """Change a task once sent, from the assigner's side."""
     task = _open_task(task_id)
-    if not service.is_assigner(task, g.membership):
-        abort(403, f"只有交办单位“{task.tenant.name}”的管理员、领导或工作人员才能{verb}。")
+    _assigner_or_403(task, verb)
     return _submit(forms, lambda: action(task),
                    lambda error, **f: _task_page(db.session.get(Task, task.id), error, 422, **f),
                    success, url_for("plans.task", task_id=task.id))
@@ -361,8 +365,7 @@ def task_file(task_id, file_id):
 @login_required
 def remind_task(task_id):
     task = _open_task(task_id)
-    if not service.is_assigner(task, g.membership):
-        abort(403, f"只有交办单位“{task.tenant.name}”的人员才能催办。")
+    _assigner_or_403(task, "催办")
     _remind(lambda: service.remind_overdue(task.tenant, g.membership, task))
     return redirect(url_for("plans.task", task_id=task.id), 303)
 
@@ -414,8 +417,8 @@ def _act(assignment_id, side: str, verb: str, action, success: str, **forms):
     a = get_scoped_or_404(Assignment, assignment_id)
     if side == "receiver" and not service.is_receiver(a, g.membership):
         abort(403, f"只有接收单位“{a.tenant.name}”的人员才能{verb}。")
-    if side == "assigner" and not service.is_assigner(a.task, g.membership):
-        abort(403, f"只有交办单位“{a.task.tenant.name}”的人员才能{verb}。")
+    if side == "assigner":
+        _assigner_or_403(a.task, verb)
     return _submit(forms, lambda: action(a),
                    lambda error, **f: _assignment_page(db.session.get(Assignment, a.id), error, 422, **f),
                    success, url_for("plans.assignment", assignment_id=a.id))
