@@ -8,8 +8,11 @@ import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
+
+from portal.errors import Refused
+from portal.extensions import db
 
 _read_only: ContextVar[bool] = ContextVar("read_only_transaction", default=False)
 
@@ -50,3 +53,18 @@ def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
     conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+
+
+def compare_and_set(record, field: str, conflict: str, **values) -> None:
+    """Write `values` to `record` only while `field` still holds what this request read: one
+    UPDATE … WHERE field = <read value>, so of two users acting on one record at once exactly one
+    passes (PostgreSQL's READ COMMITTED lets both read the old state; SQLite's BEGIN IMMEDIATE
+    already queues them). The loser is refused with `conflict`, formatted with the record as it
+    is now (e.g. "该隐患刚刚已被他人处理，当前为“{record.status_label}”。"), and nothing is written."""
+    model = type(record)
+    moved = db.session.execute(
+        update(model).where(model.id == record.id, getattr(model, field) == getattr(record, field))
+        .values(**values).execution_options(synchronize_session=False))
+    db.session.refresh(record)
+    if moved.rowcount != 1:
+        raise Refused(conflict.format(record=record))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.audit import service as audit
 from portal.audit.models import AuditEvent
+from portal.database import compare_and_set
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -518,12 +519,8 @@ def _move(assignment: Assignment, action: str, **values) -> None:
         if action == "report" and assignment.state == "returned":
             raise Refused("任务已被退回，请先点击“重新办理”，再修改后上报。")
         raise Refused(f"任务当前为“{assignment.state_label}”，不能{VERBS[action]}。")
-    moved = db.session.execute(
-        update(Assignment).where(Assignment.id == assignment.id, Assignment.state == assignment.state)
-        .values(state=target, **values).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
-        raise Refused("该任务刚刚已被他人处理，请刷新页面查看最新状态。")
-    db.session.refresh(assignment)
+    compare_and_set(assignment, "state", "该任务刚刚已被他人处理，当前为“{record.state_label}”，请刷新页面查看。",
+                    state=target, **values)
 
 
 def sign(assignment: Assignment, actor: Membership) -> None:
