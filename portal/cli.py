@@ -14,6 +14,38 @@ demo_cli = AppGroup("demo", help="演示数据。")
 hazards_cli = AppGroup("hazards", help="隐患台账：载入判定标准。")
 checklists_cli = AppGroup("checklists", help="责任清单：企业履职评估。")
 dispatch_cli = AppGroup("dispatch", help="调度表：汇总数据。")
+setup_cli = AppGroup("setup", help="正式部署：在空数据库上建立根节点和第一个管理员。")
+
+
+@setup_cli.command("init")
+@click.option("--admin", "username", required=True, help="第一个管理员的用户名（3–64 位字母、数字、下划线、点或连字符）。")
+@click.option("--admin-name", default="管理员", show_default=True, help="管理员姓名。")
+@click.option("--root-name", default=None, help="根节点名称，默认“国务院安委会”。")
+@click.option("--division", default=None,
+              help="管理员所在的行政区划代码（如 141128 方山县）：建立从省到该区划的各级节点，管理员设在该区划；"
+                   "不填则管理员设在根节点。该区划的乡镇街道由其管理员在单位页面导入。")
+@click.option("--generate-password", is_flag=True, help="生成随机密码并只显示这一次；不加此项则提示输入密码。")
+def setup_init_command(username, admin_name, root_name, division, generate_password):
+    """在空数据库上初始化：建立根节点（及到指定区划的各级节点）和第一个管理员。已有任何单位或用户时拒绝执行。"""
+    from portal.errors import Refused
+    from portal.onboarding import service
+    from tenants.divisions import ROOT_NAME
+    if not service.is_empty():
+        raise click.ClickException("数据库中已有单位或用户，初始化只能在空数据库上执行一次。")
+    if generate_password:
+        password = service.generate_password()
+    else:
+        password = click.prompt("管理员密码", hide_input=True, confirmation_prompt="再次输入密码")
+    try:
+        home, user = service.first_setup(admin_username=username, admin_name=admin_name, password=password,
+                                         root_name=root_name or ROOT_NAME, division=division)
+    except Refused as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    db.session.commit()
+    click.echo(f"初始化完成：管理员 {user.username} 设在“{home.name}”。")
+    if generate_password:
+        click.echo(f"初始密码（只显示这一次，请妥善保管，登录后修改）：{password}")
 
 
 @tenants_cli.command("import-divisions")
@@ -112,5 +144,5 @@ def dispatch_rollup_command():
 
 
 def init_app(app) -> None:
-    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli, dispatch_cli):
+    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli, dispatch_cli, setup_cli):
         app.cli.add_command(group)

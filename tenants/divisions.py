@@ -13,19 +13,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import select
 
 from portal.audit import service as audit
 from portal.extensions import db
-from tenants.clock import now
 from tenants.models import Tenant
-from tenants.paths import TreeError, attach
+from tenants.scope import unscoped
+from tenants.paths import TreeError, attach, insert_nodes, lock_tenants, node_row, reserve_ids
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT_NAME = "国务院安委会"
 SOURCE = "modood/Administrative-divisions-of-China@57a0aa9cef47169a2eb74cf057b0245052a34e8c"
 EDITION = "国家统计局 2023 年统计用区划代码"
-BATCH = 5000
 
 # NBS rows that are a statistical grouping, not a government with a safety committee: the
 # municipalities' 市辖区 / 县 (1101, 1201, 3101, 5001, 5002) and the 省直辖县级行政区划 groups
@@ -118,15 +117,6 @@ def select_divisions(province: str | None = None,
     return chosen
 
 
-def _lock_tenants() -> None:
-    # Ids are assigned here from max(id)+1, so no other writer may insert tenants until commit.
-    # PostgreSQL: SHARE ROW EXCLUSIVE stops other tenant writes and a second import, yet lets
-    # readers and foreign-key checks from other tables through. SQLite: the transaction already
-    # holds the database's write lock (BEGIN IMMEDIATE, see portal.database).
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE tenants IN SHARE ROW EXCLUSIVE MODE"))
-
-
 def _root() -> tuple[Tenant, bool]:
     roots = db.session.execute(
         select(Tenant).where(Tenant.kind == "national", Tenant.parent_id.is_(None))
@@ -141,6 +131,70 @@ def _root() -> tuple[Tenant, bool]:
     return roots[0], False
 
 
+def _insert_missing(chosen: list[Division], root: Tenant) -> tuple[int, int]:
+    """Insert the divisions of `chosen` (parents first) whose code is not in the tree yet; a
+    division whose parent code is unknown hangs under `root`. Returns (created, existing)."""
+    tenants = Tenant.__table__
+    lock_tenants()
+    known: dict[str, tuple[int, str, int]] = {
+        code: (id_, path, depth)
+        for code, id_, path, depth in db.session.execute(
+            select(tenants.c.code, tenants.c.id, tenants.c.path, tenants.c.depth)
+            .where(tenants.c.code.is_not(None))
+        )
+    }
+    rows: list[dict] = []
+    new = [d for d in chosen if d.code not in known]
+    existing = len(chosen) - len(new)
+    next_id = reserve_ids()
+    for d in new:
+        parent_id, parent_path, parent_depth = (
+            known[d.parent_code] if d.parent_code is not None else (root.id, root.path, root.depth))
+        path = f"{parent_path}{next_id}/"
+        rows.append(node_row(next_id, parent_id, path, parent_depth + 1, kind=d.kind, name=d.name, code=d.code))
+        known[d.code] = (next_id, path, parent_depth + 1)
+        next_id += 1
+    insert_nodes(rows)
+    return len(rows), existing
+
+
+def chain(code: str) -> list[Division]:
+    """The division of `code` and the divisions above it, top first (a pseudo-city is skipped)."""
+    by_code = {d.code: d for d in load_divisions()}
+    if code not in by_code:
+        raise TreeError(f"没有区划代码“{code}”（2023 年统计用区划代码，省 2 位、市 4 位、县 6 位、乡镇 9 位）。")
+    out = []
+    while code is not None:
+        out.append(by_code[code])
+        code = by_code[code].parent_code
+    return out[::-1]
+
+
+def import_chain(code: str) -> Tenant:
+    """Create the division of `code` with the levels above it (not below) under the national
+    root; return its node. For a first install that starts at one county."""
+    root, _ = _root()
+    _insert_missing(chain(code.strip()), root)
+    return db.session.execute(select(Tenant).where(Tenant.code == code.strip())).scalar_one()
+
+
+def import_townships(county: Tenant) -> dict:
+    """Create the missing townships and streets of `county` from the bundled data, under it; the
+    county's own admin does this from its node page. Runs in the caller's transaction, unscoped
+    (division codes are unique across the whole tree)."""
+    if county.kind != "district" or not county.code:
+        raise TreeError(f"“{county.name}”不是带区划代码的区县，无法按区划导入乡镇街道。")
+    chosen = [d for d in load_divisions() if d.parent_code == county.code]
+    if not chosen:
+        raise TreeError(f"随程序提供的区划数据中没有“{county.name}”（{county.code}）的乡镇街道。")
+    with unscoped():
+        created, existing = _insert_missing(chosen, county)
+    audit.record(county, "divisions.imported", data={
+        "import": "townships", "source": SOURCE, "edition": EDITION, "county": county.code,
+        "created": created, "existing": existing})
+    return {"created": created, "existing": existing}
+
+
 def import_divisions(province: str | None = None, counties: Iterable[str] | None = None) -> dict:
     """Create the missing division nodes under the national root; return created/existing counts.
 
@@ -149,50 +203,10 @@ def import_divisions(province: str | None = None, counties: Iterable[str] | None
     """
     province = (province or "").strip() or None
     chosen = select_divisions(province, counties)
-    tenants = Tenant.__table__
-    _lock_tenants()
+    lock_tenants()
     root, root_created = _root()
-
-    known: dict[str, tuple[int, str, int]] = {
-        code: (id_, path, depth)
-        for code, id_, path, depth in db.session.execute(
-            select(tenants.c.code, tenants.c.id, tenants.c.path, tenants.c.depth)
-            .where(tenants.c.code.is_not(None))
-        )
-    }
-    next_id = (db.session.execute(select(func.max(tenants.c.id))).scalar() or 0) + 1
-    stamp = now()
-    rows: list[dict] = []
-    existing = 0
-    for d in chosen:
-        if d.code in known:
-            existing += 1
-            continue
-        parent_id, parent_path, parent_depth = (
-            known[d.parent_code] if d.parent_code is not None else (root.id, root.path, root.depth))
-        path = f"{parent_path}{next_id}/"
-        rows.append({
-            "id": next_id, "parent_id": parent_id, "kind": d.kind, "name": d.name, "code": d.code,
-            "credit_code": None, "industry": None, "high_risk": False, "supervised_industries": [],
-            "path": path, "depth": parent_depth + 1, "created_at": stamp,
-        })
-        known[d.code] = (next_id, path, parent_depth + 1)
-        next_id += 1
-
-    # Parents precede children in `rows`, so each batch only references rows already inserted.
-    for start in range(0, len(rows), BATCH):
-        db.session.execute(insert(tenants), rows[start:start + BATCH])
-    if rows and db.session.get_bind().dialect.name == "postgresql":
-        # Explicit ids leave the serial sequence behind; the next ORM insert would collide.
-        db.session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), "
-                                "(SELECT max(id) FROM tenants))"))
-    # Rows written behind the ORM's back: a loaded parent must not keep a stale list of children.
-    parents = {row["parent_id"] for row in rows}
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Tenant) and obj.id in parents:
-            db.session.expire(obj, ["children"])
-
-    created = len(rows) + (1 if root_created else 0)
+    inserted, existing = _insert_missing(chosen, root)
+    created = inserted + (1 if root_created else 0)
     # One event per run, not per node: 45k chained events would cost more than the import.
     audit.record(root, "divisions.imported", data={
         "import": "divisions", "source": SOURCE, "edition": EDITION,

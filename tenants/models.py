@@ -39,6 +39,14 @@ INDUSTRIES = {
     "industry_trade": "工贸",
     "transport": "交通运输",
     "commerce": "商贸",
+    # The township's fields (seed 003: each led by a 站所 under 三管三必须).
+    "agriculture": "涉农",
+    "waterways": "河道",
+    "culture_tourism": "文化旅游",
+    "campus": "校园",
+    "forestry": "林业",
+    "self_built_housing": "自建房",
+    "food_hygiene": "食品卫生",
     "other": "其他",
 }
 
@@ -73,6 +81,8 @@ class Tenant(Scoped, db.Model):
     credit_code = db.Column(db.String(18), unique=True)
     industry = db.Column(db.String(32))
     high_risk = db.Column(db.Boolean, nullable=False, default=False)
+    # Where an enterprise is (生产经营地址); empty for government nodes and departments.
+    address = db.Column(db.String(200), nullable=False, default="", server_default="")
     supervised_industries = db.Column(db.JSON, nullable=False, default=list)
     path = db.Column(PathType, nullable=False, unique=True, default="")
     depth = db.Column(db.Integer, nullable=False, default=0)

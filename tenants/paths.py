@@ -1,10 +1,11 @@
 """Materialized-path queries: subtree as a string range, ancestors from the path, moves in one UPDATE."""
 import uuid
 
-from sqlalchemy import and_, func, literal, update
+from sqlalchemy import and_, func, insert, literal, select, text, update
 
 from portal.errors import Refused
 from portal.extensions import db
+from tenants.clock import now
 from tenants.models import Tenant, TenantOwned
 
 
@@ -37,6 +38,48 @@ def attach(tenant: Tenant, parent: Tenant | None) -> Tenant:
     tenant.path = f"{parent.path if parent else '/'}{tenant.id}/"
     db.session.flush()
     return tenant
+
+
+# Bulk inserts (divisions, onboarding) compute ids and paths themselves: attach costs two flushes a
+# node, ~45k nodes would take minutes.
+BATCH = 5000
+
+
+def lock_tenants() -> None:
+    """Hold off other tenant inserts until commit, so ids reserved from max(id)+1 stay free.
+    PostgreSQL: SHARE ROW EXCLUSIVE stops other tenant writes and a second bulk insert, yet lets
+    readers and foreign-key checks from other tables through. SQLite: the transaction already
+    holds the database's write lock (BEGIN IMMEDIATE, see portal.database)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE tenants IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def reserve_ids() -> int:
+    """The first free tenant id; call lock_tenants first in the same transaction."""
+    lock_tenants()
+    return (db.session.execute(select(func.max(Tenant.__table__.c.id))).scalar() or 0) + 1
+
+
+def node_row(id_: int, parent_id: int, path: str, depth: int, **fields) -> dict:
+    """A full row of the tenants table for insert_nodes (every column, so batches are uniform)."""
+    return {"id": id_, "parent_id": parent_id, "path": path, "depth": depth, "code": None, "credit_code": None,
+            "industry": None, "high_risk": False, "supervised_industries": [], "address": "", "created_at": now(),
+            **fields}
+
+
+def insert_nodes(rows: list[dict]) -> None:
+    """Insert node rows built by node_row, parents before children, in batches."""
+    for start in range(0, len(rows), BATCH):
+        db.session.execute(insert(Tenant.__table__), rows[start:start + BATCH])
+    if rows and db.session.get_bind().dialect.name == "postgresql":
+        # Explicit ids leave the serial sequence behind; the next ORM insert would collide.
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), "
+                                "(SELECT max(id) FROM tenants))"))
+    # Rows written behind the ORM's back: a loaded parent must not keep a stale list of children.
+    parents = {row["parent_id"] for row in rows}
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Tenant) and obj.id in parents:
+            db.session.expire(obj, ["children"])
 
 
 def owned_models() -> list[type]:

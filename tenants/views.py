@@ -5,7 +5,7 @@ from flask_login import login_required
 from portal.extensions import db
 from portal.forms import choices
 from portal.web import attempt, form_status, paginate, render, requires
-from tenants import service
+from tenants import divisions, service
 from tenants.forms import ChildForm, EditForm, EnterpriseForm, MoveForm
 from tenants.models import CHILD_KINDS, KINDS, Tenant
 from tenants.scope import current_scope, get_managed_or_404, get_scoped_or_404
@@ -49,13 +49,34 @@ def show(tenant_id):
     return render("tenants/show.html", "children", tenant=tenant, inside=inside, page=page, q=q,
                   ancestors=service.ancestors(tenant), counts=service.subtree_counts(tenant) if inside else {},
                   members=service.members(tenant) if inside else [], child_form=_child_form(tenant),
-                  can_add_enterprise="enterprise" in CHILD_KINDS[tenant.kind])
+                  can_add_enterprise="enterprise" in CHILD_KINDS[tenant.kind],
+                  can_import_townships=tenant.kind == "district" and bool(tenant.code))
+
+
+@bp.post("/<int:tenant_id>/divisions")
+@login_required
+@requires("tenants.manage")
+def import_townships(tenant_id):
+    county = get_managed_or_404(tenant_id)
+    stats, error = attempt(lambda: divisions.import_townships(county))
+    if error:
+        flash(error, "error")
+    elif stats["created"]:
+        flash(f"已导入 {stats['created']} 个乡镇街道（2023 年统计用区划代码）"
+              + (f"，另有 {stats['existing']} 个已存在" if stats["existing"] else "") + "。", "success")
+    else:
+        flash(f"{county.name}的 {stats['existing']} 个乡镇街道都已存在，没有新增。", "info")
+    return redirect(url_for("tenants.show", tenant_id=county.id), code=303)
+
+
+# A township's departments are its 站所 (应急站, 城建站 …): the same kind, called what it is there.
+_CHILD_LABELS = {("street", "department"): "站所/部门", ("street", "village"): "村/社区"}
 
 
 def _child_form(tenant, formdata=None):
     form = ChildForm(formdata=formdata) if formdata is not None else ChildForm()
     allowed = [k for k in CHILD_KINDS[tenant.kind] if k != "enterprise"]
-    form.kind.choices = choices((k, KINDS[k]) for k in allowed)
+    form.kind.choices = choices((k, _CHILD_LABELS.get((tenant.kind, k), KINDS[k])) for k in allowed)
     return form
 
 

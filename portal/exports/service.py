@@ -12,7 +12,7 @@ from typing import Callable
 
 from flask import current_app, has_request_context, render_template
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -119,15 +119,33 @@ FILE_TYPES = {
 Builder = Callable[[Tenant, dict], Built]
 _builders: dict[str, Builder] = {}
 _file_types: dict[str, str] = {}
+# Kinds readable only by members of the document's own unit holding one of these roles (account
+# letters carry initial passwords); every other kind is readable by scope.
+_private_to: dict[str, frozenset[str]] = {}
 
 
-def builder(kind: str, file_type: str = "pdf"):
+def builder(kind: str, file_type: str = "pdf", private_to: frozenset[str] | None = None):
     """Register how documents of `kind` are built; modules above exports register theirs."""
     def register(fn: Builder) -> Builder:
         _builders[kind] = fn
         _file_types[kind] = file_type
+        if private_to:
+            _private_to[kind] = frozenset(private_to)
         return fn
     return register
+
+
+def readable(membership):
+    """The WHERE clause keeping the documents in scope that `membership` may also open."""
+    clauses = [ExportDocument.kind.not_in(list(_private_to))]
+    clauses += [and_(ExportDocument.kind == kind, ExportDocument.tenant_id == membership.tenant_id)
+                for kind, roles in _private_to.items() if membership.role in roles]
+    return or_(*clauses)
+
+
+def may_read(doc: ExportDocument, membership) -> bool:
+    roles = _private_to.get(doc.kind)
+    return roles is None or (membership.role in roles and doc.tenant_id == membership.tenant_id)
 
 
 def file_type(kind: str) -> FileType:

@@ -18,7 +18,7 @@ bp = Blueprint("exports", __name__)
 @bp.get("/exports/")
 @login_required
 def index():
-    page = paginate(select(ExportDocument).order_by(ExportDocument.id.desc()))
+    page = paginate(select(ExportDocument).where(service.readable(g.membership)).order_by(ExportDocument.id.desc()))
     return render("exports/index.html", "rows", page=page)
 
 
@@ -26,7 +26,7 @@ def index():
 @bp.get("/exports/<int:doc_id>.xlsx", defaults={"ext": "xlsx"})
 @login_required
 def download(doc_id, ext):
-    doc = get_scoped_or_404(ExportDocument, doc_id)
+    doc = _readable_or_404(doc_id)
     kind = service.file_type(doc.kind)
     if kind.extension != ext:
         abort(404)
@@ -37,6 +37,13 @@ def download(doc_id, ext):
     disposition = "inline" if ext == "pdf" else "attachment"
     response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def _readable_or_404(doc_id) -> ExportDocument:
+    doc = get_scoped_or_404(ExportDocument, doc_id)
+    if not service.may_read(doc, g.membership):
+        abort(404)
+    return doc
 
 
 @bp.post("/tenants/<int:tenant_id>/roster")
@@ -53,7 +60,7 @@ def roster(tenant_id):
 @bp.get("/exports/<int:doc_id>")
 @login_required
 def show(doc_id):
-    doc = get_scoped_or_404(ExportDocument, doc_id)
+    doc = _readable_or_404(doc_id)
     return render("exports/show.html", "status", doc=doc, file_type=service.file_type(doc.kind))
 
 

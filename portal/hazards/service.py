@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import uuid
-import zipfile
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -15,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from portal import spreadsheets
 from portal.audit import service as audit
 from portal.audit.models import AuditEvent
 from portal.errors import Refused
@@ -43,13 +43,8 @@ class HazardError(Refused):
     """A step the ledger's rules refuse; the message says what to do."""
 
 
-class ImportRejected(HazardError):
-    """An import with bad rows: nothing was written. `rows` holds one message per bad row."""
-
-    def __init__(self, rows: list[str]):
-        self.rows = rows
-        shown = rows[:100] + ([f"……另有 {len(rows) - 100} 处错误未列出。"] if len(rows) > 100 else [])
-        super().__init__("导入未完成，没有写入任何数据。请按以下提示修改后重新上传：\n" + "\n".join(shown))
+class ImportRejected(spreadsheets.ImportRejected, HazardError):
+    """An import with bad rows: nothing was written."""
 
 
 # --- Standards ---------------------------------------------------------------------------------
@@ -782,19 +777,11 @@ COLUMNS = {
 }
 REQUIRED_COLUMNS = ("credit_code", "level", "description", "found_at")
 EXPORT_ONLY = {"id": "隐患编号", "enterprise": "企业名称", "status": "状态", "listed": "挂牌督办", "light": "逾期"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.XLSX
 _LEVEL_WORDS = {"重大": "major", "重大事故隐患": "major", "一般": "general", "一般隐患": "general",
                 **{v: k for k, v in LEVELS.items()}}
 _SOURCE_WORDS = {"企业自查": "self", "自查": "self", "部门检查": "department", "检查": "department"}
-_YES, _NO = {"是", "Y", "y", "yes", "1", "√", "TRUE", "True"}, {"否", "N", "n", "no", "0", "", "FALSE", "False"}
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+_YES, _NO = spreadsheets.YES, spreadsheets.NO
 
 
 def _cell_date(value, label: str) -> date | None:
@@ -804,49 +791,24 @@ def _cell_date(value, label: str) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _cell_text(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
+    text = spreadsheets.cell_text(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
     try:
         return date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
     except ValueError:
-        raise HazardError(f"{label}“{_cell_text(value)}”不是有效日期，请写成 2024-03-15。") from None
+        raise HazardError(f"{label}“{spreadsheets.cell_text(value)}”不是有效日期，请写成 2024-03-15。") from None
 
 
 def _cell_money(value) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
-        return Decimal(_cell_text(value).replace(",", "").replace("万元", "").replace("万", ""))
+        return Decimal(spreadsheets.cell_text(value).replace(",", "").replace("万元", "").replace("万", ""))
     except InvalidOperation:
-        raise HazardError(f"整改资金“{_cell_text(value)}”不是数字（单位：万元）。") from None
+        raise HazardError(f"整改资金“{spreadsheets.cell_text(value)}”不是数字（单位：万元）。") from None
 
 
 def _rows_of(data: bytes):
-    """(row number, {column: value}) for the first sheet, refusing anything that is not a workbook
-    with the template's header."""
-    from openpyxl import load_workbook
-    if not data.startswith(b"PK\x03\x04"):
-        raise HazardError("请上传 Excel 文件（.xlsx）。所选文件不是 Excel 工作簿，可先下载导入模板填写。")
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise HazardError("无法读取该 Excel 文件（仅支持 .xlsx）。请用导入模板另存后重新上传。") from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [_cell_text(v) for v in next(rows, ())]
-    positions = {key: header.index(label) for key, label in COLUMNS.items() if label in header}
-    missing = [COLUMNS[k] for k in REQUIRED_COLUMNS if k not in positions]
-    if missing:
-        raise HazardError("第 1 行须为表头，缺少列：" + "、".join(missing) + "。请使用导入模板。")
-    found = []
-    for number, values in enumerate(rows, start=2):
-        record = {key: values[i] if i < len(values) else None for key, i in positions.items()}
-        if all(_cell_text(v) == "" for v in record.values()):
-            continue
-        found.append((number, record))
-        if len(found) > IMPORT_MAX_ROWS:
-            raise HazardError(f"一次最多导入 {IMPORT_MAX_ROWS} 行，请拆分后分批导入。")
-    workbook.close()
-    return found
+    return spreadsheets.read(data, COLUMNS, REQUIRED_COLUMNS, IMPORT_MAX_ROWS, HazardError).rows
 
 
 def import_ledger(actor: Membership, data: bytes, today: date | None = None) -> list[Hazard]:
@@ -856,45 +818,45 @@ def import_ledger(actor: Membership, data: bytes, today: date | None = None) -> 
     rows = _rows_of(data)
     if not rows:
         raise HazardError("表格中没有数据行。")
-    codes = {_cell_text(r["credit_code"]).upper() for _, r in rows}
+    codes = {spreadsheets.cell_text(r["credit_code"]).upper() for _, r in rows}
     # Read through the scope: an enterprise outside it is simply not found.
     enterprises = {t.credit_code: t for t in db.session.execute(
         select(Tenant).where(Tenant.kind == "enterprise", Tenant.credit_code.in_(codes))).scalars()}
     items_by_code = {i.code: i for i in db.session.execute(
-        select(StandardItem).where(StandardItem.code.in_({_cell_text(r.get("item")) for _, r in rows}))).scalars()}
+        select(StandardItem).where(StandardItem.code.in_({spreadsheets.cell_text(r.get("item")) for _, r in rows}))).scalars()}
     applicable: dict[int, dict[int, StandardItem]] = {}
     accepted, errors = [], []
     for number, r in rows:
         try:
-            code = _cell_text(r["credit_code"]).upper()
+            code = spreadsheets.cell_text(r["credit_code"]).upper()
             enterprise = enterprises.get(code)
             if enterprise is None:
                 raise HazardError(f"统一社会信用代码“{code}”不是您管辖范围内已登记的企业。" if code
                                   else "请填写企业的统一社会信用代码。")
             source = _source_of(enterprise, actor)
-            word = _cell_text(r.get("source"))
+            word = spreadsheets.cell_text(r.get("source"))
             if word:
                 if word not in _SOURCE_WORDS:
                     raise HazardError("隐患来源只能填“企业自查”或“部门检查”（举报须经举报核查登记）。")
                 if actor.tenant.kind == "enterprise" and _SOURCE_WORDS[word] != "self":
                     raise HazardError("企业导入的隐患来源只能是“企业自查”。")
                 source = _SOURCE_WORDS[word]
-            level = _LEVEL_WORDS.get(_cell_text(r["level"]))
+            level = _LEVEL_WORDS.get(spreadsheets.cell_text(r["level"]))
             if level is None:
                 raise HazardError("隐患级别只能填“重大”或“一般”。")
-            spot = _cell_text(r.get("on_the_spot"))
+            spot = spreadsheets.cell_text(r.get("on_the_spot"))
             if spot not in _YES | _NO:
                 raise HazardError("当场整改只能填“是”或“否”。")
-            item_code = _cell_text(r.get("item"))
+            item_code = spreadsheets.cell_text(r.get("item"))
             if item_code and item_code not in items_by_code:
                 raise HazardError(f"判定依据条款编号“{item_code}”不存在，编号见“判定标准”页面。")
             if enterprise.id not in applicable:
                 applicable[enterprise.id] = {i.id: i for i in applicable_items(enterprise)}
-            fixes = Fixes(owner=_cell_text(r.get("fix_owner")), measures=_cell_text(r.get("fix_measures")),
+            fixes = Fixes(owner=spreadsheets.cell_text(r.get("fix_owner")), measures=spreadsheets.cell_text(r.get("fix_measures")),
                           funds=_cell_money(r.get("fix_funds")), deadline=_cell_date(r.get("fix_deadline"), "整改期限"),
-                          contingency=_cell_text(r.get("fix_contingency")))
-            finding = Finding(level=level, description=_cell_text(r["description"]),
-                              location=_cell_text(r.get("location")),
+                          contingency=spreadsheets.cell_text(r.get("fix_contingency")))
+            finding = Finding(level=level, description=spreadsheets.cell_text(r["description"]),
+                              location=spreadsheets.cell_text(r.get("location")),
                               found_at=_cell_date(r["found_at"], "发现日期"),
                               item_id=items_by_code[item_code].id if item_code else None,
                               on_the_spot=spot in _YES, fixes=fixes)
@@ -909,19 +871,10 @@ def import_ledger(actor: Membership, data: bytes, today: date | None = None) -> 
 
 def template_workbook() -> bytes:
     """The empty import template: the header row and one example row to overwrite."""
-    from openpyxl import Workbook
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "隐患台账"
-    sheet.append(list(COLUMNS.values()))
-    sheet.append(["91120102MA05XXXXXX", "重大", "企业自查", "GM2023-03.1", "（示例，请删除本行）外包单位未纳入统一管理",
-                  "二号库房", "2024-03-15", "否", "张三", "签订安全协议并纳入统一检查", 2.5, "2024-04-30",
-                  "整改期间停止外包作业，设专人监护"])
-    for column in sheet.columns:
-        sheet.column_dimensions[column[0].column_letter].width = 18
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return spreadsheets.template("隐患台账", COLUMNS, [[
+        "91120102MA05XXXXXX", "重大", "企业自查", "GM2023-03.1", "（示例，请删除本行）外包单位未纳入统一管理",
+        "二号库房", "2024-03-15", "否", "张三", "签订安全协议并纳入统一检查", 2.5, "2024-04-30",
+        "整改期间停止外包作业，设专人监护"]])
 
 
 def _row_values(h: Hazard, today: date) -> dict:
