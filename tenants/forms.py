@@ -20,7 +20,9 @@ class ChildForm(Form):
                        validate_choice=False)
     name = StringField("名称", validators=NAME)
     code = StringField("区划代码", validators=[Optional(), Length(max=12, message="区划代码最多 12 位。")])
-    supervised_industries = MultiCheckboxField("监管行业（部门）", choices=choices(INDUSTRIES))
+    # An unknown industry is refused by the service, in Chinese (WTForms' own message is English).
+    supervised_industries = MultiCheckboxField("监管行业（部门、站所）", choices=choices(INDUSTRIES),
+                                               validate_choice=False)
 
 
 class EnterpriseForm(Form):
@@ -28,6 +30,7 @@ class EnterpriseForm(Form):
     credit_code = StringField("统一社会信用代码", validators=[
         DataRequired(REQUIRED), Length(max=18, message="统一社会信用代码应为 18 位。")])
     industry = SelectField("行业领域", choices=choices([("", "请选择")] + list(INDUSTRIES.items())))
+    address = StringField("生产经营地址", validators=[Optional(), Length(max=200, message="地址最多 200 个字。")])
     high_risk = BooleanField("高危企业")
 
 
@@ -35,7 +38,7 @@ class EditForm(Form):
     name = StringField("名称", validators=NAME)
     industry = SelectField("行业领域", choices=choices([("", "—")] + list(INDUSTRIES.items())), validate_choice=False)
     high_risk = BooleanField("高危企业")
-    supervised_industries = MultiCheckboxField("监管行业", choices=choices(INDUSTRIES))
+    supervised_industries = MultiCheckboxField("监管行业", choices=choices(INDUSTRIES), validate_choice=False)
 
 
 class MoveForm(Form):

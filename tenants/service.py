@@ -56,7 +56,18 @@ def create_child(parent: Tenant, *, kind: str, name: str, code: str | None = Non
     return tenant
 
 
-def register_enterprise(parent: Tenant, *, name: str, code: str, industry: str, high_risk: bool) -> Tenant:
+ADDRESS_MAX = 200
+
+
+def clean_address(address: str) -> str:
+    address = (address or "").strip()
+    if len(address) > ADDRESS_MAX:
+        raise TreeError(f"地址最多 {ADDRESS_MAX} 个字，现为 {len(address)} 个字。")
+    return address
+
+
+def register_enterprise(parent: Tenant, *, name: str, code: str, industry: str, high_risk: bool,
+                        address: str = "") -> Tenant:
     _check_child_kind(parent, "enterprise")
     try:
         code = credit_code.validate(code)
@@ -69,9 +80,10 @@ def register_enterprise(parent: Tenant, *, name: str, code: str, industry: str, 
         if db.session.execute(select(Tenant.id).where(Tenant.credit_code == code)).first():
             raise TreeError(f"统一社会信用代码 {code} 已登记，同一企业不能重复登记。")
     tenant = attach(Tenant(kind="enterprise", name=clean_name(name), credit_code=code, industry=industry,
-                           high_risk=bool(high_risk)), parent)
+                           high_risk=bool(high_risk), address=clean_address(address)), parent)
     audit.record(parent, "enterprise.registered", tenant,
-                 {"name": tenant.name, "credit_code": code, "industry": industry, "high_risk": bool(high_risk)})
+                 {"name": tenant.name, "credit_code": code, "industry": industry, "high_risk": bool(high_risk),
+                  "address": tenant.address})
     return tenant
 
 

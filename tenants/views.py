@@ -110,7 +110,7 @@ def register_enterprise(tenant_id):
     if form.validate_on_submit():
         ent, error = attempt(lambda: service.register_enterprise(
             parent, name=form.name.data, code=form.credit_code.data, industry=form.industry.data,
-            high_risk=form.high_risk.data))
+            high_risk=form.high_risk.data, address=form.address.data or ""))
         if error is None:
             flash(f"已登记企业“{ent.name}”。", "success")
             return redirect(url_for("tenants.show", tenant_id=ent.id))

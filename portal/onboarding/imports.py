@@ -24,7 +24,7 @@ from tenants.clock import now
 from tenants.models import CHILD_KINDS, INDUSTRIES, KINDS, ROLES, Membership, Tenant
 from tenants.paths import in_subtree, insert_nodes, lock_tenants, node_row, reserve_ids
 from tenants.scope import unscoped
-from tenants.service import clean_name
+from tenants.service import clean_address, clean_name
 
 ENTERPRISES, USERS = "enterprises", "users"
 IMPORTS = {ENTERPRISES: "企业及负责人", USERS: "用户及角色"}
@@ -33,7 +33,6 @@ MAX_ROWS = 20000
 CHUNK = 5000
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 NAME_MAX = 64
-ADDRESS_MAX = 200
 
 COLUMNS = {
     ENTERPRISES: {
@@ -291,7 +290,7 @@ def _plan_enterprises(importer: Tenant, sheet: spreadsheets.Sheet) -> Plan:
                 raise CellError("此项必填。")
             return _unit(importer, ref, units[ref], ENTERPRISE_PARENTS)
         parent = check.cell(number, "unit", unit_of)
-        address = check.cell(number, "address", lambda: _text(r, "address", ADDRESS_MAX, "地址", False))
+        address = check.cell(number, "address", lambda: clean_address(spreadsheets.cell_text(r.get("address"))))
 
         def high_risk_of():
             word = spreadsheets.cell_text(r.get("high_risk"))

@@ -39,22 +39,22 @@ def index():
     return _index()
 
 
-@bp.get("/<kind>/template.xlsx")
+@bp.get("/template.xlsx")
 @login_required
 @requires("users.manage")
-def template(kind):
-    kind = _kind_or_404(kind)
+def template():
+    kind = _kind_or_404(request.args.get("kind", ""))
     response = Response(imports.template(kind), mimetype=spreadsheets.XLSX)
     name = f"{imports.IMPORTS[kind]}导入模板.xlsx"
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response
 
 
-@bp.post("/<kind>")
+@bp.post("/")
 @login_required
 @requires("users.manage")
-def upload(kind):
-    kind = _kind_or_404(kind)
+def upload():
+    kind = _kind_or_404(request.form.get("kind", ""))
     form = UploadForm()
     if not form.validate_on_submit():
         return _index("；".join(e for errs in form.errors.values() for e in errs), kind, 422)
@@ -69,7 +69,7 @@ def upload(kind):
     stored, error = attempt(check_and_keep)
     if error is not None:
         return _index(error, kind, 422)
-    return redirect(url_for("onboarding.preview", kind=kind, token=stored.token), code=303)
+    return redirect(url_for("onboarding.preview", token=stored.token, kind=kind), code=303)
 
 
 def _upload_or_404(token: str) -> Upload:
@@ -81,12 +81,13 @@ def _upload_or_404(token: str) -> Upload:
     return found
 
 
-@bp.route("/<kind>/<token>", methods=["GET", "POST"])
+# The kind travels in the query string: the token alone names the file, and is checked first.
+@bp.route("/imports/<token>", methods=["GET", "POST"])
 @login_required
 @requires("users.manage")
-def preview(kind, token):
-    kind = _kind_or_404(kind)
+def preview(token):
     stored = _upload_or_404(token)
+    kind = _kind_or_404(request.args.get("kind", ""))
     home = g.membership.tenant
     form = ConfirmForm()
     error = None

@@ -44,6 +44,24 @@ def test_all_children_of_a_kind(session, tree, national, streets, people):
     assert receivers == {s.id for s in streets}  # not the department, not 乙区's street
 
 
+def test_a_township_assigns_to_all_its_villages_which_sign_and_report(session, tree, national, people,
+                                                                      make_tenant, make_user):
+    township = tree["a_street"]
+    villages = [make_tenant(township, kind="village", name=name) for name in ("甲一村", "甲二社区")]
+    make_tenant(township, kind="department", name="甲街道城建站", supervised_industries=["construction"])
+    phase = first_phase_of(national, "企业自查自改")
+    task = service.create_task(township, membership(people["street"]), title="全部村/社区", body="内容",
+                               deadline=date(2023, 6, 20), phase_id=phase.id, receiver_kinds=["village"],
+                               request_key="villages")
+    rows = session.execute(select(Assignment).where(Assignment.task_id == task.id)).scalars().all()
+    assert {a.tenant_id for a in rows} == {v.id for v in villages}  # not the 站所, not the enterprises
+    village_staff = make_user(villages[0], role="staff")
+    received = assignment_of(session, task, villages[0])
+    service.sign(received, membership(village_staff))
+    service.report(received, membership(village_staff), body="本村已部署")
+    assert received.state == "reported"
+
+
 @pytest.mark.parametrize("deadline,message", [
     (date(2023, 7, 1), "不能晚于“企业自查自改”阶段的结束日期 2023-06-30"),
     (date(2023, 6, 9), "已经过去"),

@@ -71,6 +71,7 @@ def _params(world):
         "doc_id": [world["doc"].id],
         "ext": ["pdf", "xlsx"],  # a document downloads as .pdf or .xlsx
         "upload_id": [world["upload"].id],
+        "token": [world["upload"].token],  # an onboarding preview is reached by its upload's token
         **world["plans"],  # plan_id, clause_id, phase_id, task_id, file_id, assignment_id, notification_id
         **world["inspections"],  # inspection_id, record_id
         **world["hazards"],  # hazard_id, standard_id, tip_id
