@@ -64,6 +64,7 @@ bench: install
 	$(PY) bench/hazards_ledger.py
 	$(PY) bench/plans_board.py
 	$(PY) bench/dossier_pdf.py
+	$(PY) bench/onboarding_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

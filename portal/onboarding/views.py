@@ -27,7 +27,7 @@ def _kind_or_404(kind: str) -> str:
 
 
 def _index(error=None, kind=None, status=200):
-    return render("onboarding/index.html", forms={k: UploadForm() for k in imports.IMPORTS}, error=error,
+    return render("onboarding/index.html", forms={k: UploadForm(prefix=k) for k in imports.IMPORTS}, error=error,
                   error_kind=kind, IMPORTS=imports.IMPORTS, COLUMNS=imports.COLUMNS, REQUIRED=imports.REQUIRED,
                   NOTES=imports.NOTES, recent=imports.recent(g.membership.tenant), status=status)
 
@@ -55,7 +55,8 @@ def template():
 @requires("users.manage")
 def upload():
     kind = _kind_or_404(request.form.get("kind", ""))
-    form = UploadForm()
+    # Both upload forms are on one page; the prefix keeps their fields' ids apart.
+    form = UploadForm(prefix=kind)
     if not form.validate_on_submit():
         return _index("；".join(e for errs in form.errors.values() for e in errs), kind, 422)
     file = form.file.data

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -36,6 +37,19 @@ class LiveServer:
     accounts: dict[str, tuple[str, ...]]  # username → (username, password, unit, role)
 
 
+@contextmanager
+def serving(app):
+    """A real threaded server on `app`; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
 @pytest.fixture
 def live_server(committed_app):
     app = committed_app
@@ -44,14 +58,8 @@ def live_server(committed_app):
             accounts = seed()
             db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", {row[0]: row for row in accounts})
-    finally:
-        server.shutdown()
-        thread.join(10)
+    with serving(app) as url:
+        yield LiveServer(url, {row[0]: row for row in accounts})
 
 
 @pytest.fixture(scope="module")

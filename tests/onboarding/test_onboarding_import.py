@@ -19,7 +19,7 @@ from tests.onboarding.conftest import code, enterprise_row, workbook
 
 
 def _upload(client, data, kind="enterprises", name="企业.xlsx"):
-    return post(client, "/onboarding/", {"file": (io.BytesIO(data), name), "kind": kind},
+    return post(client, "/onboarding/", {f"{kind}-file": (io.BytesIO(data), name), "kind": kind},
                 content_type="multipart/form-data")
 
 
