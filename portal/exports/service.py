@@ -103,6 +103,9 @@ class Built:
     content: dict
     context: dict = field(default_factory=dict)
     write: Callable[[dict], bytes] | None = None
+    # Params the stored document must not keep once its file exists (initial passwords: the
+    # printed letters are their only copy).
+    forget: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ def run_export(doc_id: int, scope: Scope) -> None:
                 data = document.write_pdf()
             doc.content_sha256 = digest
             doc.created_at = generated_at
+            doc.params = {k: v for k, v in doc.params.items() if k not in built.forget}
             doc.content = data
             doc.size = len(data)
             doc.file_sha256 = hashlib.sha256(data).hexdigest()

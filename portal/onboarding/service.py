@@ -86,8 +86,9 @@ LETTERS = "onboarding.letters"
 @exports.builder(LETTERS, private_to={"admin"})
 def build_letters(tenant: Tenant, params: dict) -> exports.Built:
     """One page per account: who, which unit and role, the username and the initial password.
-    The digest covers everything but the passwords, which must not outlive their first use."""
+    The digest covers everything but the passwords; once the file exists the stored request
+    forgets them, so the printed letters are their only copy."""
     letters = params["letters"]
     content = [{k: v for k, v in letter.items() if k != "password"} for letter in letters]
     return exports.Built("onboarding/letters_document.html", {"letters": content},
-                         {"letters": letters, "login_url": params.get("login_url", "")})
+                         {"letters": letters, "login_url": params.get("login_url", "")}, forget=("letters",))

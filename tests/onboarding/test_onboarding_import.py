@@ -77,6 +77,7 @@ def test_a_clean_file_is_previewed_then_imported_with_accounts_roles_audit_and_l
 
     doc = session.get(ExportDocument, summary.data["letters"])
     assert doc.status == "done" and doc.kind == "onboarding.letters"
+    assert "letters" not in doc.params  # the printed letters are the passwords' only copy
     pages = _pdf_text(doc.content)
     assert len(pages) == 4  # one letter per account
     page = next(p for p in pages if "13900000001" in p)
