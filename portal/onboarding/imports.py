@@ -123,7 +123,6 @@ class NewEnterprise:
 class Plan:
     """What a clean file will create: shown on the preview, written by `commit`."""
 
-    kind: str
     rows: int
     enterprises: list[NewEnterprise]
     people: dict[str, Person]
@@ -176,7 +175,7 @@ def _unit(importer: Tenant, ref: str, candidates: list[Tenant], kinds: tuple[str
     if not fitting:
         if candidates:
             raise CellError(f"“{ref}”是{candidates[0].kind_label}，这里须填"
-                               + "或".join(KINDS[k] for k in kinds) + "。")
+                            + "或".join(KINDS[k] for k in kinds) + "。")
         raise CellError(f"在“{importer.name}”管辖范围内没有找到“{ref}”，请填写准确的名称或代码。")
     if len(fitting) > 1:
         codes = "、".join(t.code or t.credit_code or f"编号 {t.id}" for t in fitting[:5])
@@ -193,8 +192,13 @@ def _text(record: dict, key: str, limit: int, label: str, required: bool) -> str
     return value
 
 
+def _mobile_text(value) -> str:
+    # Typed as 138 0000 0001 or 138-0000-0001 as often as without separators.
+    return spreadsheets.cell_text(value).replace(" ", "").replace("-", "")
+
+
 def _mobile(record: dict, key: str) -> str:
-    value = spreadsheets.cell_text(record.get(key)).replace(" ", "").replace("-", "")
+    value = _mobile_text(record.get(key))
     if not MOBILE.match(value):
         raise CellError(f"“{value}”不是 11 位手机号码。" if value else "此项必填。")
     return value
@@ -238,7 +242,7 @@ class _Checker:
             taken |= set(db.session.execute(select(User.username).where(User.username.in_(part))).scalars())
         for number, record in rows:
             for key in mobile_keys:
-                mobile = spreadsheets.cell_text(record.get(key)).replace(" ", "").replace("-", "")
+                mobile = _mobile_text(record.get(key))
                 if mobile in taken:
                     self.errors.append(f"{self.sheet.where(number, key)}：手机号 {mobile} 已是系统中的账号"
                                        "（该人员已有账号）。请删除该人员信息，导入后在“用户”页面为其授予角色。")
@@ -312,7 +316,7 @@ def _plan_enterprises(importer: Tenant, sheet: spreadsheets.Sheet) -> Plan:
     check.existing_accounts(("principal_mobile", "safety_mobile"), sheet.rows)
     if check.errors:
         raise spreadsheets.ImportRejected(check.errors)
-    return Plan(ENTERPRISES, len(sheet.rows), enterprises, check.people)
+    return Plan(len(sheet.rows), enterprises, check.people)
 
 
 def _plan_users(importer: Tenant, sheet: spreadsheets.Sheet) -> Plan:
@@ -352,7 +356,7 @@ def _plan_users(importer: Tenant, sheet: spreadsheets.Sheet) -> Plan:
     check.existing_accounts(("mobile",), sheet.rows)
     if check.errors:
         raise spreadsheets.ImportRejected(check.errors)
-    return Plan(USERS, len(sheet.rows), [], check.people)
+    return Plan(len(sheet.rows), [], check.people)
 
 
 def plan(importer: Tenant, kind: str, data: bytes) -> Plan:
