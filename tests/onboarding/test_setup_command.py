@@ -21,8 +21,9 @@ def _counts(app):
                 db.session.execute(select(func.count()).select_from(User)).scalar_one())
 
 
-def test_setup_creates_the_chain_down_to_a_county_and_its_admin_once(committed_app):
+def test_setup_creates_the_chain_down_to_a_county_and_its_admin_once(committed_app, caplog):
     app = committed_app
+    app.logger.disabled = False  # alembic's logging config switches existing loggers off
     result = _invoke(app, "--admin", "fangshan_admin", "--admin-name", "方山县管理员", "--division", "141128",
                      "--generate-password")
     assert result.exit_code == 0, result.output
@@ -43,7 +44,7 @@ def test_setup_creates_the_chain_down_to_a_county_and_its_admin_once(committed_a
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = client.post("/login", data={"username": "fangshan_admin", "password": password, "csrf_token": token})
-    assert response.status_code == 302
+    assert response.status_code == 302, caplog.text
 
     before = _counts(app)
     again = _invoke(app, "--admin", "second_admin", "--generate-password")
