@@ -34,7 +34,7 @@ from portal.plans import service as plans
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, Membership, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import Scope
+from tenants.scope import may_change
 
 QUESTIONS = {
     "missed": "查不出",
@@ -434,7 +434,7 @@ def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = 
         raise AccountabilityError("请选择处理方式。")
     units = {u.id: u for u in t.units()}
     unit = units.get(data.subject_unit_id or 0)
-    if unit is None or not Scope.of(node, actor.role).contains(unit):
+    if unit is None or not may_change(actor, unit):
         raise AccountabilityError("请从倒查涉及的单位中选择被问责单位。")
     person, post = (data.subject_person or "").strip(), (data.subject_post or "").strip()
     user = None

@@ -13,7 +13,7 @@ from portal.errors import Refused
 from portal.extensions import db
 from tenants.clock import now
 from tenants.models import ENTERPRISE_ROLES, ROLES, Membership, Tenant
-from tenants.scope import unscoped
+from tenants.scope import unscoped, writing_for
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -45,6 +45,15 @@ def _home_tenant(user: User) -> Tenant | None:
         return m.tenant if m else None
 
 
+def _record_own(user: User, action: str, data: dict | None = None) -> None:
+    """Record what a user did to their own account in their home node's chain: a login has no
+    scope yet, and the home node may lie outside the membership now active."""
+    home = _home_tenant(user)
+    if home:
+        with writing_for(home):
+            audit.record(home, action, user, data, actor=user)
+
+
 def authenticate(username: str, password: str) -> tuple[User | None, str | None]:
     """Return (user, None) on success or (None, message). Failures count toward the lockout and
     are committed by the caller together with their audit event."""
@@ -60,22 +69,17 @@ def authenticate(username: str, password: str) -> tuple[User | None, str | None]
         if user.first_failed_at is None or t - user.first_failed_at > FAILURE_WINDOW:
             user.first_failed_at, user.failed_logins = t, 0
         user.failed_logins += 1
-        home = _home_tenant(user)
         if user.failed_logins >= MAX_FAILURES:
             user.locked_until, user.failed_logins, user.first_failed_at = t + LOCK_TIME, 0, None
-            if home:
-                audit.record(home, "auth.locked", user, actor=user)
+            _record_own(user, "auth.locked")
             return None, "连续 5 次登录失败，账号已锁定 15 分钟。"
-        if home:
-            audit.record(home, "auth.login_failed", user, {"failures": user.failed_logins}, actor=user)
+        _record_own(user, "auth.login_failed", {"failures": user.failed_logins})
         left = MAX_FAILURES - user.failed_logins
         return None, f"用户名或密码错误。再失败 {left} 次账号将被锁定 15 分钟。"
     if not user.active:
         return None, "账号已停用，请联系管理员。"
     user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
-    home = _home_tenant(user)
-    if home:
-        audit.record(home, "auth.login", user, actor=user)
+    _record_own(user, "auth.login")
     return user, None
 
 
@@ -151,9 +155,7 @@ def change_password(user: User, old: str, new: str) -> None:
     if problem:
         raise AccountError(problem)
     user.password_hash = generate_password_hash(new)
-    home = _home_tenant(user)
-    if home:
-        audit.record(home, "auth.password_changed", user)
+    _record_own(user, "auth.password_changed")
 
 
 def reset_password(user: User, new: str, tenant: Tenant) -> None:

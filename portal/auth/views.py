@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.forms import choices
 from portal.web import attempt, form_status, paginate, render, requires
 from tenants.models import KINDS, Membership, Tenant
-from tenants.scope import get_managed_or_404, get_scoped_or_404, scoped
+from tenants.scope import get_managed_or_404, get_scoped_or_404, may_change, scoped
 
 bp = Blueprint("auth", __name__)
 
@@ -108,7 +108,7 @@ def _membership_form():
     scope_root = g.membership.tenant
     form.tenant_id.choices = choices(
         (t.id, f"{'　' * (t.depth - scope_root.depth)}{t.name}（{KINDS[t.kind]}）")
-        for t in tenants if t.path.startswith(scope_root.path))
+        for t in tenants if may_change(g.membership, t, administer=True))
     return form
 
 

@@ -36,10 +36,10 @@ from portal.exports import service as exports
 from portal.extensions import db
 from portal.plans import service as plans
 from portal.uploads import service as uploads
-from portal.web import PERMISSIONS
+from portal.permissions import allows
 from tenants import clock, inherit
 from tenants.models import Membership, Tenant
-from tenants.paths import in_subtree
+from tenants.paths import in_subtree, within
 
 TITLE_MAX = 300
 TEXT_MAX = 2000
@@ -208,7 +208,7 @@ def remove_item(actor: Tenant, item: ChecklistItem) -> None:
     if item.removed_at is not None:
         raise Refused(f"事项“{item.title}”已经删除。")
     if item.tenant_id != actor.id:
-        if actor.path.startswith(item.tenant.path):
+        if within(actor.path, item.tenant.path):
             raise Refused(f"“{item.title}”是{item.tenant.name}下发的事项，下级不能删除或放宽，"
                           "只能补充本级事项或提高它的证明材料要求。")
         raise Refused(f"“{item.title}”是{item.tenant.name}自己添加的事项，只有该单位可以删除。")
@@ -222,7 +222,7 @@ def require_evidence(tenant: Tenant, item: ChecklistItem, evidence: str) -> None
     what a level above asks."""
     if evidence not in EVIDENCE:
         raise Refused("请选择证明材料要求。")
-    if not tenant.path.startswith(item.tenant.path) or item.removed_at is not None:
+    if not within(tenant.path, item.tenant.path) or item.removed_at is not None:
         raise Refused(f"“{item.title}”不在“{tenant.name}”的清单中。")
     inherit.set_value(tenant, item_key(item.id), {"evidence": evidence})
     audit.record(tenant, "checklist.item_tightened", item, {"title": item.title, "evidence": evidence})
@@ -383,7 +383,7 @@ def sign(fill: ChecklistFill, signer: Membership, password: str, today: date) ->
     be answered and carry the proof its requirement asks for. The content, signer and time are
     hashed and the version is frozen."""
     _require_draft(fill)
-    if signer.tenant_id != fill.tenant_id or signer.role not in PERMISSIONS["checklists.sign"]:
+    if signer.tenant_id != fill.tenant_id or not allows(signer, "checklists.sign"):
         raise Refused(f"只有“{fill.tenant.name}”的主要负责人（政府和部门为领导）可以签署这份清单。")
     user = signer.user
     if not auth.confirm_password(user, password):
@@ -1017,7 +1017,7 @@ def grid(page_items: list[Tenant], expected: dict[str, list[str]]) -> list[GridR
         findings[f.tenant_id].append(f)
     rows = []
     for t in page_items:
-        cells = {kind: Cell(any(t.path.startswith(p) for p in expected.get(kind, ())), current.get((t.id, kind)),
+        cells = {kind: Cell(any(within(t.path, p) for p in expected.get(kind, ())), current.get((t.id, kind)),
                             signed.get((t.id, kind))) for kind in ENTERPRISE_LISTS}
         rows.append(GridRow(t, cells, findings[t.id]))
     return rows

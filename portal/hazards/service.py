@@ -27,7 +27,7 @@ from portal.uploads import service as uploads
 from tenants import clock, inherit
 from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Membership, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import Scope
+from tenants.scope import Scope, may_change
 
 DATA = Path(__file__).resolve().parent / "data"
 STOCK_CUTOFF = "hazards.stock_cutoff"
@@ -275,7 +275,7 @@ def _source_of(enterprise: Tenant, actor: Membership) -> str:
         if actor.tenant_id != enterprise.id:
             raise HazardError("企业只能登记本企业的隐患。")
         return "self"
-    if not Scope.of(actor.tenant, actor.role).contains(enterprise):
+    if not may_change(actor, enterprise):
         raise HazardError("该企业不在您的管辖范围内。")
     return "department"
 
@@ -338,7 +338,7 @@ def record_from_tip(enterprise: Tenant, actor: Membership, finding: Finding, pho
                     today: date | None = None) -> Hazard:
     """A verified tip becomes a hazard with source 举报, found by the unit that verified it."""
     today = today or clock.today()
-    if not Scope.of(actor.tenant, actor.role).contains(enterprise):
+    if not may_change(actor, enterprise):
         raise HazardError("该企业不在您的管辖范围内。")
     items = {i.id: i for i in applicable_items(enterprise)}
     hazard = _create(enterprise, actor, "tip", actor.tenant, _checked(enterprise, finding, items, today))
@@ -353,7 +353,7 @@ def _as_enterprise(hazard: Hazard, actor: Membership, doing: str) -> None:
 
 
 def _as_reviewer(hazard: Hazard, actor: Membership, doing: str) -> None:
-    if actor.tenant.kind == "enterprise" or not Scope.of(actor.tenant, actor.role).contains(hazard.tenant):
+    if actor.tenant.kind == "enterprise" or not may_change(actor, hazard):
         raise HazardError(f"{doing}须由企业所在街道、负责该行业的部门或上级进行。")
 
 
@@ -482,7 +482,7 @@ def list_hazard(hazard: Hazard, actor: Membership, *, document_number: str, trac
     node = actor.tenant
     if node.kind not in GOVERNMENT_KINDS:
         raise HazardError("挂牌督办须由政府层级进行。")
-    if not hazard.tenant_path.startswith(node.path):
+    if not may_change(actor, hazard):
         raise HazardError("只能对本辖区内的隐患挂牌督办。")
     if hazard.level != "major":
         raise HazardError("只有重大事故隐患可以挂牌督办。")
@@ -508,11 +508,16 @@ def list_hazard(hazard: Hazard, actor: Membership, *, document_number: str, trac
     return hazard
 
 
+def may_delist(hazard: Hazard, actor: Membership) -> bool:
+    """摘牌 is for the government level that listed the hazard, or one above it."""
+    return actor.tenant.kind in GOVERNMENT_KINDS and may_change(actor, hazard.listed_by, administer=True)
+
+
 def delist_hazard(hazard: Hazard, actor: Membership, today: date | None = None) -> Hazard:
     """摘牌: only after 销号, by the level that listed it or one above."""
     if not hazard.listed:
         raise HazardError("该隐患没有挂牌督办。")
-    if not hazard.listed_by.path.startswith(actor.tenant.path) or actor.tenant.kind not in GOVERNMENT_KINDS:
+    if not may_delist(hazard, actor):
         raise HazardError(f"只有挂牌单位（{hazard.listed_by.name}）或其上级可以摘牌。")
     if hazard.status != "closed":
         raise HazardError(f"隐患尚未销号（当前为“{hazard.status_label}”），不能摘牌。")

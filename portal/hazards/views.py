@@ -149,7 +149,7 @@ def _show(hazard: Hazard, status: int = 200, error: str | None = None, fixes_for
         listing_form.tracker_id.choices = choices(
             [("", "请选择")] + [(str(u.id), f"{u.display_name}（{u.post or u.username}）")
                                for u in db.session.execute(service.trackers(actor.tenant)).scalars()])
-    can_delist = can("hazards.list") and hazard.listed and hazard.listed_by.path.startswith(actor.tenant.path)
+    can_delist = can("hazards.list") and hazard.listed and service.may_delist(hazard, actor)
     return render("hazards/show.html", hazard=hazard, today=today, light=service.light(hazard, today),
                   ACTIONS=ACTIONS, actions=actions, TRANSITIONS=service.TRANSITIONS, timeline=service.timeline(hazard),
                   fixes_form=fixes_form, transition_form=TransitionForm(formdata=None),

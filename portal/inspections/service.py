@@ -26,7 +26,7 @@ from portal.inspections.models import (ACCIDENT_KINDS, ACTION_KINDS, EXPOSURE_KI
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, Membership, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import Scope
+from tenants.scope import Scope, may_change
 
 # Who may be listed on (and sign) an inspection record of their unit.
 SIGNER_ROLES = ("inspector", "staff")
@@ -70,7 +70,7 @@ def _check_target(actor: Membership, target: Tenant, kind: str) -> None:
         raise InspectionError("请选择检查方式。")
     if actor.tenant.kind == "enterprise":
         raise InspectionError("企业人员不能登记监管检查记录。")
-    if not Scope.of(actor.tenant, actor.role).contains(target) or target.id == actor.tenant_id:
+    if not may_change(actor, target) or target.id == actor.tenant_id:
         raise InspectionError("被检查单位须在本单位的管辖范围内。")
     if kind == "assist":
         if target.kind == "department":
@@ -513,7 +513,7 @@ def record_accident(actor: Membership, enterprise: Tenant, *, occurred_on: date 
     today = today or clock.today()
     if enterprise.kind != "enterprise":
         raise InspectionError("事故须登记在企业名下。")
-    if actor.tenant.kind == "enterprise" or not Scope.of(actor.tenant, actor.role).contains(enterprise):
+    if actor.tenant.kind == "enterprise" or not may_change(actor, enterprise):
         raise InspectionError("该企业不在本单位的管辖范围内。")
     if kind not in ACCIDENT_KINDS:
         raise InspectionError("请选择事故类别。")

@@ -27,7 +27,7 @@ from portal.plans import rules
 from portal.plans.models import (STATES, Assignment, AssignmentReport, Campaign, Clause, Notification,
                                  NotificationRead, Phase, Plan, ReportFile, Task, TaskAttachment)
 from portal.uploads import service as uploads
-from portal.web import PERMISSIONS
+from portal.permissions import allows
 from tenants import clock, inherit
 from tenants.models import KINDS, Membership, Tenant, TenantSetting
 from tenants.paths import ids_of, in_subtree
@@ -341,11 +341,11 @@ def build_plan(tenant: Tenant, params: dict) -> exports.Built:
 # ---------------------------------------------------------------- who may do what
 
 def is_receiver(assignment: Assignment, actor: Membership) -> bool:
-    return actor.tenant_id == assignment.tenant_id and actor.role in PERMISSIONS["tasks.handle"]
+    return actor.tenant_id == assignment.tenant_id and allows(actor, "tasks.handle")
 
 
 def is_assigner(task: Task, actor: Membership) -> bool:
-    return actor.tenant_id == task.tenant_id and actor.role in PERMISSIONS["tasks.assign"]
+    return actor.tenant_id == task.tenant_id and allows(actor, "tasks.assign")
 
 
 def can_open_task(task: Task, scope: Scope) -> bool:
@@ -445,7 +445,7 @@ def create_task(assigner: Tenant, actor: Membership, *, title: str, body: str, d
     receiver's chain, and a notification to each. With `parent_assignment`, the receiver of that
     assignment passes it down (cascade): same phase, no later deadline."""
     today = today or clock.today()
-    if actor.tenant_id != assigner.id or actor.role not in PERMISSIONS["tasks.assign"]:
+    if actor.tenant_id != assigner.id or not allows(actor, "tasks.assign"):
         raise Refused(f"只有“{assigner.name}”的管理员、领导或工作人员才能以本单位名义交办任务。")
     title, body = _text(title, "任务标题", TITLE_MAX), _text(body, "任务内容")
     request_key = _text(request_key, "表单标识", 64)
@@ -606,7 +606,7 @@ def remind_overdue(assigner: Tenant, actor: Membership, task: Task | None = None
     """催办 every overdue receiver of `assigner`'s tasks (or of one task) at once.
     Returns (reminded, skipped because already reminded today)."""
     today = today or clock.today()
-    if actor.tenant_id != assigner.id or actor.role not in PERMISSIONS["tasks.assign"]:
+    if actor.tenant_id != assigner.id or not allows(actor, "tasks.assign"):
         raise Refused(f"只有“{assigner.name}”的管理员、领导或工作人员才能催办。")
     stmt = select(Assignment).where(Assignment.assigner_id == assigner.id, Assignment.state.not_in(CLOSED),
                                     Assignment.deadline < today).order_by(Assignment.id)
@@ -774,7 +774,7 @@ def _unread(actor: Membership):
 
 def _inbox(actor: Membership):
     stmt = select(Notification).where(Notification.tenant_id == actor.tenant_id)
-    if actor.role not in PERMISSIONS["tasks.assign"] | PERMISSIONS["tasks.handle"]:
+    if not (allows(actor, "tasks.assign") or allows(actor, "tasks.handle")):
         stmt = stmt.where(false())
     return stmt
 
