@@ -69,7 +69,7 @@ def create_child(tenant_id):
     if form.validate_on_submit():
         child, error = attempt(lambda: service.create_child(
             parent, kind=form.kind.data, name=form.name.data, code=form.code.data,
-            supervised_industries=form.supervised_industries.data))
+            supervised_industries=form.supervised_industries.data, actor=g.membership))
         if error is None:
             flash(f"已新建“{child.name}”。", "success")
             return redirect(url_for("tenants.show", tenant_id=child.id))
@@ -89,7 +89,7 @@ def register_enterprise(tenant_id):
     if form.validate_on_submit():
         ent, error = attempt(lambda: service.register_enterprise(
             parent, name=form.name.data, code=form.credit_code.data, industry=form.industry.data,
-            high_risk=form.high_risk.data))
+            high_risk=form.high_risk.data, actor=g.membership))
         if error is None:
             flash(f"已登记企业“{ent.name}”。", "success")
             return redirect(url_for("tenants.show", tenant_id=ent.id))
@@ -106,7 +106,7 @@ def edit(tenant_id):
     if form.validate_on_submit():
         _, error = attempt(lambda: service.update(
             tenant, name=form.name.data, industry=form.industry.data, high_risk=form.high_risk.data,
-            supervised_industries=form.supervised_industries.data))
+            supervised_industries=form.supervised_industries.data, actor=g.membership))
         if error is None:
             flash("已保存。", "success")
             return redirect(url_for("tenants.show", tenant_id=tenant.id))
@@ -127,7 +127,7 @@ def move(tenant_id):
     error = None
     if form.validate_on_submit():
         new_parent = get_managed_or_404(form.new_parent_id.data)
-        _, error = attempt(lambda: service.relocate(tenant, new_parent))
+        _, error = attempt(lambda: service.relocate(tenant, new_parent, actor=g.membership))
         if error is None:
             flash(f"已将“{tenant.name}”调整到“{new_parent.name}”之下。", "success")
             return redirect(url_for("tenants.show", tenant_id=tenant.id))

@@ -546,17 +546,17 @@ def build_letter(tenant: Tenant, params: dict) -> exports.Built:
     return exports.Built("accountability/letter_document.html", content, {"record": entry})
 
 
-def request_dossier(subject: Tenant, until: date | None, accident: Accident | None):
+def request_dossier(subject: Tenant, until: date | None, accident: Accident | None, *, actor: Membership | None = None):
     end = accident.occurred_on if accident else until
     title = f"{subject.name}倒查追责材料" + (f"（截至 {end:%Y-%m-%d}）" if end else "")
     return exports.request_export(subject, kind="accountability.dossier", title=title[:200],
                                   params={"until": end.isoformat() if end else None,
-                                          "accident_id": accident.id if accident else None})
+                                          "accident_id": accident.id if accident else None}, actor=actor)
 
 
-def request_letter(entry: AccountabilityRecord):
+def request_letter(entry: AccountabilityRecord, *, actor: Membership | None = None):
     if not entry.is_letter:
         raise AccountabilityError("只有提醒函、督办函生成公文；其他处理方式请导出倒查材料。")
     return exports.request_export(entry.tenant, kind="accountability.letter",
                                   title=f"关于{entry.subject_unit_name}的{entry.measure_label}",
-                                  params={"record_id": entry.id})
+                                  params={"record_id": entry.id}, actor=actor)

@@ -5,14 +5,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from flask import has_request_context
-from flask_login import current_user
 from sqlalchemy import func, select, text, true
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from tenants.clock import now
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 from tenants.paths import in_subtree
 from tenants.scope import unscoped
 
@@ -137,9 +135,11 @@ def _lock_chain(tenant_id: int) -> None:
 
 
 def record(tenant: Tenant, action: str, obj=None, data: dict | None = None, actor=None) -> AuditEvent:
-    """Append an event to `tenant`'s chain inside the caller's transaction (not committed here)."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+    """Append an event to `tenant`'s chain inside the caller's transaction (not committed here).
+    `actor`: the acting membership (or user) the service was handed; None for the system (CLI,
+    background jobs, the public tip page). Never guessed from the request."""
+    if isinstance(actor, Membership):
+        actor = actor.user
     if tenant.id is None:
         db.session.flush()
     _lock_chain(tenant.id)

@@ -99,7 +99,7 @@ def check_role_fits(tenant: Tenant, role: str) -> None:
 
 
 def create_user(tenant: Tenant, *, username: str, display_name: str, password: str, role: str,
-                post: str = "", phone: str = "") -> User:
+                post: str = "", phone: str = "", actor: Membership | None = None) -> User:
     username = username.strip()
     if not USERNAME_RE.match(username):
         raise AccountError("用户名为 3–64 位字母、数字、下划线、点或连字符。")
@@ -114,11 +114,11 @@ def create_user(tenant: Tenant, *, username: str, display_name: str, password: s
     db.session.add(user)
     db.session.add(Membership(user=user, tenant=tenant, role=role))
     db.session.flush()
-    audit.record(tenant, "user.created", user, {"username": username, "role": role})
+    audit.record(tenant, "user.created", user, {"username": username, "role": role}, actor=actor)
     return user
 
 
-def add_membership(user: User, tenant: Tenant, role: str) -> Membership:
+def add_membership(user: User, tenant: Tenant, role: str, *, actor: Membership | None = None) -> Membership:
     check_role_fits(tenant, role)
     exists = db.session.execute(select(Membership).where(
         Membership.user_id == user.id, Membership.tenant_id == tenant.id, Membership.role == role)).first()
@@ -127,25 +127,25 @@ def add_membership(user: User, tenant: Tenant, role: str) -> Membership:
     m = Membership(user=user, tenant=tenant, role=role)
     db.session.add(m)
     db.session.flush()
-    audit.record(tenant, "membership.added", m, {"user_id": user.id, "role": role})
+    audit.record(tenant, "membership.added", m, {"user_id": user.id, "role": role}, actor=actor)
     return m
 
 
-def remove_membership(m: Membership) -> None:
+def remove_membership(m: Membership, *, actor: Membership | None = None) -> None:
     # Counted across all tenants: roles elsewhere keep the account usable.
     with unscoped():
         total = db.session.execute(select(func.count()).select_from(Membership)
                                    .where(Membership.user_id == m.user_id)).scalar_one()
     if total <= 1:
         raise AccountError("这是该用户的最后一个角色；请改为停用账号。")
-    audit.record(m.tenant, "membership.removed", m, {"user_id": m.user_id, "role": m.role})
+    audit.record(m.tenant, "membership.removed", m, {"user_id": m.user_id, "role": m.role}, actor=actor)
     db.session.delete(m)
     db.session.flush()
 
 
-def set_active(user: User, active: bool, tenant: Tenant) -> None:
+def set_active(user: User, active: bool, tenant: Tenant, *, actor: Membership | None = None) -> None:
     user.active = active
-    audit.record(tenant, "user.updated", user, {"active": active})
+    audit.record(tenant, "user.updated", user, {"active": active}, actor=actor)
 
 
 def change_password(user: User, old: str, new: str) -> None:
@@ -158,13 +158,13 @@ def change_password(user: User, old: str, new: str) -> None:
     _record_own(user, "auth.password_changed")
 
 
-def reset_password(user: User, new: str, tenant: Tenant) -> None:
+def reset_password(user: User, new: str, tenant: Tenant, *, actor: Membership | None = None) -> None:
     problem = password_problem(new)
     if problem:
         raise AccountError(problem)
     user.password_hash = generate_password_hash(new)
     user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
-    audit.record(tenant, "user.updated", user, {"password_reset": True})
+    audit.record(tenant, "user.updated", user, {"password_reset": True}, actor=actor)
 
 
 def users_in_scope(q: str = ""):

@@ -89,13 +89,13 @@ def _signer(enterprise: Tenant, username: str, name: str | None, post: str | Non
 
 
 def _sign(enterprise: Tenant, kind: str, signer: User, today: date, day: date):
-    fill = service.start(enterprise, kind, signer.id)
+    fill = service.start(enterprise, kind, actor=signer.memberships[0])
     for n, li in enumerate(service.effective_items(enterprise, kind)):
         name, post = ANSWERS[n % len(ANSWERS)]
         service.save_entry(fill, li.item, responsible_name=name, responsible_post=post, state="done",
                            evidence_text="已按要求落实，记录存档备查。", evidence_date=day,
                            files=[("现场照片.png", PNG)] if li.evidence == "file" else (), today=today,
-                           user_id=signer.id)
+                           actor=signer.memberships[0])
     return service.sign(fill, signer.memberships[0], PASSWORD, today)
 
 

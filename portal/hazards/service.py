@@ -179,7 +179,7 @@ def applicable_items(enterprise: Tenant) -> list[StandardItem]:
     return [item for s in applicable_standards(enterprise, enterprise.industry or "") for item in s.items]
 
 
-def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str]) -> Standard:
+def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str], actor: Membership | None = None) -> Standard:
     """Key check items (重点检查事项) a government level sets for one industry of its subtree."""
     if node.kind not in GOVERNMENT_KINDS:
         raise HazardError("重点检查事项须由政府层级（安委会）发布。")
@@ -203,18 +203,18 @@ def publish_key_items(node: Tenant, *, name: str, document_number: str, industry
     standard.items = [StandardItem(tenant=node, seq=i, code=f"K{standard.id}-{i:02d}", label=f"第{i}项", text=t)
                       for i, t in enumerate(texts, start=1)]
     db.session.flush()
-    audit.record(node, "standard.published", standard, {"name": name, "industry": industry, "items": len(texts)})
+    audit.record(node, "standard.published", standard, {"name": name, "industry": industry, "items": len(texts)}, actor=actor)
     return standard
 
 
-def withdraw_standard(node: Tenant, standard: Standard) -> None:
+def withdraw_standard(node: Tenant, standard: Standard, *, actor: Membership | None = None) -> None:
     """A level withdraws its own key check items; hazards that cite them keep the citation."""
     if standard.kind != "key_items" or standard.tenant_id != node.id:
         raise HazardError("只能撤回本单位发布的重点检查事项；国家判定标准和上级发布的事项不能撤回。")
     if standard.withdrawn_at is not None:
         raise HazardError("该重点检查事项已撤回。")
     standard.withdrawn_at = clock.now()
-    audit.record(node, "standard.withdrawn", standard, {"name": standard.name})
+    audit.record(node, "standard.withdrawn", standard, {"name": standard.name}, actor=actor)
 
 
 # --- Recording a hazard and its five fixes -------------------------------------------------------
@@ -382,7 +382,7 @@ def add_photos(hazard: Hazard, actor: Membership, photos) -> list[HazardPhoto]:
         raise HazardError(f"每个隐患最多 {MAX_PHOTOS} 张照片。")
     added = []
     for filename, data in photos:
-        upload = uploads.store(hazard.tenant, filename, data, kinds=("image",))
+        upload = uploads.store(hazard.tenant, filename, data, kinds=("image",), actor=actor)
         added.append(HazardPhoto(tenant=hazard.tenant, hazard=hazard, upload=upload))
     db.session.add_all(added)
     db.session.flush()
@@ -1014,7 +1014,7 @@ def describe(params: dict) -> str:
     return "、".join(words)
 
 
-def request_export(tenant: Tenant, f: LedgerFilter, file_type: str, today: date | None = None):
+def request_export(tenant: Tenant, f: LedgerFilter, file_type: str, today: date | None = None, *, actor: Membership | None = None):
     """Queue the ledger as a PDF or Excel document. Returns (document, rows, heavy): a PDF over
     PDF_INLINE_ROWS rows is heavy and is laid out in a process of its own."""
     rows = count(ledger(f, today))
@@ -1024,5 +1024,5 @@ def request_export(tenant: Tenant, f: LedgerFilter, file_type: str, today: date 
     if kind == "hazards.ledger" and rows > PDF_MAX_ROWS:
         raise HazardError(f"共 {rows} 条，PDF 最多 {PDF_MAX_ROWS} 条。请缩小筛选范围，或导出 Excel。")
     title = f"{tenant.name}隐患台账" + (f"（{describe(f.params())}）" if describe(f.params()) else "")
-    doc = exports.request_export(tenant, kind=kind, title=title[:200], params=f.params())
+    doc = exports.request_export(tenant, kind=kind, title=title[:200], params=f.params(), actor=actor)
     return doc, rows, kind == "hazards.ledger" and rows > PDF_INLINE_ROWS

@@ -481,7 +481,7 @@ def finder_of(hazard_ids) -> dict[int, int]:
 
 # --- The signed record as a document ----------------------------------------------------------------
 
-def request_record(inspection: Inspection, scope: Scope):
+def request_record(inspection: Inspection, scope: Scope, *, actor: Membership | None = None):
     """Queue the signed record's PDF, under the inspecting unit's letterhead when the reader may
     read the unit's documents, else under the enterprise's."""
     if not inspection.signed:
@@ -490,7 +490,7 @@ def request_record(inspection: Inspection, scope: Scope):
     owner = unit if unit is not None and scope.contains(unit) else inspection.tenant
     title = f"{inspection.tenant.name}{inspection.kind_label}记录（第 {inspection.id} 号）"
     return exports.request_export(owner, kind="inspections.record", title=title[:200],
-                                  params={"inspection_id": inspection.id})
+                                  params={"inspection_id": inspection.id}, actor=actor)
 
 
 @exports.builder("inspections.record")
