@@ -158,7 +158,7 @@ def seed_checklists() -> bool:
     # 津化化工: the campaign list signed, then revised: version 2 is being written.
     _sign(jinhua, "campaign_tasks", signers[jinhua.name], today, today - timedelta(days=40))
     _sign(jinhua, "deputy_duties", signers[jinhua.name], today, today - timedelta(days=40))
-    draft = service.start(jinhua, "campaign_tasks", signers[jinhua.name].id)
+    draft = service.start(jinhua, "campaign_tasks", actor=signers[jinhua.name].memberships[0])
     service.save_entry(draft, national[4], responsible_name="刘强", responsible_post="总经理", state="partial",
                        evidence_text="上半年演练已完成；下半年演练因装置检修推迟到下月。", evidence_date=today,
                        files=[("演练方案.png", PNG)], today=today)
