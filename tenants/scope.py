@@ -140,10 +140,10 @@ def unscoped():
 
 
 @contextmanager
-def writing_for(tenant: Tenant):
-    """Also write the records of `tenant` itself (not its subtree), reading nothing more. For the
-    few writes a unit makes into another unit's records by the rules: every use says why."""
-    token = _opened.set(_opened.get() | {tenant.id})
+def writing_for(*tenants: Tenant):
+    """Also write the records of `tenants` themselves (not their subtrees), reading nothing more.
+    For the few writes a unit makes into another unit's records by the rules: each use says why."""
+    token = _opened.set(_opened.get() | {t.id for t in tenants})
     try:
         yield
     finally:
@@ -178,6 +178,8 @@ def _options(scope: Scope | None, models: tuple[type, ...]) -> tuple:
 def _apply_scope(state) -> None:
     if state.is_update or state.is_delete:
         return _limit_write(state)
+    if state.is_insert:
+        return _check_insert(state)
     if not state.is_select or state.is_column_load:
         return
     scope = _current.get()
@@ -204,10 +206,9 @@ def _limit_write(state) -> None:
     state.statement = state.statement.where(criteria)
 
 
-def _owners(session, objs) -> dict[int, tuple[str, str, str | None]]:
-    """(path, kind, industry) of the nodes owning `objs`, from the session if loaded, else in one
-    query of the plain table (so it is not itself scoped)."""
-    ids = {o.id if isinstance(o, Tenant) else o.tenant_id for o in objs} - {None}
+def _owners(session, ids: set[int]) -> dict[int, tuple[str, str, str | None]]:
+    """(path, kind, industry) of the nodes `ids`, from the session if loaded, else in one query of
+    the plain table (so it is not itself scoped)."""
     found = {}
     for tenant_id in ids:
         loaded = session.identity_map.get(inspect(Tenant).identity_key_from_primary_key((tenant_id,)))
@@ -221,6 +222,45 @@ def _owners(session, objs) -> dict[int, tuple[str, str, str | None]]:
     return found
 
 
+def _check_writes(session, rows: list[tuple[type, int | None, set[str]]]) -> None:
+    """Raise ScopeError unless every row about to be written, given as (model, owning node's id,
+    the paths it is and was at), lies in the write range of the current scope."""
+    scope = _current.get()
+    if scope is _ALL or not rows:
+        return
+    opened = _opened.get()
+    owners = None
+    for model, owner_id, paths in rows:
+        if owner_id is not None and owner_id in opened:
+            continue
+        if scope is None:
+            raise ScopeError(f"没有设置数据范围时不能写入租户数据（{model.__name__}）。")
+        if paths and all(within(p, scope.path) for p in paths):
+            continue
+        if model is not Tenant and scope.industries and owner_id is not None:
+            if owners is None:
+                owners = _owners(session, {r[1] for r in rows if r[1] is not None})
+            owner = owners.get(owner_id)
+            if owner is not None and scope._covers(*owner) and all(p == owner[0] for p in paths):
+                continue
+        raise ScopeError(f"{model.__name__}（单位 {owner_id}）不在可写范围内。")
+
+
+def _check_insert(state) -> None:
+    """An ORM INSERT statement of a scoped model (bulk, one row per parameter set) writes only
+    inside the write range, as a flush does."""
+    model = state.bind_mapper.class_ if state.bind_mapper is not None else None
+    if _current.get() is _ALL or model is None or not issubclass(model, Scoped):
+        return
+    params = state.parameters
+    if not params:
+        raise ScopeError(f"批量插入{model.__name__}须逐行给出参数，以便核对数据范围。")
+    path = "path" if model is Tenant else "tenant_path"
+    owner = "id" if model is Tenant else "tenant_id"
+    _check_writes(state.session, [(model, row.get(owner), {row.get(path)} - {None})
+                                  for row in ([params] if isinstance(params, dict) else params)])
+
+
 def _paths_of(obj) -> set[str]:
     """Where the row is and, if this flush moves it, where it was."""
     name = "path" if isinstance(obj, Tenant) else "tenant_path"
@@ -232,30 +272,11 @@ def _paths_of(obj) -> set[str]:
 def _guard_flush(session, flush_context, instances) -> None:
     """Unit-of-work writes never pass through do_orm_execute: refuse to flush a scoped object
     outside the write range, so a stray write is an error (a 500), never a silent change."""
-    scope = _current.get()
-    if scope is _ALL:
+    if _current.get() is _ALL:
         return
     objs = [o for o in (*session.new, *session.deleted) if isinstance(o, Scoped)]
     objs += [o for o in session.dirty if isinstance(o, Scoped) and session.is_modified(o, include_collections=False)]
-    if not objs:
-        return
-    opened = _opened.get()
-    owners = None
-    for obj in objs:
-        owner_id = obj.id if isinstance(obj, Tenant) else obj.tenant_id
-        if owner_id is not None and owner_id in opened:
-            continue
-        if scope is None:
-            raise ScopeError(f"没有设置数据范围时不能写入租户数据（{type(obj).__name__}）。")
-        paths = _paths_of(obj)
-        if paths and all(within(p, scope.path) for p in paths):
-            continue
-        if isinstance(obj, TenantOwned) and scope.industries and owner_id is not None:
-            owners = owners if owners is not None else _owners(session, objs)
-            owner = owners.get(owner_id)
-            if owner is not None and scope._covers(*owner) and all(p == owner[0] for p in paths):
-                continue
-        raise ScopeError(f"{type(obj).__name__} {getattr(obj, 'id', None)} 不在可写范围内。")
+    _check_writes(session, [(type(o), o.id if isinstance(o, Tenant) else o.tenant_id, _paths_of(o)) for o in objs])
 
 
 def may_change(who: Membership | Scope, target, *, administer: bool = False) -> bool:

@@ -31,7 +31,7 @@ from portal.permissions import allows
 from tenants import clock, inherit
 from tenants.models import KINDS, Membership, Tenant, TenantSetting
 from tenants.paths import ids_of, in_subtree
-from tenants.scope import Scope
+from tenants.scope import Scope, writing_for
 
 PHASE_NAMES = ("动员部署", "企业自查自改", "部门帮扶/精准执法", "总结提高")
 YELLOW_DAYS = 3  # 黄: due within three days
@@ -751,8 +751,10 @@ def timeline(assignment: Assignment) -> list[AuditEvent]:
 
 def notify(assignments: list[Assignment], kind: str, text: str, to_assigner: bool = False) -> None:
     """Tell each assignment's receiving unit (or its assigning unit) in one INSERT."""
-    _insert(kind, text, [(a.task.tenant if to_assigner else a.tenant, {"assignment_id": a.id})
-                         for a in assignments])
+    units = [a.task.tenant if to_assigner else a.tenant for a in assignments]
+    # A report tells the assigning unit, a level above the reporter's write range: by the rules.
+    with writing_for(*(units if to_assigner else ())):
+        _insert(kind, text, [(unit, {"assignment_id": a.id}) for unit, a in zip(units, assignments)])
 
 
 def notify_units(links: list[tuple[Tenant, str]], kind: str, text: str) -> None:

@@ -4,10 +4,10 @@ change this record"."""
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from portal.audit import service as audit
-from tenants import inherit
+from tenants import clock, inherit
 from tenants.models import Membership, Tenant, TenantSetting
 from tenants.scope import Scope, ScopeError, may_change, reset_scope, scoped_as, set_scope, writing_for
 
@@ -128,6 +128,23 @@ def test_writing_for_opens_exactly_one_node(session, tree, members):
             tree["b_street"].name = "改名"
             session.flush()
     assert roles(session, members)["b_shop"] == "principal"
+
+
+def test_a_bulk_insert_outside_the_write_range_raises(session, tree):
+    from portal.plans.models import Notification
+
+    def news(unit):
+        return {"tenant_id": unit.id, "tenant_path": unit.path, "kind": "task", "text": "甲区写入检查",
+                "link": "/plans/", "created_at": clock.now()}
+
+    with scoped_as(Scope.of(tree["a_street"], "staff")):
+        session.execute(insert(Notification), [news(tree["a_shop"])])
+        with refused(session):
+            session.execute(insert(Notification), [news(tree["a_shop"]), news(tree["a"])])
+        with writing_for(tree["a"]):  # e.g. a street's report tells the district that assigned it
+            session.execute(insert(Notification), [news(tree["a"])])
+    sent = session.execute(select(Notification.tenant_id).where(Notification.text == "甲区写入检查")).scalars()
+    assert sorted(sent) == sorted([tree["a_shop"].id, tree["a"].id])
 
 
 def test_may_change(session, tree, members):
