@@ -276,7 +276,15 @@ def _guard_flush(session, flush_context, instances) -> None:
         return
     objs = [o for o in (*session.new, *session.deleted) if isinstance(o, Scoped)]
     objs += [o for o in session.dirty if isinstance(o, Scoped) and session.is_modified(o, include_collections=False)]
-    _check_writes(session, [(type(o), o.id if isinstance(o, Tenant) else o.tenant_id, _paths_of(o)) for o in objs])
+    _check_writes(session, [(type(o), _owner_id(o), _paths_of(o)) for o in objs])
+
+
+def _owner_id(obj) -> int | None:
+    if isinstance(obj, Tenant):
+        return obj.id
+    if obj.tenant_id is None and obj.__dict__.get("tenant") is not None:
+        return obj.tenant.id  # set through the relationship: the foreign key is copied in the flush
+    return obj.tenant_id
 
 
 def may_change(who: Membership | Scope, target, *, administer: bool = False) -> bool:
