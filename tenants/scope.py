@@ -90,7 +90,8 @@ class Scope:
         clauses = [in_subtree(model.tenant_path, self.path), model.tenant_id.in_(extra_ids)]
         if self.industries:
             t = Tenant.__table__
-            clauses.append(model.tenant_id.in_(select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))))
+            supervised = select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
+            clauses.append(model.tenant_id.in_(supervised))
         return or_(*clauses)
 
     def manages(self, tenant: Tenant) -> bool:

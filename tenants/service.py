@@ -56,7 +56,8 @@ def create_child(parent: Tenant, *, kind: str, name: str, code: str | None = Non
     return tenant
 
 
-def register_enterprise(parent: Tenant, *, name: str, code: str, industry: str, high_risk: bool, actor: Membership | None = None) -> Tenant:
+def register_enterprise(parent: Tenant, *, name: str, code: str, industry: str, high_risk: bool,
+                        actor: Membership | None = None) -> Tenant:
     _check_child_kind(parent, "enterprise")
     try:
         code = credit_code.validate(code)
@@ -71,7 +72,8 @@ def register_enterprise(parent: Tenant, *, name: str, code: str, industry: str, 
     tenant = attach(Tenant(kind="enterprise", name=clean_name(name), credit_code=code, industry=industry,
                            high_risk=bool(high_risk)), parent)
     audit.record(parent, "enterprise.registered", tenant,
-                 {"name": tenant.name, "credit_code": code, "industry": industry, "high_risk": bool(high_risk)}, actor=actor)
+                 {"name": tenant.name, "credit_code": code, "industry": industry, "high_risk": bool(high_risk)},
+                 actor=actor)
     return tenant
 
 

@@ -200,7 +200,8 @@ def add_item(tenant: Tenant, kind: str, *, title: str, body: str = "", evidence:
     db.session.add(item)
     db.session.flush()
     inherit.set_value(tenant, item_key(item.id), {"evidence": evidence})
-    audit.record(tenant, "checklist.item_added", item, {"kind": kind, "title": title, "evidence": evidence}, actor=actor)
+    audit.record(tenant, "checklist.item_added", item, {"kind": kind, "title": title, "evidence": evidence},
+                 actor=actor)
     return item
 
 
@@ -432,7 +433,8 @@ def request_pdf(fill: ChecklistFill, *, actor: Membership | None = None):
     if not fill.signed:
         raise Refused("只有已签署的版本可以导出 PDF。")
     title = f"{fill.tenant.name}{fill.content['title']}（第 {fill.version} 版）"
-    return exports.request_export(fill.tenant, kind="checklist", title=title[:200], params={"fill_id": fill.id}, actor=actor)
+    return exports.request_export(fill.tenant, kind="checklist", title=title[:200], params={"fill_id": fill.id},
+                                  actor=actor)
 
 
 @exports.builder("checklist")
@@ -541,7 +543,8 @@ def add_worker(tenant: Tenant, *, name: str, work_type: str, certificate_no: str
     return worker
 
 
-def renew_worker(worker: SpecialWorker, *, certificate_no: str, expires_on: date | None, today: date, actor: Membership | None = None) -> None:
+def renew_worker(worker: SpecialWorker, *, certificate_no: str, expires_on: date | None, today: date,
+                 actor: Membership | None = None) -> None:
     """The certificate after 复审 or 换证: the expiry moves on and the finding closes."""
     if worker.removed_on is not None:
         raise Refused(f"{worker.name} 已离岗，不能更新证书。")
@@ -556,7 +559,8 @@ def remove_worker(worker: SpecialWorker, today: date, *, actor: Membership | Non
     if worker.removed_on is not None:
         raise Refused(f"{worker.name} 已于 {worker.removed_on:%Y-%m-%d} 离岗。")
     worker.removed_on = today
-    audit.record(worker.tenant, "worker.removed", worker, {"name": worker.name, "removed_on": today.isoformat()}, actor=actor)
+    audit.record(worker.tenant, "worker.removed", worker, {"name": worker.name, "removed_on": today.isoformat()},
+                 actor=actor)
     refresh([worker.tenant], today)
 
 

@@ -392,7 +392,8 @@ def renew_worker(worker_id):
     _own(worker.tenant)
     form = RenewForm(prefix=f"w{worker.id}")
     error = _form_error(form) if not form.validate_on_submit() else attempt(lambda: service.renew_worker(
-        worker, certificate_no=form.certificate_no.data, expires_on=form.expires_on.data, today=clock.today(), actor=g.membership))[1]
+        worker, certificate_no=form.certificate_no.data, expires_on=form.expires_on.data, today=clock.today(),
+        actor=g.membership))[1]
     if error is not None:
         return _workers_page(worker.tenant, error=error, status=422)
     flash(f"已更新 {worker.name} 的{worker.certificate_label}，有效期至 {worker.expires_on:%Y-%m-%d}。", "success")

@@ -505,7 +505,8 @@ def parse_manual(code: str, raw: str | None) -> Decimal:
     return value
 
 
-def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, values: dict[str, str | None], *, actor: Membership | None = None) -> ReportSubmission:
+def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, values: dict[str, str | None],
+                *, actor: Membership | None = None) -> ReportSubmission:
     """Store the typed figures of `tenant`'s own work for `period`; all or nothing."""
     _fillable(definition, tenant)
     allowed = set(codes(definition))

@@ -97,7 +97,8 @@ def figures(definition_id, tenant_id):
         if not form.validate():
             error = "提交的内容有误，请按提示修改。"
         else:
-            _, error = attempt(lambda: service.save_manual(definition, tenant, period, manual_values(form), actor=g.membership))
+            _, error = attempt(lambda: service.save_manual(definition, tenant, period, manual_values(form),
+                                                           actor=g.membership))
     if error:
         return _page(definition, tenant, period or service.current_period(definition), error=error, status=422,
                      form=form)

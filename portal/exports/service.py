@@ -133,7 +133,8 @@ def file_type(kind: str) -> FileType:
     return FILE_TYPES[_file_types.get(kind, "pdf")]
 
 
-def request_export(tenant: Tenant, *, kind: str, title: str, params: dict | None = None, actor: Membership | None = None) -> ExportDocument:
+def request_export(tenant: Tenant, *, kind: str, title: str, params: dict | None = None,
+                   actor: Membership | None = None) -> ExportDocument:
     """Queue a document for `tenant`; the caller commits, then hands its id to jobs.submit."""
     if kind not in _builders:
         raise ExportError("未知的导出类型。")

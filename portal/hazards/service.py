@@ -179,7 +179,8 @@ def applicable_items(enterprise: Tenant) -> list[StandardItem]:
     return [item for s in applicable_standards(enterprise, enterprise.industry or "") for item in s.items]
 
 
-def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str], actor: Membership | None = None) -> Standard:
+def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str],
+                      actor: Membership | None = None) -> Standard:
     """Key check items (重点检查事项) a government level sets for one industry of its subtree."""
     if node.kind not in GOVERNMENT_KINDS:
         raise HazardError("重点检查事项须由政府层级（安委会）发布。")
@@ -203,7 +204,8 @@ def publish_key_items(node: Tenant, *, name: str, document_number: str, industry
     standard.items = [StandardItem(tenant=node, seq=i, code=f"K{standard.id}-{i:02d}", label=f"第{i}项", text=t)
                       for i, t in enumerate(texts, start=1)]
     db.session.flush()
-    audit.record(node, "standard.published", standard, {"name": name, "industry": industry, "items": len(texts)}, actor=actor)
+    audit.record(node, "standard.published", standard, {"name": name, "industry": industry, "items": len(texts)},
+                 actor=actor)
     return standard
 
 
@@ -1014,7 +1016,8 @@ def describe(params: dict) -> str:
     return "、".join(words)
 
 
-def request_export(tenant: Tenant, f: LedgerFilter, file_type: str, today: date | None = None, *, actor: Membership | None = None):
+def request_export(tenant: Tenant, f: LedgerFilter, file_type: str, today: date | None = None,
+                   *, actor: Membership | None = None):
     """Queue the ledger as a PDF or Excel document. Returns (document, rows, heavy): a PDF over
     PDF_INLINE_ROWS rows is heavy and is laid out in a process of its own."""
     rows = count(ledger(f, today))

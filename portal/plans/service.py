@@ -54,7 +54,8 @@ def campaigns() -> list[Campaign]:
     return db.session.execute(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id)).scalars().all()
 
 
-def create_campaign(root: Tenant, *, name: str, starts_on: date, ends_on: date, actor: Membership | None = None) -> Campaign:
+def create_campaign(root: Tenant, *, name: str, starts_on: date, ends_on: date,
+                    actor: Membership | None = None) -> Campaign:
     if root.kind != "national":
         raise Refused("专项行动由国家层面部署，只有国务院安委会可以新建。")
     name = _text(name, "专项行动名称", TITLE_MAX)
@@ -93,7 +94,8 @@ def plans_in_scope(campaign_id: int | None = None):
 
 
 def create_plan(tenant: Tenant, campaign: Campaign, *, title: str, issuer: str, doc_number: str = "",
-                issued_on: date | None = None, recipients: str = "", preamble: str = "", actor: Membership | None = None) -> Plan:
+                issued_on: date | None = None, recipients: str = "", preamble: str = "",
+                actor: Membership | None = None) -> Plan:
     """Issue `tenant`'s plan for `campaign`. It implements the nearest plan above and starts with
     that plan's phases; plans below that implemented the same one now implement this one."""
     if not (tenant.is_government or tenant.kind == "department"):
@@ -225,7 +227,8 @@ def _set_rule(plan: Plan, code: str, value: dict) -> dict:
 
 
 def save_clause(plan: Plan, *, title: str, body: str, section: str | None = None, clause: Clause | None = None,
-                replaces: Clause | None = None, rule: str | None = None, rule_value: dict | None = None, actor: Membership | None = None) -> Clause:
+                replaces: Clause | None = None, rule: str | None = None, rule_value: dict | None = None,
+                actor: Membership | None = None) -> Clause:
     """Edit one of the plan's own clauses, restate (or tighten) an inherited one, or add a new one.
     A rule value makes the clause's rule the node's own; looser than the level above is refused.
     Everything is checked before anything is written."""
@@ -265,7 +268,8 @@ def save_clause(plan: Plan, *, title: str, body: str, section: str | None = None
         clause.rule_value = value
     db.session.flush()
     audit.record(plan.tenant, "plan.clause_saved", clause,
-                 {"title": title, "replaces": clause.replaces_id, "rule": rule, "rule_value": clause.rule_value}, actor=actor)
+                 {"title": title, "replaces": clause.replaces_id, "rule": rule, "rule_value": clause.rule_value},
+                 actor=actor)
     return clause
 
 

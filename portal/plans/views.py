@@ -72,7 +72,8 @@ def new_plan():
         else:
             plan, error = attempt(lambda: service.create_plan(
                 home, campaign, title=form.title.data, issuer=form.issuer.data, doc_number=form.doc_number.data,
-                issued_on=form.issued_on.data, recipients=form.recipients.data, preamble=form.preamble.data, actor=g.membership))
+                issued_on=form.issued_on.data, recipients=form.recipients.data, preamble=form.preamble.data,
+                actor=g.membership))
             if error is None:
                 flash(f"已发布《{plan.title}》。它继承上级方案的全部条款，可在下面细化、从严或新增。", "success")
                 return redirect(url_for("plans.plan", plan_id=plan.id), 303)
@@ -140,7 +141,8 @@ def new_clause(plan_id):
         code = form.rule.data or None
         value = form.rule_value(rules.RULES[code].shape) if code else None
         clause, error = attempt(lambda: service.save_clause(
-            plan, title=form.title.data, body=form.body.data, section=form.section.data, rule=code, rule_value=value, actor=g.membership))
+            plan, title=form.title.data, body=form.body.data, section=form.section.data, rule=code, rule_value=value,
+            actor=g.membership))
         if error is None:
             flash(f"已新增条款“{clause.title}”。", "success")
             return redirect(url_for("plans.plan", plan_id=plan.id) + f"#clause-{clause.id}", 303)
@@ -210,7 +212,8 @@ def phase(plan_id, phase_id):
 def plan_pdf(plan_id):
     plan = get_scoped_or_404(Plan, plan_id)
     # Owned by the reader's node, so the reader finds it in its own exports list.
-    doc = exports.request_export(g.membership.tenant, kind="plan", title=plan.title, params={"plan_id": plan.id}, actor=g.membership)
+    doc = exports.request_export(g.membership.tenant, kind="plan", title=plan.title, params={"plan_id": plan.id},
+                                 actor=g.membership)
     db.session.commit()
     jobs.submit(doc.id, g.membership.id)
     return redirect(url_for("exports.show", doc_id=doc.id), 303)

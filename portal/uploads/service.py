@@ -91,7 +91,8 @@ def check(filename: str, data: bytes, kinds: tuple[str, ...] = ("pdf", "image", 
     return name, kind, mimetype
 
 
-def store(tenant: Tenant, filename: str, data: bytes, kinds: tuple[str, ...] = ("pdf", "image", "office"), *, actor: Membership | None = None) -> Upload:
+def store(tenant: Tenant, filename: str, data: bytes, kinds: tuple[str, ...] = ("pdf", "image", "office"),
+          *, actor: Membership | None = None) -> Upload:
     """Check and keep one file for `tenant`, audited in the caller's transaction."""
     name, kind, mimetype = check(filename, data, kinds)
     upload = Upload(tenant=tenant, token=secrets.token_hex(16), filename=name, mimetype=mimetype, kind=kind,
@@ -99,7 +100,8 @@ def store(tenant: Tenant, filename: str, data: bytes, kinds: tuple[str, ...] = (
     upload.created_by_id = actor.user_id if actor else None
     db.session.add(upload)
     db.session.flush()
-    audit.record(tenant, "upload.stored", upload, {"filename": name, "size": len(data), "sha256": upload.sha256}, actor=actor)
+    audit.record(tenant, "upload.stored", upload, {"filename": name, "size": len(data), "sha256": upload.sha256},
+                 actor=actor)
     return upload
 
 
