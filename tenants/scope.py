@@ -141,10 +141,11 @@ def unscoped():
 
 
 @contextmanager
-def writing_for(*tenants: Tenant):
-    """Also write the records of `tenants` themselves (not their subtrees), reading nothing more.
-    For the few writes a unit makes into another unit's records by the rules: each use says why."""
-    token = _opened.set(_opened.get() | {t.id for t in tenants})
+def writing_for(*tenants: Tenant | int):
+    """Also write the records of `tenants` (nodes or their ids) themselves, not their subtrees,
+    reading nothing more. For the few writes a unit makes into another unit's records by the
+    rules: each use says why."""
+    token = _opened.set(_opened.get() | {t if isinstance(t, int) else t.id for t in tenants})
     try:
         yield
     finally:

@@ -28,7 +28,7 @@ from portal.tips import service as tips
 from tenants import clock
 from tenants.models import Membership, Tenant
 from tenants.paths import ids_of, in_subtree
-from tenants.scope import Scope, scoped_as
+from tenants.scope import Scope, scoped_as, writing_for
 
 Figures = inspections.Figures
 
@@ -425,8 +425,11 @@ def refresh_rollups(today: date | None = None) -> Iterator[DispatchRollup]:
 def _stale(tenant: Tenant) -> None:
     """A typed figure or an approval changes the figures of `tenant` and every level above at
     once; their roll-ups are dropped rather than shown an hour behind."""
-    db.session.execute(delete(DispatchRollup).where(DispatchRollup.tenant_id.in_(ids_of(tenant.path)))
-                       .execution_options(synchronize_session=False))
+    levels = ids_of(tenant.path)
+    # The levels above are outside the writer's range, but their roll-ups are stale by its write.
+    with writing_for(*levels):
+        db.session.execute(delete(DispatchRollup).where(DispatchRollup.tenant_id.in_(levels))
+                           .execution_options(synchronize_session=False))
 
 
 def frozen(figures: Figures) -> dict:
