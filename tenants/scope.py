@@ -2,8 +2,9 @@
 
 Reads: a `do_orm_execute` listener adds `with_loader_criteria` for every scoped model to every ORM
 SELECT, using the scope of the current request. Writes: the same listener limits ORM UPDATE and
-DELETE statements of a scoped model to the write range (`Scope.writable`), and a `before_flush`
-check refuses to flush a new, changed or deleted scoped object outside it. "May this membership
+DELETE statements of a scoped model to the write range (`Scope.writable`) and refuses bulk
+INSERT rows outside it, and a `before_flush` check refuses to flush a new, changed or deleted
+scoped object outside it. "May this membership
 change this record" is `may_change`. With no scope set everything fails closed: ScopeError.
 
 Two ways around it, both greppable: `unscoped()` (CLI commands, public pages that look up one
@@ -70,10 +71,8 @@ class Scope:
         if inherited:
             clauses.append(model.tenant_id.in_(self.ancestor_ids))
         if self.industries:
-            # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
             t = Tenant.__table__
-            supervised = select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
-            clauses.append(model.tenant_id.in_(supervised))
+            clauses.append(model.tenant_id.in_(self._supervised_ids()))
             if inherited:
                 # What applies to a supervised enterprise: rows of the government levels above it.
                 levels = select(t.c.id).where(in_subtree(t.c.path, self.parent_path), t.c.kind.in_(GOVERNMENT_KINDS))
@@ -89,10 +88,13 @@ class Scope:
             return or_(in_subtree(Tenant.path, self.path), Tenant.id.in_(extra_ids))
         clauses = [in_subtree(model.tenant_path, self.path), model.tenant_id.in_(extra_ids)]
         if self.industries:
-            t = Tenant.__table__
-            supervised = select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
-            clauses.append(model.tenant_id.in_(supervised))
+            clauses.append(model.tenant_id.in_(self._supervised_ids()))
         return or_(*clauses)
+
+    def _supervised_ids(self):
+        # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
+        t = Tenant.__table__
+        return select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
 
     def manages(self, tenant: Tenant) -> bool:
         """Whether `tenant` is in this scope's own subtree (no query)."""
