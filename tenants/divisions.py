@@ -178,7 +178,7 @@ def import_chain(code: str) -> Tenant:
     return db.session.execute(select(Tenant).where(Tenant.code == code.strip())).scalar_one()
 
 
-def import_townships(county: Tenant) -> dict:
+def import_townships(county: Tenant, actor=None) -> dict:
     """Create the missing townships and streets of `county` from the bundled data, under it; the
     county's own admin does this from its node page. Runs in the caller's transaction, unscoped
     (division codes are unique across the whole tree)."""
@@ -191,7 +191,7 @@ def import_townships(county: Tenant) -> dict:
         created, existing = _insert_missing(chosen, county)
     audit.record(county, "divisions.imported", data={
         "import": "townships", "source": SOURCE, "edition": EDITION, "county": county.code,
-        "created": created, "existing": existing})
+        "created": created, "existing": existing}, actor=actor)
     return {"created": created, "existing": existing}
 
 

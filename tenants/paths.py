@@ -23,6 +23,11 @@ def in_subtree(column, path: str):
     return and_(column >= path, column < upper_bound(path))
 
 
+def within(path: str, root: str) -> bool:
+    """The node at `path` is `root` or below it: in_subtree for a path already in hand."""
+    return path.startswith(root)
+
+
 def ids_of(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 
@@ -88,7 +93,7 @@ def owned_models() -> list[type]:
 
 def move(tenant: Tenant, new_parent: Tenant) -> None:
     """Re-hang `tenant` with its subtree under `new_parent`; every path copy moves with it."""
-    if new_parent.path.startswith(tenant.path):
+    if within(new_parent.path, tenant.path):
         raise TreeError(f"不能把“{tenant.name}”移到它自己或它的下级“{new_parent.name}”之下。")
     old, new = tenant.path, f"{new_parent.path}{tenant.id}/"
     if old == new:

@@ -1,9 +1,16 @@
-"""The one place that decides which rows a user may read.
+"""The one place that decides which rows a user may read and write.
 
-A `do_orm_execute` listener adds `with_loader_criteria` for every scoped model to every ORM
-SELECT, using the scope of the current request. With no scope set it fails closed: queries of
-scoped models raise ScopeError and would match no rows anyway. The only way around it is
-`unscoped()`, used by CLI commands and by public pages that look up one record by a secret.
+Reads: a `do_orm_execute` listener adds `with_loader_criteria` for every scoped model to every ORM
+SELECT, using the scope of the current request. Writes: the same listener limits ORM UPDATE and
+DELETE statements of a scoped model to the write range (`Scope.writable`) and refuses bulk
+INSERT rows outside it, and a `before_flush` check refuses to flush a new, changed or deleted
+scoped object outside it. "May this membership
+change this record" is `may_change`. With no scope set everything fails closed: ScopeError.
+
+Two ways around it, both greppable: `unscoped()` (CLI commands, public pages that look up one
+record by a secret) and `writing_for(tenant)`, which lets the current request write the records
+of one more node (a report that notifies the assigning level, a login recorded in the user's
+home chain); each use says why.
 """
 from __future__ import annotations
 
@@ -13,16 +20,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import abort
-from sqlalchemy import and_, event, false, or_, select
+from sqlalchemy import and_, event, false, inspect, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.extensions import db
-from tenants.models import GOVERNMENT_KINDS, Inherited, Scoped, Tenant, TenantOwned
-from tenants.paths import ids_of, in_subtree
+from tenants.models import GOVERNMENT_KINDS, Inherited, Membership, Scoped, Tenant, TenantOwned
+from tenants.paths import ids_of, in_subtree, within
 
 
 class ScopeError(RuntimeError):
-    """A scoped model was read with no scope set: a bug, never a reason to return all rows."""
+    """A scoped model was read with no scope set, or written outside the write range: a bug, never
+    a reason to return all rows or to write silently."""
 
 
 @dataclass(frozen=True)
@@ -63,26 +71,50 @@ class Scope:
         if inherited:
             clauses.append(model.tenant_id.in_(self.ancestor_ids))
         if self.industries:
-            # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
             t = Tenant.__table__
-            supervised = select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
-            clauses.append(model.tenant_id.in_(supervised))
+            clauses.append(model.tenant_id.in_(self._supervised_ids()))
             if inherited:
                 # What applies to a supervised enterprise: rows of the government levels above it.
                 levels = select(t.c.id).where(in_subtree(t.c.path, self.parent_path), t.c.kind.in_(GOVERNMENT_KINDS))
                 clauses.append(model.tenant_id.in_(levels))
         return or_(*clauses)
 
+    def writable(self, model, extra_ids: frozenset[int] = frozenset()):
+        """The WHERE clause of the rows of `model` this scope may UPDATE or DELETE: records of its
+        own subtree and, for a department, of its supervised enterprises (where it inspects and
+        records hazards); nodes only of its own subtree (supervising is not administering);
+        never an ancestor's rows. `extra_ids`: nodes opened by `writing_for`."""
+        if model is Tenant:
+            return or_(in_subtree(Tenant.path, self.path), Tenant.id.in_(extra_ids))
+        clauses = [in_subtree(model.tenant_path, self.path), model.tenant_id.in_(extra_ids)]
+        if self.industries:
+            clauses.append(model.tenant_id.in_(self._supervised_ids()))
+        return or_(*clauses)
+
+    def _supervised_ids(self):
+        # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
+        t = Tenant.__table__
+        return select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
+
+    def manages(self, tenant: Tenant) -> bool:
+        """Whether `tenant` is in this scope's own subtree (no query)."""
+        return within(tenant.path, self.path)
+
     def contains(self, tenant: Tenant) -> bool:
         """Whether records owned by `tenant` are in this scope (no query)."""
-        if tenant.path.startswith(self.path):
+        return self._covers(tenant.path, tenant.kind, tenant.industry)
+
+    def _covers(self, path: str, kind: str, industry: str | None) -> bool:
+        if within(path, self.path):
             return True
-        return bool(self.industries) and tenant.kind == "enterprise" \
-            and tenant.industry in self.industries and tenant.path.startswith(self.parent_path)
+        return bool(self.industries) and kind == "enterprise" \
+            and industry in self.industries and within(path, self.parent_path)
 
 
 _ALL = object()
 _current: ContextVar[Scope | object | None] = ContextVar("tenant_scope", default=None)
+# Nodes whose records the current request may write beyond its scope (see writing_for).
+_opened: ContextVar[frozenset[int]] = ContextVar("tenant_writes_opened", default=frozenset())
 
 
 def set_scope(scope: Scope | None):
@@ -111,6 +143,18 @@ def unscoped():
 
 
 @contextmanager
+def writing_for(*tenants: Tenant | int):
+    """Also write the records of `tenants` (nodes or their ids) themselves, not their subtrees,
+    reading nothing more. For the few writes a unit makes into another unit's records by the
+    rules: each use says why."""
+    token = _opened.set(_opened.get() | {t if isinstance(t, int) else t.id for t in tenants})
+    try:
+        yield
+    finally:
+        _opened.reset(token)
+
+
+@contextmanager
 def scoped_as(scope: Scope):
     token = _current.set(scope)
     try:
@@ -136,6 +180,10 @@ def _options(scope: Scope | None, models: tuple[type, ...]) -> tuple:
 
 @event.listens_for(Session, "do_orm_execute")
 def _apply_scope(state) -> None:
+    if state.is_update or state.is_delete:
+        return _limit_write(state)
+    if state.is_insert:
+        return _check_insert(state)
     if not state.is_select or state.is_column_load:
         return
     scope = _current.get()
@@ -144,6 +192,115 @@ def _apply_scope(state) -> None:
     if scope is None and any(issubclass(m.class_, Scoped) for m in state.all_mappers):
         raise ScopeError("没有设置数据范围时不能读取租户数据。")
     state.statement = state.statement.options(*_options(scope, _scoped_models()))
+
+
+def _limit_write(state) -> None:
+    """An ORM UPDATE or DELETE of a scoped model touches only rows of the write range."""
+    scope = _current.get()
+    model = state.bind_mapper.class_ if state.bind_mapper is not None else None
+    if scope is _ALL or model is None or not issubclass(model, Scoped):
+        return
+    opened = _opened.get()
+    if scope is None:
+        if not opened:
+            raise ScopeError("没有设置数据范围时不能修改租户数据。")
+        criteria = (Tenant.id if model is Tenant else model.tenant_id).in_(opened)
+    else:
+        criteria = scope.writable(model, opened)
+    state.statement = state.statement.where(criteria)
+
+
+def _owners(session, ids: set[int]) -> dict[int, tuple[str, str, str | None]]:
+    """(path, kind, industry) of the nodes `ids`, from the session if loaded, else in one query of
+    the plain table (so it is not itself scoped)."""
+    found = {}
+    for tenant_id in ids:
+        loaded = session.identity_map.get(inspect(Tenant).identity_key_from_primary_key((tenant_id,)))
+        if loaded is not None and loaded.path and "~" not in loaded.path:
+            found[tenant_id] = (loaded.path, loaded.kind, loaded.industry)
+    missing = ids - found.keys()
+    if missing:
+        t = Tenant.__table__
+        for row in session.execute(select(t.c.id, t.c.path, t.c.kind, t.c.industry).where(t.c.id.in_(missing))):
+            found[row.id] = (row.path, row.kind, row.industry)
+    return found
+
+
+def _check_writes(session, rows: list[tuple[type, int | None, set[str]]]) -> None:
+    """Raise ScopeError unless every row about to be written, given as (model, owning node's id,
+    the paths it is and was at), lies in the write range of the current scope."""
+    scope = _current.get()
+    if scope is _ALL or not rows:
+        return
+    opened = _opened.get()
+    owners = None
+    for model, owner_id, paths in rows:
+        if owner_id is not None and owner_id in opened:
+            continue
+        if scope is None:
+            raise ScopeError(f"没有设置数据范围时不能写入租户数据（{model.__name__}）。")
+        if paths and all(within(p, scope.path) for p in paths):
+            continue
+        if model is not Tenant and scope.industries and owner_id is not None:
+            if owners is None:
+                owners = _owners(session, {r[1] for r in rows if r[1] is not None})
+            owner = owners.get(owner_id)
+            if owner is not None and scope._covers(*owner) and all(p == owner[0] for p in paths):
+                continue
+        raise ScopeError(f"{model.__name__}（单位 {owner_id}）不在可写范围内。")
+
+
+def _check_insert(state) -> None:
+    """An ORM INSERT statement of a scoped model (bulk, one row per parameter set) writes only
+    inside the write range, as a flush does."""
+    model = state.bind_mapper.class_ if state.bind_mapper is not None else None
+    if _current.get() is _ALL or model is None or not issubclass(model, Scoped):
+        return
+    params = state.parameters
+    if not params:
+        raise ScopeError(f"批量插入{model.__name__}须逐行给出参数，以便核对数据范围。")
+    path = "path" if model is Tenant else "tenant_path"
+    owner = "id" if model is Tenant else "tenant_id"
+    _check_writes(state.session, [(model, row.get(owner), {row.get(path)} - {None})
+                                  for row in ([params] if isinstance(params, dict) else params)])
+
+
+def _paths_of(obj) -> set[str]:
+    """Where the row is and, if this flush moves it, where it was."""
+    name = "path" if isinstance(obj, Tenant) else "tenant_path"
+    history = inspect(obj).attrs[name].history
+    return {p for p in (*history.added, *history.unchanged, *history.deleted) if p}
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_flush(session, flush_context, instances) -> None:
+    """Unit-of-work writes never pass through do_orm_execute: refuse to flush a scoped object
+    outside the write range, so a stray write is an error (a 500), never a silent change."""
+    if _current.get() is _ALL:
+        return
+    objs = [o for o in (*session.new, *session.deleted) if isinstance(o, Scoped)]
+    objs += [o for o in session.dirty if isinstance(o, Scoped) and session.is_modified(o, include_collections=False)]
+    _check_writes(session, [(type(o), _owner_id(o), _paths_of(o)) for o in objs])
+
+
+def _owner_id(obj) -> int | None:
+    if isinstance(obj, Tenant):
+        return obj.id
+    if obj.tenant_id is None and obj.__dict__.get("tenant") is not None:
+        return obj.tenant.id  # set through the relationship: the foreign key is copied in the flush
+    return obj.tenant_id
+
+
+def may_change(who: Membership | Scope, target, *, administer: bool = False) -> bool:
+    """May `who` (a membership, or a scope) change `target`? The one rule for writes:
+    - a record, or a node standing for the records kept at it (a hazard recorded at an
+      enterprise): inside the own subtree or, for a department, at a supervised enterprise;
+    - with administer=True, the node itself (its name, children, users, letterhead): inside the
+      own subtree only, since supervising an enterprise is not administering it.
+    Never an ancestor's, never a sibling's."""
+    scope = who if isinstance(who, Scope) else Scope.of(who.tenant, who.role)
+    tenant = target if isinstance(target, Tenant) else target.tenant
+    return scope.manages(tenant) if administer else scope.contains(tenant)
 
 
 def scoped(model):
@@ -176,10 +333,11 @@ def get_managed_or_404(id_) -> Tenant:
     """A node inside the user's own subtree: readable ancestors and supervised enterprises are
     not the user's to change, so they are a 404 here too."""
     tenant = get_scoped_or_404(Tenant, id_)
-    if not tenant.path.startswith(current_scope().path):
+    if not may_change(current_scope(), tenant, administer=True):
         abort(404)
     return tenant
 
 
 __all__ = ["Scope", "ScopeError", "scoped", "get_scoped_or_404", "get_covered_or_404", "get_managed_or_404",
-           "unscoped", "scoped_as", "set_scope", "reset_scope", "current_scope", "TenantOwned"]
+           "may_change", "unscoped", "writing_for", "scoped_as", "set_scope", "reset_scope", "current_scope",
+           "TenantOwned"]

@@ -58,7 +58,7 @@ def show(tenant_id):
 @requires("tenants.manage")
 def import_townships(tenant_id):
     county = get_managed_or_404(tenant_id)
-    stats, error = attempt(lambda: divisions.import_townships(county))
+    stats, error = attempt(lambda: divisions.import_townships(county, actor=g.membership))
     if error:
         flash(error, "error")
     elif stats["created"]:
@@ -90,7 +90,7 @@ def create_child(tenant_id):
     if form.validate_on_submit():
         child, error = attempt(lambda: service.create_child(
             parent, kind=form.kind.data, name=form.name.data, code=form.code.data,
-            supervised_industries=form.supervised_industries.data))
+            supervised_industries=form.supervised_industries.data, actor=g.membership))
         if error is None:
             flash(f"已新建“{child.name}”。", "success")
             return redirect(url_for("tenants.show", tenant_id=child.id))
@@ -110,7 +110,7 @@ def register_enterprise(tenant_id):
     if form.validate_on_submit():
         ent, error = attempt(lambda: service.register_enterprise(
             parent, name=form.name.data, code=form.credit_code.data, industry=form.industry.data,
-            high_risk=form.high_risk.data, address=form.address.data or ""))
+            high_risk=form.high_risk.data, address=form.address.data or "", actor=g.membership))
         if error is None:
             flash(f"已登记企业“{ent.name}”。", "success")
             return redirect(url_for("tenants.show", tenant_id=ent.id))
@@ -127,7 +127,7 @@ def edit(tenant_id):
     if form.validate_on_submit():
         _, error = attempt(lambda: service.update(
             tenant, name=form.name.data, industry=form.industry.data, high_risk=form.high_risk.data,
-            supervised_industries=form.supervised_industries.data))
+            supervised_industries=form.supervised_industries.data, actor=g.membership))
         if error is None:
             flash("已保存。", "success")
             return redirect(url_for("tenants.show", tenant_id=tenant.id))
@@ -148,7 +148,7 @@ def move(tenant_id):
     error = None
     if form.validate_on_submit():
         new_parent = get_managed_or_404(form.new_parent_id.data)
-        _, error = attempt(lambda: service.relocate(tenant, new_parent))
+        _, error = attempt(lambda: service.relocate(tenant, new_parent, actor=g.membership))
         if error is None:
             flash(f"已将“{tenant.name}”调整到“{new_parent.name}”之下。", "success")
             return redirect(url_for("tenants.show", tenant_id=tenant.id))

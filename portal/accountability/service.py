@@ -34,7 +34,7 @@ from portal.plans import service as plans
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, Membership, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import Scope
+from tenants.scope import may_change
 
 QUESTIONS = {
     "missed": "查不出",
@@ -434,7 +434,7 @@ def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = 
         raise AccountabilityError("请选择处理方式。")
     units = {u.id: u for u in t.units()}
     unit = units.get(data.subject_unit_id or 0)
-    if unit is None or not Scope.of(node, actor.role).contains(unit):
+    if unit is None or not may_change(actor, unit):
         raise AccountabilityError("请从倒查涉及的单位中选择被问责单位。")
     person, post = (data.subject_person or "").strip(), (data.subject_post or "").strip()
     user = None
@@ -546,17 +546,17 @@ def build_letter(tenant: Tenant, params: dict) -> exports.Built:
     return exports.Built("accountability/letter_document.html", content, {"record": entry})
 
 
-def request_dossier(subject: Tenant, until: date | None, accident: Accident | None):
+def request_dossier(subject: Tenant, until: date | None, accident: Accident | None, *, actor: Membership | None = None):
     end = accident.occurred_on if accident else until
     title = f"{subject.name}倒查追责材料" + (f"（截至 {end:%Y-%m-%d}）" if end else "")
     return exports.request_export(subject, kind="accountability.dossier", title=title[:200],
                                   params={"until": end.isoformat() if end else None,
-                                          "accident_id": accident.id if accident else None})
+                                          "accident_id": accident.id if accident else None}, actor=actor)
 
 
-def request_letter(entry: AccountabilityRecord):
+def request_letter(entry: AccountabilityRecord, *, actor: Membership | None = None):
     if not entry.is_letter:
         raise AccountabilityError("只有提醒函、督办函生成公文；其他处理方式请导出倒查材料。")
     return exports.request_export(entry.tenant, kind="accountability.letter",
                                   title=f"关于{entry.subject_unit_name}的{entry.measure_label}",
-                                  params={"record_id": entry.id})
+                                  params={"record_id": entry.id}, actor=actor)

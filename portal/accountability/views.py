@@ -95,7 +95,7 @@ def export(tenant_id):
     until, accident, error = _params(request.form, subject)
     if error:
         return _trace_page(subject, service.trace_for(subject), error=error, status=422)
-    doc, error = attempt(lambda: service.request_dossier(subject, until, accident))
+    doc, error = attempt(lambda: service.request_dossier(subject, until, accident, actor=g.membership))
     if error:
         return _trace_page(subject, service.trace_for(subject, until, accident), error=error, status=422)
     # Five years of records make a long document: it is laid out away from the web workers.
@@ -137,7 +137,7 @@ def show(record_id):
 @login_required
 def letter(record_id):
     entry = get_scoped_or_404(AccountabilityRecord, record_id)
-    doc, error = attempt(lambda: service.request_letter(entry))
+    doc, error = attempt(lambda: service.request_letter(entry, actor=g.membership))
     if error:
         return render("accountability/record.html", record=entry, error=error, status=422)
     jobs.submit(doc.id, g.membership.id)

@@ -6,14 +6,12 @@ import json
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from flask import has_request_context
-from flask_login import current_user
 from sqlalchemy import func, insert, select, text, true, tuple_
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from tenants.clock import now
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 from tenants.paths import in_subtree
 from tenants.scope import unscoped
 
@@ -140,9 +138,11 @@ def _lock_chain(tenant_id: int) -> None:
 
 
 def record(tenant: Tenant, action: str, obj=None, data: dict | None = None, actor=None) -> AuditEvent:
-    """Append an event to `tenant`'s chain inside the caller's transaction (not committed here)."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+    """Append an event to `tenant`'s chain inside the caller's transaction (not committed here).
+    `actor`: the acting membership (or user) the service was handed; None for the system (CLI,
+    background jobs, the public tip page). Never guessed from the request."""
+    if isinstance(actor, Membership):
+        actor = actor.user
     if tenant.id is None:
         db.session.flush()
     _lock_chain(tenant.id)
@@ -176,8 +176,8 @@ def record_many(events: list[dict], actor=None, batch: int = 5000) -> int:
     caller's transaction. Each dict holds tenant_id, tenant_path, action, object_type, object_id
     and data. The chains' tails are read in one query per batch of chains and the events written
     in bulk; the chain and its hashes are exactly what `record` would have written one by one."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+    if isinstance(actor, Membership):
+        actor = actor.user
     chains = sorted({e["tenant_id"] for e in events})
     if db.session.get_bind().dialect.name == "postgresql" and chains:
         # Ascending tenant order, as every bulk writer takes them: two imports cannot deadlock.

@@ -13,7 +13,7 @@ from portal.errors import Refused
 from portal.extensions import db
 from tenants.clock import now
 from tenants.models import ENTERPRISE_ROLES, ROLES, Membership, Tenant
-from tenants.scope import unscoped
+from tenants.scope import unscoped, writing_for
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -45,6 +45,15 @@ def _home_tenant(user: User) -> Tenant | None:
         return m.tenant if m else None
 
 
+def _record_own(user: User, action: str, data: dict | None = None) -> None:
+    """Record what a user did to their own account in their home node's chain: a login has no
+    scope yet, and the home node may lie outside the membership now active."""
+    home = _home_tenant(user)
+    if home:
+        with writing_for(home):
+            audit.record(home, action, user, data, actor=user)
+
+
 def authenticate(username: str, password: str) -> tuple[User | None, str | None]:
     """Return (user, None) on success or (None, message). Failures count toward the lockout and
     are committed by the caller together with their audit event."""
@@ -60,22 +69,17 @@ def authenticate(username: str, password: str) -> tuple[User | None, str | None]
         if user.first_failed_at is None or t - user.first_failed_at > FAILURE_WINDOW:
             user.first_failed_at, user.failed_logins = t, 0
         user.failed_logins += 1
-        home = _home_tenant(user)
         if user.failed_logins >= MAX_FAILURES:
             user.locked_until, user.failed_logins, user.first_failed_at = t + LOCK_TIME, 0, None
-            if home:
-                audit.record(home, "auth.locked", user, actor=user)
+            _record_own(user, "auth.locked")
             return None, "连续 5 次登录失败，账号已锁定 15 分钟。"
-        if home:
-            audit.record(home, "auth.login_failed", user, {"failures": user.failed_logins}, actor=user)
+        _record_own(user, "auth.login_failed", {"failures": user.failed_logins})
         left = MAX_FAILURES - user.failed_logins
         return None, f"用户名或密码错误。再失败 {left} 次账号将被锁定 15 分钟。"
     if not user.active:
         return None, "账号已停用，请联系管理员。"
     user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
-    home = _home_tenant(user)
-    if home:
-        audit.record(home, "auth.login", user, actor=user)
+    _record_own(user, "auth.login")
     return user, None
 
 
@@ -95,7 +99,7 @@ def check_role_fits(tenant: Tenant, role: str) -> None:
 
 
 def create_user(tenant: Tenant, *, username: str, display_name: str, password: str, role: str,
-                post: str = "", phone: str = "") -> User:
+                post: str = "", phone: str = "", actor: Membership | None = None) -> User:
     username = username.strip()
     if not USERNAME_RE.match(username):
         raise AccountError("用户名为 3–64 位字母、数字、下划线、点或连字符。")
@@ -110,11 +114,11 @@ def create_user(tenant: Tenant, *, username: str, display_name: str, password: s
     db.session.add(user)
     db.session.add(Membership(user=user, tenant=tenant, role=role))
     db.session.flush()
-    audit.record(tenant, "user.created", user, {"username": username, "role": role})
+    audit.record(tenant, "user.created", user, {"username": username, "role": role}, actor=actor)
     return user
 
 
-def add_membership(user: User, tenant: Tenant, role: str) -> Membership:
+def add_membership(user: User, tenant: Tenant, role: str, *, actor: Membership | None = None) -> Membership:
     check_role_fits(tenant, role)
     exists = db.session.execute(select(Membership).where(
         Membership.user_id == user.id, Membership.tenant_id == tenant.id, Membership.role == role)).first()
@@ -123,25 +127,25 @@ def add_membership(user: User, tenant: Tenant, role: str) -> Membership:
     m = Membership(user=user, tenant=tenant, role=role)
     db.session.add(m)
     db.session.flush()
-    audit.record(tenant, "membership.added", m, {"user_id": user.id, "role": role})
+    audit.record(tenant, "membership.added", m, {"user_id": user.id, "role": role}, actor=actor)
     return m
 
 
-def remove_membership(m: Membership) -> None:
+def remove_membership(m: Membership, *, actor: Membership | None = None) -> None:
     # Counted across all tenants: roles elsewhere keep the account usable.
     with unscoped():
         total = db.session.execute(select(func.count()).select_from(Membership)
                                    .where(Membership.user_id == m.user_id)).scalar_one()
     if total <= 1:
         raise AccountError("这是该用户的最后一个角色；请改为停用账号。")
-    audit.record(m.tenant, "membership.removed", m, {"user_id": m.user_id, "role": m.role})
+    audit.record(m.tenant, "membership.removed", m, {"user_id": m.user_id, "role": m.role}, actor=actor)
     db.session.delete(m)
     db.session.flush()
 
 
-def set_active(user: User, active: bool, tenant: Tenant) -> None:
+def set_active(user: User, active: bool, tenant: Tenant, *, actor: Membership | None = None) -> None:
     user.active = active
-    audit.record(tenant, "user.updated", user, {"active": active})
+    audit.record(tenant, "user.updated", user, {"active": active}, actor=actor)
 
 
 def change_password(user: User, old: str, new: str) -> None:
@@ -151,18 +155,16 @@ def change_password(user: User, old: str, new: str) -> None:
     if problem:
         raise AccountError(problem)
     user.password_hash = generate_password_hash(new)
-    home = _home_tenant(user)
-    if home:
-        audit.record(home, "auth.password_changed", user)
+    _record_own(user, "auth.password_changed")
 
 
-def reset_password(user: User, new: str, tenant: Tenant) -> None:
+def reset_password(user: User, new: str, tenant: Tenant, *, actor: Membership | None = None) -> None:
     problem = password_problem(new)
     if problem:
         raise AccountError(problem)
     user.password_hash = generate_password_hash(new)
     user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
-    audit.record(tenant, "user.updated", user, {"password_reset": True})
+    audit.record(tenant, "user.updated", user, {"password_reset": True}, actor=actor)
 
 
 def users_in_scope(q: str = ""):

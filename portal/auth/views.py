@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.forms import choices
 from portal.web import attempt, form_status, paginate, render, requires
 from tenants.models import KINDS, Membership, Tenant
-from tenants.scope import get_managed_or_404, get_scoped_or_404, scoped
+from tenants.scope import get_managed_or_404, get_scoped_or_404, may_change, scoped
 
 bp = Blueprint("auth", __name__)
 
@@ -88,7 +88,7 @@ def new_user(tenant_id):
         user, error = attempt(lambda: service.create_user(
             tenant, username=form.username.data, display_name=form.display_name.data,
             password=form.password.data, role=form.role.data, post=form.post.data or "",
-            phone=form.phone.data or ""))
+            phone=form.phone.data or "", actor=g.membership))
         if error is None:
             flash(f"已为“{tenant.name}”新建用户 {user.username}。", "success")
             return redirect(url_for("auth.user", user_id=user.id))
@@ -108,7 +108,7 @@ def _membership_form():
     scope_root = g.membership.tenant
     form.tenant_id.choices = choices(
         (t.id, f"{'　' * (t.depth - scope_root.depth)}{t.name}（{KINDS[t.kind]}）")
-        for t in tenants if t.path.startswith(scope_root.path))
+        for t in tenants if may_change(g.membership, t, administer=True))
     return form
 
 
@@ -121,7 +121,7 @@ def user(user_id):
     error = None
     if form.validate_on_submit():
         tenant = get_managed_or_404(form.tenant_id.data)
-        _, error = attempt(lambda: service.add_membership(user, tenant, form.role.data))
+        _, error = attempt(lambda: service.add_membership(user, tenant, form.role.data, actor=g.membership))
         if error is None:
             flash("已授予角色。", "success")
             return redirect(url_for("auth.user", user_id=user.id))
@@ -137,7 +137,7 @@ def remove_membership(user_id, membership_id):
     m = get_scoped_or_404(Membership, membership_id)
     if m.user_id != user.id:
         abort(404)
-    _, error = attempt(lambda: service.remove_membership(m))
+    _, error = attempt(lambda: service.remove_membership(m, actor=g.membership))
     if error:
         flash(error, "error")
     else:
@@ -154,7 +154,7 @@ def reset_password(user_id):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "error")
         return redirect(url_for("auth.user", user_id=user.id)), 303
-    service.reset_password(user, form.new_password.data, g.membership.tenant)
+    service.reset_password(user, form.new_password.data, g.membership.tenant, actor=g.membership)
     db.session.commit()
     flash("密码已重置，账号已解锁。", "success")
     return redirect(url_for("auth.user", user_id=user.id))
@@ -171,7 +171,7 @@ def set_active(user_id):
     if user.id == current_user.id:
         flash("不能停用自己的账号。", "error")
         return redirect(url_for("auth.user", user_id=user.id))
-    service.set_active(user, form.active.data, g.membership.tenant)
+    service.set_active(user, form.active.data, g.membership.tenant, actor=g.membership)
     db.session.commit()
     flash("账号已启用。" if form.active.data else "账号已停用。", "success")
     return redirect(url_for("auth.user", user_id=user.id))

@@ -36,10 +36,10 @@ from portal.exports import service as exports
 from portal.extensions import db
 from portal.plans import service as plans
 from portal.uploads import service as uploads
-from portal.web import PERMISSIONS
+from portal.permissions import allows
 from tenants import clock, inherit
 from tenants.models import Membership, Tenant
-from tenants.paths import in_subtree
+from tenants.paths import in_subtree, within
 
 TITLE_MAX = 300
 TEXT_MAX = 2000
@@ -60,11 +60,11 @@ def _not_after_today(day: date | None, label: str, today: date) -> None:
         raise Refused(f"{label}不能晚于今天（{today:%Y-%m-%d}），请填写已经发生的日期。")
 
 
-def _store_files(tenant: Tenant, files) -> list:
+def _store_files(tenant: Tenant, files, *, actor: Membership | None = None) -> list:
     files = [(name, data) for name, data in files or () if name]
     if len(files) > MAX_FILES:
         raise Refused(f"一次最多上传 {MAX_FILES} 个文件。")
-    return [uploads.store(tenant, name, data) for name, data in files]
+    return [uploads.store(tenant, name, data, actor=actor) for name, data in files]
 
 
 # ---------------------------------------------------------------- templates
@@ -180,7 +180,7 @@ def effective_items(tenant: Tenant, kind: str) -> list[ListItem]:
 
 
 def add_item(tenant: Tenant, kind: str, *, title: str, body: str = "", evidence: str = "none",
-             user_id: int | None = None) -> ChecklistItem:
+             actor: Membership | None = None) -> ChecklistItem:
     if not can_own(tenant, kind):
         raise Refused(f"“{tenant.name}”不能为“{KINDS.get(kind, kind)}”添加事项。")
     title = _text(title, "事项内容", TITLE_MAX)
@@ -189,7 +189,8 @@ def add_item(tenant: Tenant, kind: str, *, title: str, body: str = "", evidence:
         raise Refused("请选择证明材料要求。")
     template = own_template(tenant, kind)
     if template is None:
-        template = ChecklistTemplate(tenant=tenant, kind=kind, title=KINDS[kind], live_items=0, created_by_id=user_id)
+        template = ChecklistTemplate(tenant=tenant, kind=kind, title=KINDS[kind], live_items=0,
+                                     created_by_id=actor.user_id if actor else None)
         db.session.add(template)
         db.session.flush()
     position = db.session.execute(select(func.coalesce(func.max(ChecklistItem.position), 0))
@@ -199,43 +200,45 @@ def add_item(tenant: Tenant, kind: str, *, title: str, body: str = "", evidence:
     db.session.add(item)
     db.session.flush()
     inherit.set_value(tenant, item_key(item.id), {"evidence": evidence})
-    audit.record(tenant, "checklist.item_added", item, {"kind": kind, "title": title, "evidence": evidence})
+    audit.record(tenant, "checklist.item_added", item, {"kind": kind, "title": title, "evidence": evidence},
+                 actor=actor)
     return item
 
 
-def remove_item(actor: Tenant, item: ChecklistItem) -> None:
+def remove_item(unit: Tenant, item: ChecklistItem, *, actor: Membership | None = None) -> None:
     """An own item leaves the list (versions that answered it keep it); a parent's never does."""
     if item.removed_at is not None:
         raise Refused(f"事项“{item.title}”已经删除。")
-    if item.tenant_id != actor.id:
-        if actor.path.startswith(item.tenant.path):
+    if item.tenant_id != unit.id:
+        if within(unit.path, item.tenant.path):
             raise Refused(f"“{item.title}”是{item.tenant.name}下发的事项，下级不能删除或放宽，"
                           "只能补充本级事项或提高它的证明材料要求。")
         raise Refused(f"“{item.title}”是{item.tenant.name}自己添加的事项，只有该单位可以删除。")
     item.removed_at = clock.now()
     item.template.live_items -= 1
-    audit.record(actor, "checklist.item_removed", item, {"kind": item.template.kind, "title": item.title})
+    audit.record(unit, "checklist.item_removed", item, {"kind": item.template.kind, "title": item.title},
+                 actor=actor)
 
 
-def require_evidence(tenant: Tenant, item: ChecklistItem, evidence: str) -> None:
+def require_evidence(tenant: Tenant, item: ChecklistItem, evidence: str, *, actor: Membership | None = None) -> None:
     """Set what proof `tenant` and the units below must attach to `item`; refused if looser than
     what a level above asks."""
     if evidence not in EVIDENCE:
         raise Refused("请选择证明材料要求。")
-    if not tenant.path.startswith(item.tenant.path) or item.removed_at is not None:
+    if not within(tenant.path, item.tenant.path) or item.removed_at is not None:
         raise Refused(f"“{item.title}”不在“{tenant.name}”的清单中。")
     inherit.set_value(tenant, item_key(item.id), {"evidence": evidence})
-    audit.record(tenant, "checklist.item_tightened", item, {"title": item.title, "evidence": evidence})
+    audit.record(tenant, "checklist.item_tightened", item, {"title": item.title, "evidence": evidence}, actor=actor)
 
 
-def set_due(tenant: Tenant, kind: str, due: date | None) -> None:
+def set_due(tenant: Tenant, kind: str, due: date | None, *, actor: Membership | None = None) -> None:
     """The date by which the units below (and `tenant` itself) must have signed `kind`."""
     if kind not in KINDS:
         raise Refused("未知的清单类型。")
     if due is None:
         raise Refused("请填写签署期限。")
     inherit.set_value(tenant, due_key(kind), {"due_on": due.isoformat()})
-    audit.record(tenant, "checklist.due_set", data={"kind": kind, "due_on": due.isoformat()})
+    audit.record(tenant, "checklist.due_set", data={"kind": kind, "due_on": due.isoformat()}, actor=actor)
 
 
 # ---------------------------------------------------------------- fills, signing, versions
@@ -252,7 +255,7 @@ def versions(tenant: Tenant, kind: str) -> list[ChecklistFill]:
     ).scalars().all()
 
 
-def start(tenant: Tenant, kind: str, user_id: int | None = None) -> ChecklistFill:
+def start(tenant: Tenant, kind: str, *, actor: Membership | None = None) -> ChecklistFill:
     """The draft to write in: the open one, the first version, or a new version of a signed list
     carrying its answers and evidence over."""
     if kind not in lists_for(tenant):
@@ -260,6 +263,7 @@ def start(tenant: Tenant, kind: str, user_id: int | None = None) -> ChecklistFil
     current = current_fill(tenant, kind)
     if current is not None and not current.signed:
         return current
+    user_id = actor.user_id if actor else None
     fill = ChecklistFill(tenant=tenant, kind=kind, version=current.version + 1 if current else 1,
                          created_by_id=user_id)
     if current is not None:
@@ -277,7 +281,7 @@ def start(tenant: Tenant, kind: str, user_id: int | None = None) -> ChecklistFil
         db.session.flush()
     _recount(fill)
     audit.record(tenant, "checklist.revised" if current else "checklist.started", fill,
-                 {"kind": kind, "version": fill.version})
+                 {"kind": kind, "version": fill.version}, actor=actor)
     return fill
 
 
@@ -310,7 +314,7 @@ def _list_item(fill: ChecklistFill, item: ChecklistItem) -> tuple[ListItem, list
 
 def save_entry(fill: ChecklistFill, item: ChecklistItem, *, responsible_name: str, responsible_post: str,
                state: str | None, evidence_text: str = "", evidence_date: date | None = None, files=(),
-               today: date, user_id: int | None = None) -> ChecklistEntry:
+               today: date, actor: Membership | None = None) -> ChecklistEntry:
     _require_draft(fill)
     li, items = _list_item(fill, item)
     name = _text(responsible_name, "责任人", 50, required=False)
@@ -326,24 +330,25 @@ def save_entry(fill: ChecklistFill, item: ChecklistItem, *, responsible_name: st
     if len(entry.uploads) + len([f for f in files or () if f[0]]) > MAX_FILES:
         raise Refused(f"每个事项最多 {MAX_FILES} 个证明文件。")
     entry.responsible_name, entry.responsible_post, entry.state = name, post, state or None
-    entry.evidence_text, entry.evidence_date, entry.updated_by_id = text, evidence_date, user_id
-    entry.uploads.extend(_store_files(fill.tenant, files))
+    entry.evidence_text, entry.evidence_date, entry.updated_by_id = text, evidence_date, \
+        actor.user_id if actor else None
+    entry.uploads.extend(_store_files(fill.tenant, files, actor=actor))
     db.session.flush()
     _recount(fill, items)
     audit.record(fill.tenant, "checklist.filled", entry, {
         "fill_id": fill.id, "version": fill.version, "item_id": item.id, "responsible_name": name,
-        "state": entry.state, "files": [u.sha256 for u in entry.uploads]})
+        "state": entry.state, "files": [u.sha256 for u in entry.uploads]}, actor=actor)
     return entry
 
 
-def remove_file(fill: ChecklistFill, item: ChecklistItem, upload) -> None:
+def remove_file(fill: ChecklistFill, item: ChecklistItem, upload, *, actor: Membership | None = None) -> None:
     _require_draft(fill)
     entry = _entry(fill, item.id)
     if entry is None or upload not in entry.uploads:
         raise Refused("该文件不是这个事项的证明材料。")
     entry.uploads.remove(upload)
     audit.record(fill.tenant, "checklist.filled", entry, {
-        "fill_id": fill.id, "item_id": item.id, "removed_file": upload.sha256})
+        "fill_id": fill.id, "item_id": item.id, "removed_file": upload.sha256}, actor=actor)
 
 
 def _rows(fill: ChecklistFill, items: list[ListItem]) -> list[dict]:
@@ -383,7 +388,7 @@ def sign(fill: ChecklistFill, signer: Membership, password: str, today: date) ->
     be answered and carry the proof its requirement asks for. The content, signer and time are
     hashed and the version is frozen."""
     _require_draft(fill)
-    if signer.tenant_id != fill.tenant_id or signer.role not in PERMISSIONS["checklists.sign"]:
+    if signer.tenant_id != fill.tenant_id or not allows(signer, "checklists.sign"):
         raise Refused(f"只有“{fill.tenant.name}”的主要负责人（政府和部门为领导）可以签署这份清单。")
     user = signer.user
     if not auth.confirm_password(user, password):
@@ -424,11 +429,12 @@ def signature_intact(fill: ChecklistFill) -> bool:
     return fill.signed and digest(fill.content) == fill.content_sha256
 
 
-def request_pdf(fill: ChecklistFill):
+def request_pdf(fill: ChecklistFill, *, actor: Membership | None = None):
     if not fill.signed:
         raise Refused("只有已签署的版本可以导出 PDF。")
     title = f"{fill.tenant.name}{fill.content['title']}（第 {fill.version} 版）"
-    return exports.request_export(fill.tenant, kind="checklist", title=title[:200], params={"fill_id": fill.id})
+    return exports.request_export(fill.tenant, kind="checklist", title=title[:200], params={"fill_id": fill.id},
+                                  actor=actor)
 
 
 @exports.builder("checklist")
@@ -455,7 +461,7 @@ DUTY_FIELDS = {
 
 
 def record_duty(tenant: Tenant, kind: str, *, occurred_on: date | None, today: date, files=(),
-                user_id: int | None = None, **values) -> DutyRecord:
+                actor: Membership | None = None, **values) -> DutyRecord:
     if tenant.kind != "enterprise":
         raise Refused("履职记录由企业填写。")
     if kind not in DUTIES:
@@ -463,7 +469,8 @@ def record_duty(tenant: Tenant, kind: str, *, occurred_on: date | None, today: d
     if occurred_on is None:
         raise Refused(f"请填写{DATE_LABELS[kind]}。")
     _not_after_today(occurred_on, DATE_LABELS[kind], today)
-    record = DutyRecord(tenant=tenant, kind=kind, occurred_on=occurred_on, created_by_id=user_id)
+    record = DutyRecord(tenant=tenant, kind=kind, occurred_on=occurred_on,
+                        created_by_id=actor.user_id if actor else None)
     for name, label in DUTY_FIELDS[kind].items():
         value = values.get(name)
         if name in ("person", "subject"):
@@ -480,18 +487,18 @@ def record_duty(tenant: Tenant, kind: str, *, occurred_on: date | None, today: d
             value = bool(value)
         setattr(record, name, value)
     db.session.add(record)
-    record.uploads = _store_files(tenant, files)
+    record.uploads = _store_files(tenant, files, actor=actor)
     db.session.flush()
     audit.record(tenant, "duty.recorded", record, {"kind": kind, "occurred_on": occurred_on.isoformat(),
-                                                    "files": [u.sha256 for u in record.uploads]})
+                                                    "files": [u.sha256 for u in record.uploads]}, actor=actor)
     refresh([tenant], today)
     return record
 
 
-def delete_duty(record: DutyRecord, today: date) -> None:
+def delete_duty(record: DutyRecord, today: date, *, actor: Membership | None = None) -> None:
     tenant = record.tenant
     audit.record(tenant, "duty.deleted", record, {"kind": record.kind, "occurred_on": record.occurred_on.isoformat(),
-                                                   "person": record.person, "subject": record.subject})
+                                                   "person": record.person, "subject": record.subject}, actor=actor)
     record.uploads = []
     db.session.delete(record)
     db.session.flush()
@@ -517,7 +524,7 @@ def _certificate(work_type: str, certificate_no: str, expires_on: date | None, t
 
 
 def add_worker(tenant: Tenant, *, name: str, work_type: str, certificate_no: str, expires_on: date | None,
-               today: date, user_id: int | None = None) -> SpecialWorker:
+               today: date, actor: Membership | None = None) -> SpecialWorker:
     if tenant.kind != "enterprise":
         raise Refused("特种作业人员由企业登记。")
     name = _text(name, "姓名", 50)
@@ -527,31 +534,33 @@ def add_worker(tenant: Tenant, *, name: str, work_type: str, certificate_no: str
             SpecialWorker.removed_on.is_(None))).first():
         raise Refused(f"证书编号 {number} 已登记在本企业的在岗人员中。")
     worker = SpecialWorker(tenant=tenant, name=name, work_type=work_type, certificate_no=number,
-                           expires_on=expires_on, created_by_id=user_id)
+                           expires_on=expires_on, created_by_id=actor.user_id if actor else None)
     db.session.add(worker)
     db.session.flush()
     audit.record(tenant, "worker.added", worker, {"name": name, "work_type": work_type, "certificate_no": number,
-                                                   "expires_on": expires_on.isoformat()})
+                                                   "expires_on": expires_on.isoformat()}, actor=actor)
     refresh([tenant], today)
     return worker
 
 
-def renew_worker(worker: SpecialWorker, *, certificate_no: str, expires_on: date | None, today: date) -> None:
+def renew_worker(worker: SpecialWorker, *, certificate_no: str, expires_on: date | None, today: date,
+                 actor: Membership | None = None) -> None:
     """The certificate after 复审 or 换证: the expiry moves on and the finding closes."""
     if worker.removed_on is not None:
         raise Refused(f"{worker.name} 已离岗，不能更新证书。")
     number = _certificate(worker.work_type, certificate_no, expires_on, today)
     worker.certificate_no, worker.expires_on = number, expires_on
     audit.record(worker.tenant, "worker.renewed", worker, {"certificate_no": number,
-                                                            "expires_on": expires_on.isoformat()})
+                                                            "expires_on": expires_on.isoformat()}, actor=actor)
     refresh([worker.tenant], today)
 
 
-def remove_worker(worker: SpecialWorker, today: date) -> None:
+def remove_worker(worker: SpecialWorker, today: date, *, actor: Membership | None = None) -> None:
     if worker.removed_on is not None:
         raise Refused(f"{worker.name} 已于 {worker.removed_on:%Y-%m-%d} 离岗。")
     worker.removed_on = today
-    audit.record(worker.tenant, "worker.removed", worker, {"name": worker.name, "removed_on": today.isoformat()})
+    audit.record(worker.tenant, "worker.removed", worker, {"name": worker.name, "removed_on": today.isoformat()},
+                 actor=actor)
     refresh([worker.tenant], today)
 
 
@@ -1017,7 +1026,7 @@ def grid(page_items: list[Tenant], expected: dict[str, list[str]]) -> list[GridR
         findings[f.tenant_id].append(f)
     rows = []
     for t in page_items:
-        cells = {kind: Cell(any(t.path.startswith(p) for p in expected.get(kind, ())), current.get((t.id, kind)),
+        cells = {kind: Cell(any(within(t.path, p) for p in expected.get(kind, ())), current.get((t.id, kind)),
                             signed.get((t.id, kind))) for kind in ENTERPRISE_LISTS}
         rows.append(GridRow(t, cells, findings[t.id]))
     return rows

@@ -97,7 +97,7 @@ def add_item(tenant_id, list_kind):
     error = None
     if form.validate_on_submit():
         item, error = attempt(lambda: service.add_item(unit, list_kind, title=form.title.data, body=form.body.data,
-                                                       evidence=form.evidence.data, user_id=current_user.id))
+                                                       evidence=form.evidence.data, actor=g.membership))
         if error is None:
             flash(f"已添加事项“{item.title}”，本单位及下级单位的清单中都有了这一项。", "success")
             return redirect(url_for("checklists.template", tenant_id=unit.id, list_kind=list_kind))
@@ -114,7 +114,7 @@ def require_evidence(tenant_id, list_kind, item_id):
     form = EvidenceForm()
     error = None
     if form.validate_on_submit():
-        _, error = attempt(lambda: service.require_evidence(unit, item, form.evidence.data))
+        _, error = attempt(lambda: service.require_evidence(unit, item, form.evidence.data, actor=g.membership))
         if error is None:
             flash(f"已将“{item.title}”的证明材料要求设为“{EVIDENCE[form.evidence.data]}”。", "success")
             return redirect(url_for("checklists.template", tenant_id=unit.id, list_kind=list_kind))
@@ -130,7 +130,7 @@ def set_due(tenant_id, list_kind):
     form = DueForm()
     error = None
     if form.validate_on_submit():
-        _, error = attempt(lambda: service.set_due(unit, list_kind, form.due_on.data))
+        _, error = attempt(lambda: service.set_due(unit, list_kind, form.due_on.data, actor=g.membership))
         if error is None:
             flash(f"已设定签署期限：{form.due_on.data:%Y-%m-%d}。", "success")
             return redirect(url_for("checklists.template", tenant_id=unit.id, list_kind=list_kind))
@@ -142,13 +142,13 @@ def set_due(tenant_id, list_kind):
 @requires("checklists.templates")
 def remove_item(item_id):
     item = get_scoped_or_404(ChecklistItem, item_id)
-    actor = g.membership.tenant
+    unit = g.membership.tenant
     kind = item.template.kind
-    _, error = attempt(lambda: service.remove_item(actor, item))
+    _, error = attempt(lambda: service.remove_item(unit, item, actor=g.membership))
     if error is None:
         flash(f"已删除事项“{item.title}”。已签署的版本仍保留该事项。", "success")
-        return redirect(url_for("checklists.template", tenant_id=actor.id, list_kind=kind))
-    return _template_page(actor, kind, error=error, status=422)
+        return redirect(url_for("checklists.template", tenant_id=unit.id, list_kind=kind))
+    return _template_page(unit, kind, error=error, status=422)
 
 
 # ---------------------------------------------------------------- a list, version by version
@@ -195,7 +195,7 @@ def list_(tenant_id, list_kind):
 def start(tenant_id, list_kind):
     unit = get_covered_or_404(tenant_id)
     _own(unit)
-    fill, error = attempt(lambda: service.start(unit, list_kind, current_user.id))
+    fill, error = attempt(lambda: service.start(unit, list_kind, actor=g.membership))
     if error is not None:
         abort(422, error)
     return redirect(url_for("checklists.fill", fill_id=fill.id), code=303)
@@ -228,7 +228,7 @@ def save_entry(fill_id, item_id):
         _, error = attempt(lambda: service.save_entry(
             fill, item, responsible_name=form.responsible_name.data, responsible_post=form.responsible_post.data,
             state=form.state.data, evidence_text=form.evidence_text.data, evidence_date=form.evidence_date.data,
-            files=_files(form.files), today=clock.today(), user_id=current_user.id))
+            files=_files(form.files), today=clock.today(), actor=g.membership))
     else:
         error = _form_error(form)
     if error is None and not is_htmx():
@@ -254,7 +254,7 @@ def remove_file(fill_id, item_id, upload_id):
     fill = _writable_fill(fill_id)
     item = get_scoped_or_404(ChecklistItem, item_id)
     upload = get_scoped_or_404(Upload, upload_id)
-    _, error = attempt(lambda: service.remove_file(fill, item, upload))
+    _, error = attempt(lambda: service.remove_file(fill, item, upload, actor=g.membership))
     if error is not None:
         return _fill_page(fill.tenant, fill.kind, fill, error=error, status=422)
     flash(f"已移除证明文件“{upload.filename}”。", "success")
@@ -281,7 +281,7 @@ def sign(fill_id):
 @requires("checklists.fill")
 def revise(fill_id):
     fill = _writable_fill(fill_id)
-    draft, error = attempt(lambda: service.start(fill.tenant, fill.kind, current_user.id))
+    draft, error = attempt(lambda: service.start(fill.tenant, fill.kind, actor=g.membership))
     if error is not None:
         return _fill_page(fill.tenant, fill.kind, fill, error=error, status=422)
     if draft.id != fill.id:
@@ -293,7 +293,7 @@ def revise(fill_id):
 @login_required
 def pdf(fill_id):
     fill = get_scoped_or_404(ChecklistFill, fill_id)
-    doc, error = attempt(lambda: service.request_pdf(fill))
+    doc, error = attempt(lambda: service.request_pdf(fill, actor=g.membership))
     if error is not None:
         return _fill_page(fill.tenant, fill.kind, fill, error=error, status=422)
     jobs.submit(doc.id, g.membership.id)
@@ -328,7 +328,7 @@ def duties(tenant_id, duty):
             values = {name: form[name].data for name in service.DUTY_FIELDS[duty] if name in form}
             _, error = attempt(lambda: service.record_duty(
                 unit, duty, occurred_on=form.occurred_on.data, today=clock.today(), files=_files(form.files),
-                user_id=current_user.id, **values))
+                **values, actor=g.membership))
             if error is None:
                 flash(f"已登记{DUTIES[duty]}记录（{form.occurred_on.data:%Y-%m-%d}）。", "success")
                 return redirect(url_for("checklists.duties", tenant_id=unit.id, duty=duty), code=303)
@@ -347,7 +347,7 @@ def delete_duty(duty_id):
     record = get_scoped_or_404(DutyRecord, duty_id)
     _own(record.tenant)
     unit, duty = record.tenant, record.kind
-    _, error = attempt(lambda: service.delete_duty(record, clock.today()))
+    _, error = attempt(lambda: service.delete_duty(record, clock.today(), actor=g.membership))
     flash(error or "已删除该记录。", "error" if error else "success")
     return redirect(url_for("checklists.duties", tenant_id=unit.id, duty=duty), code=303)
 
@@ -375,7 +375,7 @@ def workers(tenant_id):
     if form.validate_on_submit():
         worker, error = attempt(lambda: service.add_worker(
             unit, name=form.name.data, work_type=form.work_type.data, certificate_no=form.certificate_no.data,
-            expires_on=form.expires_on.data, today=clock.today(), user_id=current_user.id))
+            expires_on=form.expires_on.data, today=clock.today(), actor=g.membership))
         if error is None:
             flash(f"已登记特种作业人员 {worker.name}（{worker.certificate_label}）。", "success")
             return redirect(url_for("checklists.workers", tenant_id=unit.id), code=303)
@@ -392,7 +392,8 @@ def renew_worker(worker_id):
     _own(worker.tenant)
     form = RenewForm(prefix=f"w{worker.id}")
     error = _form_error(form) if not form.validate_on_submit() else attempt(lambda: service.renew_worker(
-        worker, certificate_no=form.certificate_no.data, expires_on=form.expires_on.data, today=clock.today()))[1]
+        worker, certificate_no=form.certificate_no.data, expires_on=form.expires_on.data, today=clock.today(),
+        actor=g.membership))[1]
     if error is not None:
         return _workers_page(worker.tenant, error=error, status=422)
     flash(f"已更新 {worker.name} 的{worker.certificate_label}，有效期至 {worker.expires_on:%Y-%m-%d}。", "success")
@@ -405,7 +406,7 @@ def renew_worker(worker_id):
 def remove_worker(worker_id):
     worker = get_scoped_or_404(SpecialWorker, worker_id)
     _own(worker.tenant)
-    _, error = attempt(lambda: service.remove_worker(worker, clock.today()))
+    _, error = attempt(lambda: service.remove_worker(worker, clock.today(), actor=g.membership))
     if error is not None:
         return _workers_page(worker.tenant, error=error, status=422)
     flash(f"已登记 {worker.name} 离岗。", "success")

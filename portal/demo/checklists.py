@@ -89,13 +89,13 @@ def _signer(enterprise: Tenant, username: str, name: str | None, post: str | Non
 
 
 def _sign(enterprise: Tenant, kind: str, signer: User, today: date, day: date):
-    fill = service.start(enterprise, kind, signer.id)
+    fill = service.start(enterprise, kind, actor=signer.memberships[0])
     for n, li in enumerate(service.effective_items(enterprise, kind)):
         name, post = ANSWERS[n % len(ANSWERS)]
         service.save_entry(fill, li.item, responsible_name=name, responsible_post=post, state="done",
                            evidence_text="已按要求落实，记录存档备查。", evidence_date=day,
                            files=[("现场照片.png", PNG)] if li.evidence == "file" else (), today=today,
-                           user_id=signer.id)
+                           actor=signer.memberships[0])
     return service.sign(fill, signer.memberships[0], PASSWORD, today)
 
 
@@ -158,7 +158,7 @@ def seed_checklists() -> bool:
     # 津化化工: the campaign list signed, then revised: version 2 is being written.
     _sign(jinhua, "campaign_tasks", signers[jinhua.name], today, today - timedelta(days=40))
     _sign(jinhua, "deputy_duties", signers[jinhua.name], today, today - timedelta(days=40))
-    draft = service.start(jinhua, "campaign_tasks", signers[jinhua.name].id)
+    draft = service.start(jinhua, "campaign_tasks", actor=signers[jinhua.name].memberships[0])
     service.save_entry(draft, national[4], responsible_name="刘强", responsible_post="总经理", state="partial",
                        evidence_text="上半年演练已完成；下半年演练因装置检修推迟到下月。", evidence_date=today,
                        files=[("演练方案.png", PNG)], today=today)

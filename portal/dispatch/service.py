@@ -28,7 +28,7 @@ from portal.tips import service as tips
 from tenants import clock
 from tenants.models import Membership, Tenant
 from tenants.paths import ids_of, in_subtree
-from tenants.scope import Scope, scoped_as
+from tenants.scope import Scope, scoped_as, writing_for
 
 Figures = inspections.Figures
 
@@ -110,7 +110,7 @@ def layout_rows(definition: ReportDefinition):
 
 def create_definition(owner: Tenant, campaign: Campaign, *, name: str, layout: list[dict], by_level: bool = False,
                       notes: str = "", period: str | None = None, due_day: int | None = None,
-                      cumulative: bool | None = None) -> ReportDefinition:
+                      cumulative: bool | None = None, actor: Membership | None = None) -> ReportDefinition:
     """A table `owner` sends to its subtree. Period and due day default to the plan rule in force
     for the owner (调度表上报), and may not be looser than it."""
     rule = plans.effective_rule(owner, campaign.id, "dispatch_report")
@@ -136,7 +136,7 @@ def create_definition(owner: Tenant, campaign: Campaign, *, name: str, layout: l
     db.session.add(definition)
     db.session.flush()
     audit.record(owner, "dispatch.defined", definition, {"name": definition.name, "period": definition.period,
-                                                         "rows": codes(definition)})
+                                                         "rows": codes(definition)}, actor=actor)
     return definition
 
 
@@ -425,8 +425,11 @@ def refresh_rollups(today: date | None = None) -> Iterator[DispatchRollup]:
 def _stale(tenant: Tenant) -> None:
     """A typed figure or an approval changes the figures of `tenant` and every level above at
     once; their roll-ups are dropped rather than shown an hour behind."""
-    db.session.execute(delete(DispatchRollup).where(DispatchRollup.tenant_id.in_(ids_of(tenant.path)))
-                       .execution_options(synchronize_session=False))
+    levels = ids_of(tenant.path)
+    # The levels above are outside the writer's range, but their roll-ups are stale by its write.
+    with writing_for(*levels):
+        db.session.execute(delete(DispatchRollup).where(DispatchRollup.tenant_id.in_(levels))
+                           .execution_options(synchronize_session=False))
 
 
 def frozen(figures: Figures) -> dict:
@@ -505,8 +508,8 @@ def parse_manual(code: str, raw: str | None) -> Decimal:
     return value
 
 
-def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, values: dict[str, str | None]
-                ) -> ReportSubmission:
+def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, values: dict[str, str | None],
+                *, actor: Membership | None = None) -> ReportSubmission:
     """Store the typed figures of `tenant`'s own work for `period`; all or nothing."""
     _fillable(definition, tenant)
     allowed = set(codes(definition))
@@ -530,7 +533,7 @@ def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, va
     _stale(tenant)
     audit.record(tenant, "dispatch.figures_saved", sub,
                  {"definition": definition.name, "period_end": period.key,
-                  "values": {k: str(v) for k, v in parsed.items()}})
+                  "values": {k: str(v) for k, v in parsed.items()}}, actor=actor)
     return sub
 
 
@@ -818,12 +821,12 @@ def build_pdf(tenant: Tenant, params: dict) -> exports.Built:
 
 
 def request_export(definition: ReportDefinition, tenant: Tenant, period: Period, file_type: str,
-                   with_children: bool):
+                   with_children: bool, *, actor: Membership | None = None):
     kind = "dispatch_xlsx" if file_type == "xlsx" else "dispatch_pdf"
     title = f"{tenant.name}{definition.name}（截至{period.end:%Y年%m月%d日}）" + ("（含下级）" if with_children else "")
     return exports.request_export(tenant, kind=kind, title=title,
                                   params={"definition_id": definition.id, "period_end": period.key,
-                                          "children": bool(with_children)})
+                                          "children": bool(with_children)}, actor=actor)
 
 
 # ---------------------------------------------------------------- the seeds' two forms

@@ -97,7 +97,8 @@ def figures(definition_id, tenant_id):
         if not form.validate():
             error = "提交的内容有误，请按提示修改。"
         else:
-            _, error = attempt(lambda: service.save_manual(definition, tenant, period, manual_values(form)))
+            _, error = attempt(lambda: service.save_manual(definition, tenant, period, manual_values(form),
+                                                           actor=g.membership))
     if error:
         return _page(definition, tenant, period or service.current_period(definition), error=error, status=422,
                      form=form)
@@ -175,7 +176,7 @@ def export(definition_id, tenant_id):
     if not form.validate():
         return _page(definition, tenant, period, error="请选择导出格式。", status=422)
     doc, error = attempt(lambda: service.request_export(definition, tenant, period, form.file_type.data,
-                                                        form.children.data))
+                                                        form.children.data, actor=g.membership))
     if error:
         return _page(definition, tenant, period, error=error, status=422)
     jobs.submit(doc.id, g.membership.id)

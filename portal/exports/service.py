@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from flask import current_app, has_request_context, render_template
-from flask_login import current_user
+from flask import current_app, render_template
 from sqlalchemy import and_, or_, select
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -23,7 +22,7 @@ from portal.exports.models import ExportDocument
 from portal.extensions import db
 from tenants import inherit
 from tenants.clock import local, now
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 from tenants.scope import Scope, scoped_as, unscoped
 from tenants.service import ancestors, roster
 
@@ -63,7 +62,7 @@ def letterhead(tenant: Tenant) -> dict:
 
 
 def set_letterhead(tenant: Tenant, header: str, footer: str, seal: bytes | None, seal_type: str | None,
-                   keep_seal: bool) -> None:
+                   keep_seal: bool, *, actor: Membership | None = None) -> None:
     header, footer = header.strip(), footer.strip()
     if not header:
         raise ExportError("文头不能为空。")
@@ -79,13 +78,13 @@ def set_letterhead(tenant: Tenant, header: str, footer: str, seal: bytes | None,
         seal_uri = own.get("seal") if owner is not None and owner.tenant_id == tenant.id else None
     inherit.set_value(tenant, LETTERHEAD, {"header": header, "footer": footer, "seal": seal_uri})
     audit.record(tenant, "setting.updated", data={"key": LETTERHEAD, "header": header, "footer": footer,
-                                                  "seal": bool(seal_uri)})
+                                                  "seal": bool(seal_uri)}, actor=actor)
 
 
-def clear_letterhead(tenant: Tenant) -> bool:
+def clear_letterhead(tenant: Tenant, *, actor: Membership | None = None) -> bool:
     cleared = inherit.clear_value(tenant, LETTERHEAD)
     if cleared:
-        audit.record(tenant, "setting.cleared", data={"key": LETTERHEAD})
+        audit.record(tenant, "setting.cleared", data={"key": LETTERHEAD}, actor=actor)
     return cleared
 
 
@@ -155,13 +154,13 @@ def file_type(kind: str) -> FileType:
     return FILE_TYPES[_file_types.get(kind, "pdf")]
 
 
-def request_export(tenant: Tenant, *, kind: str, title: str, params: dict | None = None) -> ExportDocument:
+def request_export(tenant: Tenant, *, kind: str, title: str, params: dict | None = None,
+                   actor: Membership | None = None) -> ExportDocument:
     """Queue a document for `tenant`; the caller commits, then hands its id to jobs.submit."""
     if kind not in _builders:
         raise ExportError("未知的导出类型。")
     doc = ExportDocument(tenant=tenant, kind=kind, title=title, params=params or {}, status="queued", progress=0)
-    if has_request_context() and current_user.is_authenticated:
-        doc.created_by_id = current_user.id
+    doc.created_by_id = actor.user_id if actor else None
     db.session.add(doc)
     db.session.flush()
     return doc

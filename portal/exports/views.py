@@ -51,7 +51,7 @@ def _readable_or_404(doc_id) -> ExportDocument:
 @requires("exports.roster")
 def roster(tenant_id):
     tenant = get_covered_or_404(tenant_id)
-    doc = service.request_export(tenant, kind="roster", title=f"{tenant.name}单位及人员花名册")
+    doc = service.request_export(tenant, kind="roster", title=f"{tenant.name}单位及人员花名册", actor=g.membership)
     db.session.commit()
     jobs.submit(doc.id, g.membership.id)
     return redirect(url_for("exports.show", doc_id=doc.id), code=303)
@@ -75,7 +75,7 @@ def letterhead(tenant_id):
                           if request.method == "GET" else None)
     error = None
     if request.method == "POST" and request.form.get("action") == "clear":
-        if service.clear_letterhead(tenant):
+        if service.clear_letterhead(tenant, actor=g.membership):
             db.session.commit()
             flash("已恢复使用上级的文头设置。", "success")
         return redirect(url_for("exports.letterhead", tenant_id=tenant.id))
@@ -83,7 +83,7 @@ def letterhead(tenant_id):
         upload = form.seal.data
         _, error = attempt(lambda: service.set_letterhead(
             tenant, form.header.data, form.footer.data or "", upload.read() if upload else None,
-            upload.mimetype if upload else None, form.keep_seal.data))
+            upload.mimetype if upload else None, form.keep_seal.data, actor=g.membership))
         if error is None:
             flash("文头设置已保存，本单位及下级导出的文件将使用它。", "success")
             return redirect(url_for("exports.letterhead", tenant_id=tenant.id))

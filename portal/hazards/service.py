@@ -27,7 +27,7 @@ from portal.uploads import service as uploads
 from tenants import clock, inherit
 from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Membership, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import Scope
+from tenants.scope import Scope, may_change
 
 DATA = Path(__file__).resolve().parent / "data"
 STOCK_CUTOFF = "hazards.stock_cutoff"
@@ -174,7 +174,8 @@ def applicable_items(enterprise: Tenant) -> list[StandardItem]:
     return [item for s in applicable_standards(enterprise, enterprise.industry or "") for item in s.items]
 
 
-def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str]) -> Standard:
+def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str],
+                      actor: Membership | None = None) -> Standard:
     """Key check items (重点检查事项) a government level sets for one industry of its subtree."""
     if node.kind not in GOVERNMENT_KINDS:
         raise HazardError("重点检查事项须由政府层级（安委会）发布。")
@@ -198,18 +199,19 @@ def publish_key_items(node: Tenant, *, name: str, document_number: str, industry
     standard.items = [StandardItem(tenant=node, seq=i, code=f"K{standard.id}-{i:02d}", label=f"第{i}项", text=t)
                       for i, t in enumerate(texts, start=1)]
     db.session.flush()
-    audit.record(node, "standard.published", standard, {"name": name, "industry": industry, "items": len(texts)})
+    audit.record(node, "standard.published", standard, {"name": name, "industry": industry, "items": len(texts)},
+                 actor=actor)
     return standard
 
 
-def withdraw_standard(node: Tenant, standard: Standard) -> None:
+def withdraw_standard(node: Tenant, standard: Standard, *, actor: Membership | None = None) -> None:
     """A level withdraws its own key check items; hazards that cite them keep the citation."""
     if standard.kind != "key_items" or standard.tenant_id != node.id:
         raise HazardError("只能撤回本单位发布的重点检查事项；国家判定标准和上级发布的事项不能撤回。")
     if standard.withdrawn_at is not None:
         raise HazardError("该重点检查事项已撤回。")
     standard.withdrawn_at = clock.now()
-    audit.record(node, "standard.withdrawn", standard, {"name": standard.name})
+    audit.record(node, "standard.withdrawn", standard, {"name": standard.name}, actor=actor)
 
 
 # --- Recording a hazard and its five fixes -------------------------------------------------------
@@ -270,7 +272,7 @@ def _source_of(enterprise: Tenant, actor: Membership) -> str:
         if actor.tenant_id != enterprise.id:
             raise HazardError("企业只能登记本企业的隐患。")
         return "self"
-    if not Scope.of(actor.tenant, actor.role).contains(enterprise):
+    if not may_change(actor, enterprise):
         raise HazardError("该企业不在您的管辖范围内。")
     return "department"
 
@@ -333,7 +335,7 @@ def record_from_tip(enterprise: Tenant, actor: Membership, finding: Finding, pho
                     today: date | None = None) -> Hazard:
     """A verified tip becomes a hazard with source 举报, found by the unit that verified it."""
     today = today or clock.today()
-    if not Scope.of(actor.tenant, actor.role).contains(enterprise):
+    if not may_change(actor, enterprise):
         raise HazardError("该企业不在您的管辖范围内。")
     items = {i.id: i for i in applicable_items(enterprise)}
     hazard = _create(enterprise, actor, "tip", actor.tenant, _checked(enterprise, finding, items, today))
@@ -348,7 +350,7 @@ def _as_enterprise(hazard: Hazard, actor: Membership, doing: str) -> None:
 
 
 def _as_reviewer(hazard: Hazard, actor: Membership, doing: str) -> None:
-    if actor.tenant.kind == "enterprise" or not Scope.of(actor.tenant, actor.role).contains(hazard.tenant):
+    if actor.tenant.kind == "enterprise" or not may_change(actor, hazard):
         raise HazardError(f"{doing}须由企业所在街道、负责该行业的部门或上级进行。")
 
 
@@ -377,7 +379,7 @@ def add_photos(hazard: Hazard, actor: Membership, photos) -> list[HazardPhoto]:
         raise HazardError(f"每个隐患最多 {MAX_PHOTOS} 张照片。")
     added = []
     for filename, data in photos:
-        upload = uploads.store(hazard.tenant, filename, data, kinds=("image",))
+        upload = uploads.store(hazard.tenant, filename, data, kinds=("image",), actor=actor)
         added.append(HazardPhoto(tenant=hazard.tenant, hazard=hazard, upload=upload))
     db.session.add_all(added)
     db.session.flush()
@@ -477,7 +479,7 @@ def list_hazard(hazard: Hazard, actor: Membership, *, document_number: str, trac
     node = actor.tenant
     if node.kind not in GOVERNMENT_KINDS:
         raise HazardError("挂牌督办须由政府层级进行。")
-    if not hazard.tenant_path.startswith(node.path):
+    if not may_change(actor, hazard):
         raise HazardError("只能对本辖区内的隐患挂牌督办。")
     if hazard.level != "major":
         raise HazardError("只有重大事故隐患可以挂牌督办。")
@@ -503,11 +505,16 @@ def list_hazard(hazard: Hazard, actor: Membership, *, document_number: str, trac
     return hazard
 
 
+def may_delist(hazard: Hazard, actor: Membership) -> bool:
+    """摘牌 is for the government level that listed the hazard, or one above it."""
+    return actor.tenant.kind in GOVERNMENT_KINDS and may_change(actor, hazard.listed_by, administer=True)
+
+
 def delist_hazard(hazard: Hazard, actor: Membership, today: date | None = None) -> Hazard:
     """摘牌: only after 销号, by the level that listed it or one above."""
     if not hazard.listed:
         raise HazardError("该隐患没有挂牌督办。")
-    if not hazard.listed_by.path.startswith(actor.tenant.path) or actor.tenant.kind not in GOVERNMENT_KINDS:
+    if not may_delist(hazard, actor):
         raise HazardError(f"只有挂牌单位（{hazard.listed_by.name}）或其上级可以摘牌。")
     if hazard.status != "closed":
         raise HazardError(f"隐患尚未销号（当前为“{hazard.status_label}”），不能摘牌。")
@@ -962,7 +969,8 @@ def describe(params: dict) -> str:
     return "、".join(words)
 
 
-def request_export(tenant: Tenant, f: LedgerFilter, file_type: str, today: date | None = None):
+def request_export(tenant: Tenant, f: LedgerFilter, file_type: str, today: date | None = None,
+                   *, actor: Membership | None = None):
     """Queue the ledger as a PDF or Excel document. Returns (document, rows, heavy): a PDF over
     PDF_INLINE_ROWS rows is heavy and is laid out in a process of its own."""
     rows = count(ledger(f, today))
@@ -972,5 +980,5 @@ def request_export(tenant: Tenant, f: LedgerFilter, file_type: str, today: date 
     if kind == "hazards.ledger" and rows > PDF_MAX_ROWS:
         raise HazardError(f"共 {rows} 条，PDF 最多 {PDF_MAX_ROWS} 条。请缩小筛选范围，或导出 Excel。")
     title = f"{tenant.name}隐患台账" + (f"（{describe(f.params())}）" if describe(f.params()) else "")
-    doc = exports.request_export(tenant, kind=kind, title=title[:200], params=f.params())
+    doc = exports.request_export(tenant, kind=kind, title=title[:200], params=f.params(), actor=actor)
     return doc, rows, kind == "hazards.ledger" and rows > PDF_INLINE_ROWS

@@ -74,7 +74,7 @@ def export():
     f = _filters()
     file_type = "xlsx" if request.form.get("file_type") == "xlsx" else "pdf"
     node = f.within or g.membership.tenant
-    result, error = attempt(lambda: service.request_export(node, f, file_type))
+    result, error = attempt(lambda: service.request_export(node, f, file_type, actor=g.membership))
     if error:
         return _ledger_page(f, error=error, status=422)
     doc, _, heavy = result
@@ -149,7 +149,7 @@ def _show(hazard: Hazard, status: int = 200, error: str | None = None, fixes_for
         listing_form.tracker_id.choices = choices(
             [("", "请选择")] + [(str(u.id), f"{u.display_name}（{u.post or u.username}）")
                                for u in db.session.execute(service.trackers(actor.tenant)).scalars()])
-    can_delist = can("hazards.list") and hazard.listed and hazard.listed_by.path.startswith(actor.tenant.path)
+    can_delist = can("hazards.list") and hazard.listed and service.may_delist(hazard, actor)
     return render("hazards/show.html", hazard=hazard, today=today, light=service.light(hazard, today),
                   ACTIONS=ACTIONS, actions=actions, TRANSITIONS=service.TRANSITIONS, timeline=service.timeline(hazard),
                   fixes_form=fixes_form, transition_form=TransitionForm(formdata=None),
@@ -291,7 +291,7 @@ def standards():
         if form.validate_on_submit():
             standard, error = attempt(lambda: service.publish_key_items(
                 home, name=form.name.data, document_number=form.document_number.data, industry=form.industry.data,
-                items=form.items.data.splitlines()))
+                items=form.items.data.splitlines(), actor=g.membership))
             if error is None:
                 flash(f"已发布“{standard.name}”，本级及下级企业登记隐患时可选用。", "success")
                 return redirect(url_for("hazards.standard", standard_id=standard.id))
@@ -315,7 +315,7 @@ def standard(standard_id):
 @requires("standards.publish")
 def withdraw(standard_id):
     item = get_scoped_or_404(Standard, standard_id)
-    _, error = attempt(lambda: service.withdraw_standard(g.membership.tenant, item))
+    _, error = attempt(lambda: service.withdraw_standard(g.membership.tenant, item, actor=g.membership))
     if error:
         return render("hazards/standard.html", standard=item, ITEM_STATUSES=service.ITEM_STATUSES, error=error,
                       may_withdraw=False, status=422)

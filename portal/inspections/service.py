@@ -26,7 +26,7 @@ from portal.inspections.models import (ACCIDENT_KINDS, ACTION_KINDS, EXPOSURE_KI
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, Membership, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import Scope
+from tenants.scope import Scope, may_change
 
 # Who may be listed on (and sign) an inspection record of their unit.
 SIGNER_ROLES = ("inspector", "staff")
@@ -70,7 +70,7 @@ def _check_target(actor: Membership, target: Tenant, kind: str) -> None:
         raise InspectionError("请选择检查方式。")
     if actor.tenant.kind == "enterprise":
         raise InspectionError("企业人员不能登记监管检查记录。")
-    if not Scope.of(actor.tenant, actor.role).contains(target) or target.id == actor.tenant_id:
+    if not may_change(actor, target) or target.id == actor.tenant_id:
         raise InspectionError("被检查单位须在本单位的管辖范围内。")
     if kind == "assist":
         if target.kind == "department":
@@ -481,7 +481,7 @@ def finder_of(hazard_ids) -> dict[int, int]:
 
 # --- The signed record as a document ----------------------------------------------------------------
 
-def request_record(inspection: Inspection, scope: Scope):
+def request_record(inspection: Inspection, scope: Scope, *, actor: Membership | None = None):
     """Queue the signed record's PDF, under the inspecting unit's letterhead when the reader may
     read the unit's documents, else under the enterprise's."""
     if not inspection.signed:
@@ -490,7 +490,7 @@ def request_record(inspection: Inspection, scope: Scope):
     owner = unit if unit is not None and scope.contains(unit) else inspection.tenant
     title = f"{inspection.tenant.name}{inspection.kind_label}记录（第 {inspection.id} 号）"
     return exports.request_export(owner, kind="inspections.record", title=title[:200],
-                                  params={"inspection_id": inspection.id})
+                                  params={"inspection_id": inspection.id}, actor=actor)
 
 
 @exports.builder("inspections.record")
@@ -513,7 +513,7 @@ def record_accident(actor: Membership, enterprise: Tenant, *, occurred_on: date 
     today = today or clock.today()
     if enterprise.kind != "enterprise":
         raise InspectionError("事故须登记在企业名下。")
-    if actor.tenant.kind == "enterprise" or not Scope.of(actor.tenant, actor.role).contains(enterprise):
+    if actor.tenant.kind == "enterprise" or not may_change(actor, enterprise):
         raise InspectionError("该企业不在本单位的管辖范围内。")
     if kind not in ACCIDENT_KINDS:
         raise InspectionError("请选择事故类别。")

@@ -264,7 +264,7 @@ def amend(inspection_id):
 @login_required
 def export(inspection_id):
     inspection = get_scoped_or_404(Inspection, inspection_id)
-    doc, error = attempt(lambda: service.request_record(inspection, current_scope()))
+    doc, error = attempt(lambda: service.request_record(inspection, current_scope(), actor=g.membership))
     if error:
         return _show(inspection, status=422, error=error)
     jobs.submit(doc.id, g.membership.id)

@@ -423,7 +423,7 @@ def _write_people(people: dict[str, Person]) -> tuple[list[dict], list[dict]]:
     return events, letters
 
 
-def commit(importer: Tenant, kind: str, upload: Upload, login_url: str):
+def commit(importer: Tenant, kind: str, upload: Upload, login_url: str, actor: Membership):
     """Write a previewed file: re-checked now (the database may have changed since the preview),
     then every record in bulk, one audit event per record on the chain that record's own service
     would use (a discipline inspector tracing one enterprise or account finds its creation there,
@@ -438,13 +438,14 @@ def commit(importer: Tenant, kind: str, upload: Upload, login_url: str):
     events = _write_enterprises(checked.enterprises) if kind == ENTERPRISES else []
     people_events, letters = _write_people(checked.people)
     events += people_events
-    audit.record_many(events)
+    audit.record_many(events, actor=actor)
     doc = exports.request_export(importer, kind=LETTERS, title=f"账号通知书（{upload.filename}）",
-                                 params={"letters": letters, "login_url": login_url, "upload_id": upload.id})
+                                 params={"letters": letters, "login_url": login_url, "upload_id": upload.id},
+                                 actor=actor)
     audit.record(importer, "onboarding.imported", upload, {
         "kind": kind, "filename": upload.filename, "sha256": upload.sha256, "rows": checked.rows,
         "enterprises": len(checked.enterprises), "users": len(checked.people), "roles": checked.roles,
-        "letters": doc.id})
+        "letters": doc.id}, actor=actor)
     # Rows written behind the ORM's back (by insert) must not be read stale by the same request.
     db.session.expire_all()
     return checked, doc

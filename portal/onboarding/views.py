@@ -66,7 +66,7 @@ def upload():
     def check_and_keep():
         # The whole file is checked before anything is kept: a refused file leaves no trace.
         imports.plan(home, kind, data)
-        return uploads.store(home, file.filename or "导入.xlsx", data, kinds=("office",))
+        return uploads.store(home, file.filename or "导入.xlsx", data, kinds=("office",), actor=g.membership)
     stored, error = attempt(check_and_keep)
     if error is not None:
         return _index(error, kind, 422)
@@ -95,7 +95,8 @@ def preview(token):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        result, error = attempt(lambda: imports.commit(home, kind, stored, url_for("auth.login", _external=True)))
+        result, error = attempt(lambda: imports.commit(home, kind, stored, url_for("auth.login", _external=True),
+                                                             g.membership))
         if error is None:
             checked, doc = result
             jobs.submit(doc.id, g.membership.id, heavy=len(checked.people) > HEAVY_LETTERS)

@@ -27,11 +27,11 @@ from portal.plans import rules
 from portal.plans.models import (STATES, Assignment, AssignmentReport, Campaign, Clause, Notification,
                                  NotificationRead, Phase, Plan, ReportFile, Task, TaskAttachment)
 from portal.uploads import service as uploads
-from portal.web import PERMISSIONS
+from portal.permissions import allows
 from tenants import clock, inherit
 from tenants.models import KINDS, Membership, Tenant, TenantSetting
 from tenants.paths import ids_of, in_subtree
-from tenants.scope import Scope
+from tenants.scope import Scope, writing_for
 
 PHASE_NAMES = ("动员部署", "企业自查自改", "部门帮扶/精准执法", "总结提高")
 YELLOW_DAYS = 3  # 黄: due within three days
@@ -54,7 +54,8 @@ def campaigns() -> list[Campaign]:
     return db.session.execute(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id)).scalars().all()
 
 
-def create_campaign(root: Tenant, *, name: str, starts_on: date, ends_on: date) -> Campaign:
+def create_campaign(root: Tenant, *, name: str, starts_on: date, ends_on: date,
+                    actor: Membership | None = None) -> Campaign:
     if root.kind != "national":
         raise Refused("专项行动由国家层面部署，只有国务院安委会可以新建。")
     name = _text(name, "专项行动名称", TITLE_MAX)
@@ -66,7 +67,7 @@ def create_campaign(root: Tenant, *, name: str, starts_on: date, ends_on: date) 
     db.session.add(campaign)
     db.session.flush()
     audit.record(root, "campaign.created", campaign,
-                 {"name": name, "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()})
+                 {"name": name, "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()}, actor=actor)
     return campaign
 
 
@@ -93,7 +94,8 @@ def plans_in_scope(campaign_id: int | None = None):
 
 
 def create_plan(tenant: Tenant, campaign: Campaign, *, title: str, issuer: str, doc_number: str = "",
-                issued_on: date | None = None, recipients: str = "", preamble: str = "") -> Plan:
+                issued_on: date | None = None, recipients: str = "", preamble: str = "",
+                actor: Membership | None = None) -> Plan:
     """Issue `tenant`'s plan for `campaign`. It implements the nearest plan above and starts with
     that plan's phases; plans below that implemented the same one now implement this one."""
     if not (tenant.is_government or tenant.kind == "department"):
@@ -124,7 +126,7 @@ def create_plan(tenant: Tenant, campaign: Campaign, *, title: str, issuer: str, 
         .values(parent_plan_id=plan.id).execution_options(synchronize_session=False))
     db.session.flush()
     audit.record(tenant, "plan.issued", plan, {"title": plan.title, "campaign_id": campaign.id,
-                                               "implements": parent.id if parent else None})
+                                               "implements": parent.id if parent else None}, actor=actor)
     return plan
 
 
@@ -225,7 +227,8 @@ def _set_rule(plan: Plan, code: str, value: dict) -> dict:
 
 
 def save_clause(plan: Plan, *, title: str, body: str, section: str | None = None, clause: Clause | None = None,
-                replaces: Clause | None = None, rule: str | None = None, rule_value: dict | None = None) -> Clause:
+                replaces: Clause | None = None, rule: str | None = None, rule_value: dict | None = None,
+                actor: Membership | None = None) -> Clause:
     """Edit one of the plan's own clauses, restate (or tighten) an inherited one, or add a new one.
     A rule value makes the clause's rule the node's own; looser than the level above is refused.
     Everything is checked before anything is written."""
@@ -265,11 +268,12 @@ def save_clause(plan: Plan, *, title: str, body: str, section: str | None = None
         clause.rule_value = value
     db.session.flush()
     audit.record(plan.tenant, "plan.clause_saved", clause,
-                 {"title": title, "replaces": clause.replaces_id, "rule": rule, "rule_value": clause.rule_value})
+                 {"title": title, "replaces": clause.replaces_id, "rule": rule, "rule_value": clause.rule_value},
+                 actor=actor)
     return clause
 
 
-def delete_clause(plan: Plan, clause: Clause) -> None:
+def delete_clause(plan: Plan, clause: Clause, *, actor: Membership | None = None) -> None:
     """Remove an own clause: the clause above it is in force again, and so is the rule above."""
     if clause.plan_id != plan.id:
         raise Refused("只能删除本级方案自己的条款。")
@@ -278,13 +282,13 @@ def delete_clause(plan: Plan, clause: Clause) -> None:
                        .values(replaces_id=clause.replaces_id).execution_options(synchronize_session=False))
     if clause.rule and clause.rule_value is not None:
         inherit.clear_value(plan.tenant, rules.key(plan.campaign_id, clause.rule))
-    audit.record(plan.tenant, "plan.clause_deleted", clause, {"title": clause.title, "rule": clause.rule})
+    audit.record(plan.tenant, "plan.clause_deleted", clause, {"title": clause.title, "rule": clause.rule}, actor=actor)
     db.session.delete(clause)
     db.session.flush()
 
 
 def update_phase(plan: Plan, phase: Phase, *, starts_on: date | None, ends_on: date | None, body: str,
-                 name: str | None = None) -> Phase:
+                 name: str | None = None, actor: Membership | None = None) -> Phase:
     if phase.plan_id != plan.id:
         raise Refused("只能修改本级方案的阶段安排。")
     name = _text(name, "阶段名称", 50) if name is not None else phase.name
@@ -302,7 +306,7 @@ def update_phase(plan: Plan, phase: Phase, *, starts_on: date | None, ends_on: d
     phase.name, phase.starts_on, phase.ends_on, phase.body = name, starts_on, ends_on, (body or "").strip()
     audit.record(plan.tenant, "plan.phase_updated", phase, {
         "name": name, "starts_on": starts_on.isoformat() if starts_on else None,
-        "ends_on": ends_on.isoformat() if ends_on else None})
+        "ends_on": ends_on.isoformat() if ends_on else None}, actor=actor)
     return phase
 
 
@@ -341,11 +345,11 @@ def build_plan(tenant: Tenant, params: dict) -> exports.Built:
 # ---------------------------------------------------------------- who may do what
 
 def is_receiver(assignment: Assignment, actor: Membership) -> bool:
-    return actor.tenant_id == assignment.tenant_id and actor.role in PERMISSIONS["tasks.handle"]
+    return actor.tenant_id == assignment.tenant_id and allows(actor, "tasks.handle")
 
 
 def is_assigner(task: Task, actor: Membership) -> bool:
-    return actor.tenant_id == task.tenant_id and actor.role in PERMISSIONS["tasks.assign"]
+    return actor.tenant_id == task.tenant_id and allows(actor, "tasks.assign")
 
 
 def can_open_task(task: Task, scope: Scope) -> bool:
@@ -445,7 +449,7 @@ def create_task(assigner: Tenant, actor: Membership, *, title: str, body: str, d
     receiver's chain, and a notification to each. With `parent_assignment`, the receiver of that
     assignment passes it down (cascade): same phase, no later deadline."""
     today = today or clock.today()
-    if actor.tenant_id != assigner.id or actor.role not in PERMISSIONS["tasks.assign"]:
+    if actor.tenant_id != assigner.id or not allows(actor, "tasks.assign"):
         raise Refused(f"只有“{assigner.name}”的管理员、领导或工作人员才能以本单位名义交办任务。")
     title, body = _text(title, "任务标题", TITLE_MAX), _text(body, "任务内容")
     request_key = _text(request_key, "表单标识", 64)
@@ -536,7 +540,7 @@ def report(assignment: Assignment, actor: Membership, *, body: str, files=()) ->
     _move(assignment, "report", reported_at=clock.now())
     entry = AssignmentReport(tenant=assignment.tenant, assignment=assignment, body=body, submitted_by_id=actor.user_id)
     db.session.add(entry)
-    stored = [uploads.store(assignment.tenant, name, data) for name, _, _, data in checked]
+    stored = [uploads.store(assignment.tenant, name, data, actor=actor) for name, _, _, data in checked]
     db.session.add_all(ReportFile(tenant=assignment.tenant, report=entry, upload=u) for u in stored)
     db.session.flush()
     audit.record(assignment.tenant, "assignment.reported", assignment,
@@ -606,7 +610,7 @@ def remind_overdue(assigner: Tenant, actor: Membership, task: Task | None = None
     """催办 every overdue receiver of `assigner`'s tasks (or of one task) at once.
     Returns (reminded, skipped because already reminded today)."""
     today = today or clock.today()
-    if actor.tenant_id != assigner.id or actor.role not in PERMISSIONS["tasks.assign"]:
+    if actor.tenant_id != assigner.id or not allows(actor, "tasks.assign"):
         raise Refused(f"只有“{assigner.name}”的管理员、领导或工作人员才能催办。")
     stmt = select(Assignment).where(Assignment.assigner_id == assigner.id, Assignment.state.not_in(CLOSED),
                                     Assignment.deadline < today).order_by(Assignment.id)
@@ -751,8 +755,10 @@ def timeline(assignment: Assignment) -> list[AuditEvent]:
 
 def notify(assignments: list[Assignment], kind: str, text: str, to_assigner: bool = False) -> None:
     """Tell each assignment's receiving unit (or its assigning unit) in one INSERT."""
-    _insert(kind, text, [(a.task.tenant if to_assigner else a.tenant, {"assignment_id": a.id})
-                         for a in assignments])
+    units = [a.task.tenant if to_assigner else a.tenant for a in assignments]
+    # A report tells the assigning unit, a level above the reporter's write range: by the rules.
+    with writing_for(*(units if to_assigner else ())):
+        _insert(kind, text, [(unit, {"assignment_id": a.id}) for unit, a in zip(units, assignments)])
 
 
 def notify_units(links: list[tuple[Tenant, str]], kind: str, text: str) -> None:
@@ -774,7 +780,7 @@ def _unread(actor: Membership):
 
 def _inbox(actor: Membership):
     stmt = select(Notification).where(Notification.tenant_id == actor.tenant_id)
-    if actor.role not in PERMISSIONS["tasks.assign"] | PERMISSIONS["tasks.handle"]:
+    if not (allows(actor, "tasks.assign") or allows(actor, "tasks.handle")):
         stmt = stmt.where(false())
     return stmt
 

@@ -72,7 +72,8 @@ def new_plan():
         else:
             plan, error = attempt(lambda: service.create_plan(
                 home, campaign, title=form.title.data, issuer=form.issuer.data, doc_number=form.doc_number.data,
-                issued_on=form.issued_on.data, recipients=form.recipients.data, preamble=form.preamble.data))
+                issued_on=form.issued_on.data, recipients=form.recipients.data, preamble=form.preamble.data,
+                actor=g.membership))
             if error is None:
                 flash(f"已发布《{plan.title}》。它继承上级方案的全部条款，可在下面细化、从严或新增。", "success")
                 return redirect(url_for("plans.plan", plan_id=plan.id), 303)
@@ -90,7 +91,7 @@ def new_campaign():
     error = None
     if form.validate_on_submit():
         campaign, error = attempt(lambda: service.create_campaign(
-            home, name=form.name.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data))
+            home, name=form.name.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data, actor=g.membership))
         if error is None:
             flash(f"已新建专项行动“{campaign.name}”。", "success")
             return redirect(url_for("plans.plans", campaign=campaign.id), 303)
@@ -140,7 +141,8 @@ def new_clause(plan_id):
         code = form.rule.data or None
         value = form.rule_value(rules.RULES[code].shape) if code else None
         clause, error = attempt(lambda: service.save_clause(
-            plan, title=form.title.data, body=form.body.data, section=form.section.data, rule=code, rule_value=value))
+            plan, title=form.title.data, body=form.body.data, section=form.section.data, rule=code, rule_value=value,
+            actor=g.membership))
         if error is None:
             flash(f"已新增条款“{clause.title}”。", "success")
             return redirect(url_for("plans.plan", plan_id=plan.id) + f"#clause-{clause.id}", 303)
@@ -166,7 +168,7 @@ def clause(plan_id, clause_id):
         value = form.rule_value(rule.shape) if rule else None
         saved, error = attempt(lambda: service.save_clause(
             plan, title=form.title.data, body=form.body.data, clause=target if mine else None,
-            replaces=None if mine else target, rule_value=value))
+            replaces=None if mine else target, rule_value=value, actor=g.membership))
         if error is None:
             flash(f"已保存“{saved.title}”。", "success")
             return redirect(url_for("plans.plan", plan_id=plan.id) + f"#clause-{saved.id}", 303)
@@ -182,7 +184,7 @@ def clause(plan_id, clause_id):
 def delete_clause(plan_id, clause_id):
     plan = _own_plan(plan_id)
     target = get_scoped_or_404(Clause, clause_id)
-    _, error = attempt(lambda: service.delete_clause(plan, target))
+    _, error = attempt(lambda: service.delete_clause(plan, target, actor=g.membership))
     flash(error or f"已删除“{target.title}”，上级方案的相应条款重新生效。", "error" if error else "success")
     return redirect(url_for("plans.plan", plan_id=plan.id), 303)
 
@@ -197,7 +199,7 @@ def phase(plan_id, phase_id):
     if form.validate_on_submit():
         _, error = attempt(lambda: service.update_phase(plan, target, name=form.name.data,
                                                         starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                                                        body=form.body.data))
+                                                        body=form.body.data, actor=g.membership))
         if error is None:
             flash(f"已调整“{target.name}”阶段。", "success")
             return redirect(url_for("plans.plan", plan_id=plan.id) + "#phases", 303)
@@ -210,7 +212,8 @@ def phase(plan_id, phase_id):
 def plan_pdf(plan_id):
     plan = get_scoped_or_404(Plan, plan_id)
     # Owned by the reader's node, so the reader finds it in its own exports list.
-    doc = exports.request_export(g.membership.tenant, kind="plan", title=plan.title, params={"plan_id": plan.id})
+    doc = exports.request_export(g.membership.tenant, kind="plan", title=plan.title, params={"plan_id": plan.id},
+                                 actor=g.membership)
     db.session.commit()
     jobs.submit(doc.id, g.membership.id)
     return redirect(url_for("exports.show", doc_id=doc.id), 303)

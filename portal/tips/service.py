@@ -18,8 +18,8 @@ from portal.tips.models import Tip, TipPhoto, TipThrottle
 from portal.uploads import service as uploads
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, Membership, Tenant
-from tenants.paths import in_subtree
-from tenants.scope import Scope, unscoped
+from tenants.paths import in_subtree, within
+from tenants.scope import Scope, may_change, unscoped
 
 # No 0/O, 1/I/L: read over the phone without mistakes. 16 characters ≈ 79 bits.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -160,7 +160,7 @@ def enterprises_for(tip: Tip):
 
 
 def _as_verifier(tip: Tip, actor: Membership) -> None:
-    if actor.tenant.kind not in GOVERNMENT_KINDS or not tip.tenant.path.startswith(actor.tenant.path):
+    if actor.tenant.kind not in GOVERNMENT_KINDS or not may_change(actor, tip):
         raise TipError("举报由受理的街道/乡镇（或其上级）核查。")
 
 
@@ -176,7 +176,7 @@ def verify(tip: Tip, actor: Membership, *, true: bool, note: str = "", enterpris
         raise TipError("核查说明不超过 1000 字。")
     today = today or clock.today()
     if true:
-        if enterprise is None or enterprise.kind != "enterprise" or not enterprise.path.startswith(tip.tenant.path):
+        if enterprise is None or enterprise.kind != "enterprise" or not within(enterprise.path, tip.tenant.path):
             raise TipError("查实的举报须选定被举报的企业（须在受理单位辖区内）。")
         photos = [(p.upload.filename, p.upload.content) for p in tip.photos]
         tip.hazard = hazards.record_from_tip(enterprise, actor, finding, photos=photos, today=today)

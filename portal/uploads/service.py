@@ -9,14 +9,13 @@ import unicodedata
 import zipfile
 from urllib.parse import quote
 
-from flask import Response, has_request_context
-from flask_login import current_user
+from flask import Response
 
 from portal.audit import service as audit
 from portal.errors import Refused
 from portal.extensions import db
 from portal.uploads.models import StoredFile, Upload
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 
 MAX_BYTES = 20 * 1024 * 1024
 # Extension → (kind, mimetype). Office files are zip (OOXML) or OLE2 (legacy) containers.
@@ -92,16 +91,17 @@ def check(filename: str, data: bytes, kinds: tuple[str, ...] = ("pdf", "image", 
     return name, kind, mimetype
 
 
-def store(tenant: Tenant, filename: str, data: bytes, kinds: tuple[str, ...] = ("pdf", "image", "office")) -> Upload:
+def store(tenant: Tenant, filename: str, data: bytes, kinds: tuple[str, ...] = ("pdf", "image", "office"),
+          *, actor: Membership | None = None) -> Upload:
     """Check and keep one file for `tenant`, audited in the caller's transaction."""
     name, kind, mimetype = check(filename, data, kinds)
     upload = Upload(tenant=tenant, token=secrets.token_hex(16), filename=name, mimetype=mimetype, kind=kind,
                     size=len(data), sha256=hashlib.sha256(data).hexdigest(), content=data)
-    if has_request_context() and current_user.is_authenticated:
-        upload.created_by_id = current_user.id
+    upload.created_by_id = actor.user_id if actor else None
     db.session.add(upload)
     db.session.flush()
-    audit.record(tenant, "upload.stored", upload, {"filename": name, "size": len(data), "sha256": upload.sha256})
+    audit.record(tenant, "upload.stored", upload, {"filename": name, "size": len(data), "sha256": upload.sha256},
+                 actor=actor)
     return upload
 
 

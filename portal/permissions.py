@@ -1,0 +1,53 @@
+"""What each role may do: asked by views (web.can, web.requires) and by services alike, so
+neither the services nor tenants lean on the web layer."""
+from __future__ import annotations
+
+# What each role may do inside its scope. Reading is decided by scope alone.
+PERMISSIONS = {
+    "tenants.manage": {"admin"},
+    "users.manage": {"admin"},
+    "audit.read": {"admin", "discipline"},
+    "exports.roster": {"admin", "leader", "staff", "discipline"},
+    # Plans and tasks. A plan is issued, and a task assigned, reviewed (办结/退回) and urged (催办), by
+    # the office of the issuing node: its admin, leader and staff. A task is signed, reported and
+    # passed down by the receiving unit's own people: those three in a government node or
+    # department, the principal and safety officer in an enterprise. Inspectors work in the field
+    # and discipline reads and exports, so neither acts on tasks.
+    "plans.manage": {"admin", "leader", "staff"},
+    "plans.export": {"admin", "leader", "staff", "discipline"},
+    "tasks.assign": {"admin", "leader", "staff"},
+    "tasks.handle": {"admin", "leader", "staff", "principal", "safety_officer"},
+    # Hazards. An enterprise's principal and safety officer record, rectify and import their own;
+    # government and department staff and inspectors record what they find and accept or return
+    # fixes; 挂牌督办 and key check items are decided by a level's admin (and leader).
+    "hazards.record": {"admin", "staff", "inspector", "principal", "safety_officer"},
+    "hazards.rectify": {"principal", "safety_officer"},
+    "hazards.review": {"admin", "leader", "staff", "inspector"},
+    "hazards.list": {"admin", "leader"},
+    "standards.publish": {"admin"},
+    "tips.verify": {"admin", "staff"},
+    # Responsibility lists. A level's office (admin, staff) and an enterprise's principal and safety
+    # officer write their own list items; a unit's own people fill its lists and duty records; only
+    # the person who answers for the unit signs: the principal, or a government node's leader.
+    "checklists.templates": {"admin", "staff", "principal", "safety_officer"},
+    "checklists.fill": {"admin", "leader", "staff", "principal", "safety_officer"},
+    "checklists.sign": {"leader", "principal"},
+    # Inspections and accountability. Inspectors and staff of a government node or department keep
+    # their unit's inspection records (every listed inspector signs for themself); accidents are
+    # recorded by any government role but discipline; discipline reads everything in its subtree and
+    # writes only accountability records, which leaders may write too.
+    "inspections.write": {"inspector", "staff"},
+    "accidents.record": {"admin", "leader", "staff", "inspector"},
+    "accountability.trace": {"admin", "leader", "staff", "inspector", "discipline"},
+    "accountability.write": {"discipline", "leader"},
+    # Dispatch tables. A unit's office types its few figures and submits; its admin and leader
+    # approve, return and urge the units below; discipline reads and exports.
+    "dispatch.fill": {"admin", "leader", "staff"},
+    "dispatch.review": {"admin", "leader"},
+    "dispatch.export": {"admin", "leader", "staff", "discipline"},
+}
+
+
+def allows(membership, permission: str) -> bool:
+    """Whether the acting membership's role grants `permission` (its scope is tenants.scope's)."""
+    return membership is not None and membership.role in PERMISSIONS[permission]
