@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.audit import service as audit
 from portal.audit.models import AuditEvent
-from portal.database import compare_and_set
+from portal.database import compare_and_set, lock
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -639,6 +639,7 @@ def change_deadline(task: Task, actor: Membership, *, deadline: date | None, rea
     work are told the old and the new deadline and why."""
     today = today or clock.today()
     _require_assigner(task, actor, "调整截止日期")
+    lock(task)  # against a withdrawal or another change of the deadline at the same moment
     if task.withdrawn_at is not None:
         raise Refused("任务已撤回，不能调整截止日期。")
     reason = _text(reason, "调整理由", 500)
@@ -693,6 +694,7 @@ def withdraw(task: Task, actor: Membership, *, reason: str) -> None:
     """撤回 a task sent by mistake, with the tasks passed down from it, while nobody has reported.
     Nothing is deleted: the tasks keep when and why, their assignments become 已撤回, receivers are told."""
     _require_assigner(task, actor, "撤回")
+    lock(task)  # a second 撤回 at once waits, then reads "任务已撤回"
     reason = _text(reason, "撤回理由", 500)
     tasks = _cascade(task)
     refusal = withdraw_refusal(task, tasks)
