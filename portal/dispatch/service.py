@@ -596,7 +596,7 @@ def _decider(sub: ReportSubmission, actor: Membership) -> None:
     if sub.tenant.parent_id != actor.tenant_id:
         raise DispatchError(f"只有“{sub.tenant.name}”的上一级可以审核它的调度表。")
     if sub.status != "submitted":
-        raise DispatchError(f"该期调度表{sub.status_label}，没有待审核的上报。")
+        raise DispatchError(f"该期调度表当前为“{sub.status_label}”，没有待审核的上报。")
 
 
 def _decide(sub: ReportSubmission, **values) -> None:
