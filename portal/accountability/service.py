@@ -465,9 +465,6 @@ def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = 
         raise AccountabilityError("请至少勾选一项倒查发现作为问责依据。")
     if data.decided_on is None or data.decided_on > today:
         raise AccountabilityError("请填写决定日期，且不能晚于今天。")
-    key = (data.request_key or "").strip()[:64] or None
-    if key and db.session.execute(select(AccountabilityRecord.id).where(AccountabilityRecord.request_key == key)).first():
-        raise AccountabilityError(SUBMITTED)
     issuer = (data.issuer or "").strip() or default_issuer(actor)
     if len(issuer) > 100 or len(data.document_number or "") > 64:
         raise AccountabilityError("署名不超过 100 字，文号不超过 64 字。")
@@ -478,9 +475,9 @@ def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = 
         basis=[{"key": k, "text": items[k]} for k in data.basis],
         enterprise_id=t.subject.id if t.is_enterprise else None, accident_id=t.accident.id if t.accident else None,
         decided_on=data.decided_on, document_number=(data.document_number or "").strip(), issuer=issuer,
-        created_by_id=actor.user_id, request_key=key)
+        created_by_id=actor.user_id, request_key=(data.request_key or "").strip()[:64] or None)
     try:
-        with db.session.begin_nested():  # two submissions racing: the unique key lets only one through
+        with db.session.begin_nested():  # a second submission of the form, at once or later: the key lets one in
             db.session.add(entry)
             db.session.flush()
     except IntegrityError:

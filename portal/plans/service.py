@@ -588,6 +588,7 @@ def remind(assignment: Assignment, actor: Membership, today: date | None = None)
     """催办: the receiver is told, the assignment counts one more reminder. Once a day at most."""
     today = today or clock.today()
     _require_assigner(assignment.task, actor, "催办")
+    lock(assignment)  # two 催办 at once: one reminder, counted once
     if assignment.state in CLOSED:
         raise Refused(f"任务{assignment.state_label}，无需催办。")
     if _reminded_today(assignment, today):
