@@ -68,3 +68,18 @@ def compare_and_set(record, field: str, conflict: str, **values) -> None:
     db.session.refresh(record)
     if moved.rowcount != 1:
         raise Refused(conflict.format(record=record))
+
+
+def lock(record, *related: str) -> None:
+    """Re-read `record` under a row lock held until this transaction ends, for a change whose
+    condition spans more than one field or other rows (the first signature freezes the content,
+    a submission's draft and its figures): the check that follows sees the record as it is now, and
+    a second request doing the same waits here and then sees the first one's result. PostgreSQL:
+    SELECT … FOR UPDATE; SQLite has no row locks and needs none, its BEGIN IMMEDIATE already
+    queues writers. Call it before changing the record: a refresh drops unflushed changes.
+    `related` names collections whose rows the check reads too (an inspection's signatures): they
+    are re-read as well, as the identity map would otherwise hand back what it loaded before."""
+    db.session.refresh(record, with_for_update=True)
+    for name in related:
+        for row in getattr(record, name):
+            db.session.refresh(row)

@@ -9,16 +9,19 @@ import itertools
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from flask.ctx import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from portal import create_app
 from portal.extensions import db
+from portal.web import attempt
 from tenants import credit_code
 from tenants.models import Tenant
 from tenants.paths import attach
@@ -77,6 +80,71 @@ def committed_app():
     """For tests that need real commits from several connections (threads, a live server)."""
     with fresh_app("committed") as application:
         yield application
+
+
+@pytest.fixture
+def committed_session(committed_app):
+    """The main thread's session on `committed_app`, committing for real: a race test's module
+    names it `session`, and the module's fixtures (tree, people …) build on it, then `race` commits."""
+    with committed_app.app_context(), unscoped():
+        yield db.session
+        db.session.remove()
+
+
+def race(*actions):
+    """Run `actions` at once, as two requests would: each in its own thread, app context, session
+    and connection. An action is `(act, *records)`: the thread loads the records afresh (what the
+    user has on screen), then calls `act(*loaded)` (what they pressed), committed with its audit
+    event or rolled back when refused, as `web.attempt` does. On PostgreSQL every act starts after
+    every load (a Barrier), so each request has read the state the other one changes. SQLite
+    serialises writers (BEGIN IMMEDIATE from the first read on), so there they run one after the
+    other, as its lock would queue them. Returns each action's (result, message): one is None."""
+    app = current_app._get_current_object()
+    keys = [[(type(r), r.id) for r in records] for _, *records in actions]
+    db.session.commit()  # the setup, for the other connections to see; this thread reads again after
+    postgres = db.engine.dialect.name == "postgresql"
+    barrier = threading.Barrier(len(actions))
+    outcomes: list = [None] * len(actions)
+
+    def run(i):
+        try:
+            with app.app_context(), unscoped():
+                loaded = [db.session.get(model, id_) for model, id_ in keys[i]]
+                if postgres:
+                    barrier.wait(timeout=120)  # only so that a failing thread cannot hang the others
+                outcomes[i] = attempt(lambda: actions[i][0](*loaded))
+                db.session.remove()
+        except Exception as e:  # kept, so a failing thread fails the test
+            barrier.abort()
+            outcomes[i] = e
+
+    if postgres:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    else:
+        for i in range(len(actions)):
+            run(i)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+    db.session.rollback()  # what follows reads what the racing connections committed
+    return outcomes
+
+
+def refused(outcomes) -> list[str]:
+    """The messages of the refused actions of a race."""
+    return [message for _, message in outcomes if message is not None]
+
+
+def audited(record, *actions: str) -> list[str]:
+    """The audit actions recorded on `record` among `actions`, oldest first (read after a race)."""
+    from portal.audit.models import AuditEvent
+    return list(db.session.execute(select(AuditEvent.action).where(
+        AuditEvent.object_type == type(record).__name__, AuditEvent.object_id == record.id,
+        AuditEvent.action.in_(actions)).order_by(AuditEvent.id)).scalars())
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
 """The accountability record form; its choices come from the trace it rests on."""
+import secrets
+
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -21,3 +23,5 @@ class RecordForm(Form):
     issuer = StringField("署名（发文机关）", validators=[Optional(), Length(max=100, message="不超过 100 字。")])
     until = HiddenField()
     accident = HiddenField()
+    # One key per form shown: the service refuses a second record with the same key.
+    request_key = HiddenField(default=lambda: secrets.token_hex(16))

@@ -42,6 +42,9 @@ class AccountabilityRecord(TenantOwned, db.Model):
     document_number = db.Column(db.String(64), nullable=False, default="")
     issuer = db.Column(db.String(100), nullable=False)
     created_by_id = db.Column(db.ForeignKey("users.id"))
+    # One key per form shown, so a double submission records one decision (empty for records
+    # made outside the form: the demo, the command line).
+    request_key = db.Column(db.String(64), unique=True)
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 
     tenant = relationship("Tenant", foreign_keys="AccountabilityRecord.tenant_id")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import String, and_, case, cast, distinct, func, literal, null, or_, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.accountability.models import LETTERS, MEASURES, UNIT_MEASURES, AccountabilityRecord
@@ -418,6 +419,10 @@ class RecordInput:
     decided_on: date | None = None
     document_number: str = ""
     issuer: str = ""
+    request_key: str | None = None
+
+
+SUBMITTED = "这份问责记录已经提交过了，请勿重复提交。可在“倒查追责”页的追责问责记录中查看。"
 
 
 def default_issuer(actor: Membership) -> str:
@@ -470,9 +475,13 @@ def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = 
         basis=[{"key": k, "text": items[k]} for k in data.basis],
         enterprise_id=t.subject.id if t.is_enterprise else None, accident_id=t.accident.id if t.accident else None,
         decided_on=data.decided_on, document_number=(data.document_number or "").strip(), issuer=issuer,
-        created_by_id=actor.user_id)
-    db.session.add(entry)
-    db.session.flush()
+        created_by_id=actor.user_id, request_key=(data.request_key or "").strip()[:64] or None)
+    try:
+        with db.session.begin_nested():  # a second submission of the form, at once or later: the key lets one in
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError:
+        raise AccountabilityError(SUBMITTED) from None
     audit.record(node, "accountability.recorded", entry,
                  {"measure": data.measure, "unit": unit.name, "person": person, "basis": data.basis},
                  actor=actor.user)

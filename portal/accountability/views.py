@@ -118,7 +118,8 @@ def create(tenant_id):
             subject_user_id=form.subject_user_id.data, subject_person=form.subject_person.data or "",
             subject_post=form.subject_post.data or "", reason=form.reason.data, requirement=form.requirement.data or "",
             basis=form.basis.data or [], decided_on=form.decided_on.data,
-            document_number=form.document_number.data or "", issuer=form.issuer.data or "")
+            document_number=form.document_number.data or "", issuer=form.issuer.data or "",
+            request_key=form.request_key.data)
         entry, error = attempt(lambda: service.record(g.membership, t, data))
         if error is None:
             flash(f"已记录{entry.measure_label}。", "success")

@@ -24,6 +24,7 @@ from datetime import date, timedelta, timezone
 
 from sqlalchemy import and_, false, func, not_, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit import service as audit
 from portal.auth import service as auth
@@ -31,6 +32,7 @@ from portal.checklists.models import (DATE_LABELS, DUTIES, ENTERPRISE_LISTS, EVI
                                       STATES, WORK_TYPES, WORKER_TYPES, ChecklistEntry, ChecklistFill,
                                       ChecklistItem, ChecklistTemplate, ComplianceFinding, DutyRecord,
                                       EnterpriseStatus, SpecialWorker)
+from portal.database import lock
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -261,6 +263,10 @@ def start(tenant: Tenant, kind: str, *, actor: Membership | None = None) -> Chec
     if kind not in lists_for(tenant):
         raise Refused(f"“{tenant.name}”不填写“{KINDS.get(kind, kind)}”。")
     current = current_fill(tenant, kind)
+    if current is not None:
+        lock(current)  # two people pressing 修订 at once make one new version
+        if not current.is_current:  # the other one's, made while this request waited
+            return current_fill(tenant, kind)
     if current is not None and not current.signed:
         return current
     user_id = actor.user_id if actor else None
@@ -269,8 +275,12 @@ def start(tenant: Tenant, kind: str, *, actor: Membership | None = None) -> Chec
     if current is not None:
         current.is_current = False
         db.session.flush()  # one current version per unit and list (a partial unique index)
-    db.session.add(fill)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a first version started twice at once: the index lets one in
+            db.session.add(fill)
+            db.session.flush()
+    except IntegrityError:
+        return current_fill(tenant, kind)
     if current is not None:
         for old in current.entries:
             if old.item.removed_at is None:
@@ -286,6 +296,7 @@ def start(tenant: Tenant, kind: str, *, actor: Membership | None = None) -> Chec
 
 
 def _require_draft(fill: ChecklistFill) -> None:
+    lock(fill)  # an entry saved while the list is signed: the signature includes it, or the save is refused
     if fill.signed:
         raise Refused(f"第 {fill.version} 版已于 {clock.local(fill.signed_at)} 签署，不能直接修改。"
                       f"请点击“修订”生成第 {fill.version + 1} 版，在新版本中修改；已签署的版本保留可查。")

@@ -12,10 +12,12 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accountability import service as accountability
 from portal.audit import service as audit
 from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission
+from portal.database import compare_and_set, lock
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -463,12 +465,19 @@ def submission(definition: ReportDefinition, tenant: Tenant, period: Period) -> 
 
 
 def _draft(definition: ReportDefinition, tenant: Tenant, period: Period) -> ReportSubmission:
+    """The unit's row for `period`, made if need be and locked until commit: two saves or two
+    上报 of one period at once queue on it, and its unique key lets only one of them insert it."""
     found = submission(definition, tenant, period)
     if found is None:
         found = ReportSubmission(tenant=tenant, definition=definition, period_start=period.start,
                                  period_end=period.end, status="draft")
-        db.session.add(found)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(found)
+                db.session.flush()
+        except IntegrityError:
+            found = submission(definition, tenant, period)  # the other request's, committed meanwhile
+    lock(found)
     return found
 
 
@@ -566,7 +575,7 @@ def submit(definition: ReportDefinition, tenant: Tenant, period: Period, actor: 
     now = now or clock.now()
     sub = _draft(definition, tenant, period)
     if sub.status in ("submitted", "approved"):
-        raise DispatchError(f"{period.end:%Y-%m-%d} 这一期已经上报过，不能重复上报。")
+        raise DispatchError(f"{period.end:%Y-%m-%d} 这一期已经上报过（当前为“{sub.status_label}”），不能重复上报。")
     manual = Figures()
     _manual(tenant, definition.campaign.starts_on, period.end, manual)
     # The typed part is also kept cumulative, whatever the table shows: the level above sums it.
@@ -590,13 +599,19 @@ def _decider(sub: ReportSubmission, actor: Membership) -> None:
     if sub.tenant.parent_id != actor.tenant_id:
         raise DispatchError(f"只有“{sub.tenant.name}”的上一级可以审核它的调度表。")
     if sub.status != "submitted":
-        raise DispatchError(f"该期调度表{sub.status_label}，没有待审核的上报。")
+        raise DispatchError(f"该期调度表当前为“{sub.status_label}”，没有待审核的上报。")
+
+
+def _decide(sub: ReportSubmission, **values) -> None:
+    # Two members of the level above at once (通过 and 退回): one decides, the other is told.
+    compare_and_set(sub, "status", "该期调度表刚刚已被他人审核，当前为“{record.status_label}”，请刷新页面查看。",
+                    **values)
 
 
 def approve(sub: ReportSubmission, actor: Membership) -> ReportSubmission:
     """Accept a child's table; the period is locked from now on."""
     _decider(sub, actor)
-    sub.status, sub.decided_at, sub.decided_by_id = "approved", clock.now(), actor.user_id
+    _decide(sub, status="approved", decided_at=clock.now(), decided_by_id=actor.user_id)
     _stale(sub.tenant)
     audit.record(sub.tenant, "dispatch.approved", sub, {"period_end": sub.period_end.isoformat()},
                  actor=actor.user)
@@ -610,8 +625,8 @@ def return_(sub: ReportSubmission, actor: Membership, reason: str) -> ReportSubm
     if len(reason) > 500:
         raise DispatchError(f"退回原因最多 500 个字，现为 {len(reason)} 个字。")
     _decider(sub, actor)
-    sub.status, sub.decided_at, sub.decided_by_id, sub.reason = "returned", clock.now(), actor.user_id, reason
-    sub.figures = sub.corrections = None
+    _decide(sub, status="returned", decided_at=clock.now(), decided_by_id=actor.user_id, reason=reason, figures=None,
+            corrections=None)
     audit.record(sub.tenant, "dispatch.returned", sub, {"period_end": sub.period_end.isoformat(), "reason": reason},
                  actor=actor.user)
     return sub

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from portal import spreadsheets
 from portal.audit import service as audit
 from portal.audit.models import AuditEvent
+from portal.database import compare_and_set, lock
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -357,6 +358,7 @@ def _as_reviewer(hazard: Hazard, actor: Membership, doing: str) -> None:
 def set_fixes(hazard: Hazard, actor: Membership, fixes: Fixes) -> Hazard:
     """The enterprise fills or revises the five fixes while the hazard is still being fixed."""
     _as_enterprise(hazard, actor, "填写五落实")
+    lock(hazard)  # not while a step of the loop moves it on
     if hazard.status not in OPEN_STATUSES:
         raise HazardError(f"隐患已“{hazard.status_label}”，不能再修改五落实。")
     fixes = _checked_fixes(fixes, hazard.found_at)
@@ -372,6 +374,7 @@ def set_fixes(hazard: Hazard, actor: Membership, fixes: Fixes) -> Hazard:
 
 def add_photos(hazard: Hazard, actor: Membership, photos) -> list[HazardPhoto]:
     """Attach (filename, bytes) images; stored as the enterprise's uploads, checked by content."""
+    lock(hazard)  # two uploads at once count against one limit
     if hazard.status == "closed":
         raise HazardError("已销号的隐患不能再添加照片。")
     photos = list(photos)
@@ -432,15 +435,11 @@ def transition(hazard: Hazard, actor: Membership, action: str, reason: str = "",
     if action == "start" and not hazard.on_the_spot and not hazard.has_fixes:
         raise HazardError("未当场整改的隐患，须先落实责任人、措施、资金、期限和应急预案（五落实），才能开始整改。")
     today = today or clock.today()
-    hazard.status = target
-    if action == "report":
-        hazard.rectified_on = today
-    elif action == "return":
-        hazard.rectified_on = None
-    elif action == "accept":
-        hazard.accepted_on = today
-    elif action == "close":
-        hazard.closed_on = today
+    dates = {"report": {"rectified_on": today}, "return": {"rectified_on": None}, "accept": {"accepted_on": today},
+             "close": {"closed_on": today}}.get(action, {})
+    # Two reviewers at once (验收通过 and 退回 of one 已整改待验收): one moves it, the other is told.
+    compare_and_set(hazard, "status", "该隐患刚刚已被他人处理，当前为“{record.status_label}”，请刷新页面查看。",
+                    status=target, **dates)
     audit.record(hazard.tenant, audit_action, hazard,
                  {"from": source, "to": target, **({"reason": reason} if reason else {})}, actor=actor.user)
     return hazard
@@ -479,6 +478,7 @@ def list_hazard(hazard: Hazard, actor: Membership, *, document_number: str, trac
     node = actor.tenant
     if node.kind not in GOVERNMENT_KINDS:
         raise HazardError("挂牌督办须由政府层级进行。")
+    lock(hazard)  # two levels listing at once: the second finds it listed by the first
     if not may_change(actor, hazard):
         raise HazardError("只能对本辖区内的隐患挂牌督办。")
     if hazard.level != "major":
@@ -512,6 +512,7 @@ def may_delist(hazard: Hazard, actor: Membership) -> bool:
 
 def delist_hazard(hazard: Hazard, actor: Membership, today: date | None = None) -> Hazard:
     """摘牌: only after 销号, by the level that listed it or one above."""
+    lock(hazard)
     if not hazard.listed:
         raise HazardError("该隐患没有挂牌督办。")
     if not may_delist(hazard, actor):

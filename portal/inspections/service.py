@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from portal.audit import service as audit
 from portal.auth import service as auth
 from portal.auth.models import User
+from portal.database import lock
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -120,6 +121,7 @@ def create(actor: Membership, target: Tenant, *, kind: str, inspected_on: date |
 
 
 def _editable(inspection: Inspection) -> None:
+    lock(inspection)  # an edit and a first signature at once: the signature sees the edit, or the edit is refused
     if inspection.signed:
         raise InspectionError("该检查记录已由全部检查人员签名，不能修改。如需更正，请新建更正记录，与原记录并列显示。")
     if inspection.locked:
@@ -348,6 +350,9 @@ def sign(inspection: Inspection, signer_id: int, acting: User, password: str) ->
     content; the last makes the record final."""
     if signer_id != acting.id:
         raise InspectionError("只能本人签名，不能代他人签名。请由该检查人员登录自己的账号签名。")
+    # Inspectors signing at once sign one after another: each compares with the signatures before
+    # it, and only the last one's finalizes the record.
+    lock(inspection, "signatures")
     signature = next((s for s in inspection.signatures if s.user_id == acting.id), None)
     if signature is None:
         raise InspectionError("您不在本次检查的检查人员名单中，不能签名。")
@@ -373,6 +378,7 @@ def amend(original: Inspection, actor: Membership, *, notes: str, inspector_ids,
           ) -> Inspection:
     """A correction: a new record of the same unit and enterprise, linked to the original and
     signed like it. The original stays as it was signed."""
+    lock(original, "amendments")  # a double submission makes one correction
     if not original.signed:
         raise InspectionError("原记录尚未完成签名，不能更正；请先完成签名。")
     if original.amends_id is not None:
@@ -382,6 +388,10 @@ def amend(original: Inspection, actor: Membership, *, notes: str, inspector_ids,
     notes = _clean(notes, NOTES_MAX, "更正内容")
     if not notes:
         raise InspectionError("请写明更正的内容和原因。")
+    pending = next((a for a in original.amendments if not a.signed), None)
+    if pending is not None:
+        raise InspectionError(f"已有一份更正记录（{clock.local(pending.created_at)} 新建）尚未完成签名，"
+                              "请先在其中修改并完成签名，再作新的更正。")
     today = today or clock.today()
     inspectors = _inspectors(actor.tenant, inspector_ids)
     amendment = Inspection(tenant=original.tenant, kind=original.kind, unit=actor.tenant, unit_name=actor.tenant.name,

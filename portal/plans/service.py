@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.audit import service as audit
 from portal.audit.models import AuditEvent
-from portal.database import compare_and_set
+from portal.database import compare_and_set, lock
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal.extensions import db
@@ -592,6 +592,7 @@ def remind(assignment: Assignment, actor: Membership, today: date | None = None)
     """催办: the receiver is told, the assignment counts one more reminder. Once a day at most."""
     today = today or clock.today()
     _require_assigner(assignment.task, actor, "催办")
+    lock(assignment)  # two 催办 at once: one reminder, counted once
     if assignment.state in CLOSED:
         raise Refused(f"任务{assignment.state_label}，无需催办。")
     if _reminded_today(assignment, today):
@@ -643,6 +644,7 @@ def change_deadline(task: Task, actor: Membership, *, deadline: date | None, rea
     work are told the old and the new deadline and why."""
     today = today or clock.today()
     _require_assigner(task, actor, "调整截止日期")
+    lock(task)  # against a withdrawal or another change of the deadline at the same moment
     if task.withdrawn_at is not None:
         raise Refused("任务已撤回，不能调整截止日期。")
     reason = _text(reason, "调整理由", 500)
@@ -697,6 +699,7 @@ def withdraw(task: Task, actor: Membership, *, reason: str) -> None:
     """撤回 a task sent by mistake, with the tasks passed down from it, while nobody has reported.
     Nothing is deleted: the tasks keep when and why, their assignments become 已撤回, receivers are told."""
     _require_assigner(task, actor, "撤回")
+    lock(task)  # a second 撤回 at once waits, then reads "任务已撤回"
     reason = _text(reason, "撤回理由", 500)
     tasks = _cascade(task)
     refusal = withdraw_refusal(task, tasks)

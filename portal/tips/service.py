@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, delete, func, select
 
 from portal.audit import service as audit
+from portal.database import lock
 from portal.errors import Refused
 from portal.extensions import db
 from portal.hazards import service as hazards
@@ -169,6 +170,7 @@ def verify(tip: Tip, actor: Membership, *, true: bool, note: str = "", enterpris
     """Record the result of checking a tip. A true one names the enterprise and becomes a hazard
     with source 举报, carrying the tip's photos."""
     _as_verifier(tip, actor)
+    lock(tip)  # two verifiers at once: one verdict, one hazard
     if tip.status != "received":
         raise TipError(f"该举报已核查（{tip.status_label}），不能再次核查。")
     note = (note or "").strip()
@@ -193,10 +195,11 @@ def verify(tip: Tip, actor: Membership, *, true: bool, note: str = "", enterpris
 def reward(tip: Tip, actor: Membership, *, amount: Decimal | None, named: bool, today: date | None = None) -> Tip:
     """举报奖励 in 万元; an anonymous reporter is rewarded anonymously (through the tracking code)."""
     _as_verifier(tip, actor)
+    lock(tip)  # one reward, however many press at once
     if tip.status != "verified":
         raise TipError("只有查实的举报才能记录奖励。")
     if tip.reward is not None:
-        raise TipError("该举报已记录奖励。")
+        raise TipError(f"该举报已记录奖励（{tip.rewarded_on}，{tip.reward} 万元），不能重复记录。")
     if amount is None or amount <= 0 or amount > REWARD_MAX:
         raise TipError("奖励金额须大于 0（单位：万元）。")
     if named and tip.anonymous:

@@ -53,6 +53,14 @@ def test_discipline_and_leaders_write_records_others_may_not(session, field, mis
             service.record(actor, t, _input(t), today=TODAY)
 
 
+def test_a_form_sent_twice_records_once_and_a_new_form_records_again(session, field, missed):
+    t = service.trace(field["tree"]["a_plant"], TODAY)
+    first = service.record(field["discipline"], t, _input(t, request_key="form-1"), today=TODAY)
+    with pytest.raises(service.AccountabilityError, match="已经提交过了"):
+        service.record(field["discipline"], t, _input(t, request_key="form-1"), today=TODAY)
+    assert service.record(field["discipline"], t, _input(t, request_key="form-2"), today=TODAY).id != first.id
+
+
 @pytest.mark.parametrize("overrides, message", [
     (dict(basis=[]), "至少勾选一项"),
     (dict(basis=["missed:999:999"]), "倒查事项已变化"),
