@@ -80,14 +80,6 @@ def _name(username: str) -> str:
     return (username or "").strip().lower()[:64]
 
 
-def _locked_until(name: str, source: str, t) -> datetime | None:
-    """When the lock on `name` from `source` (or from everywhere) ends, if it is locked at `t`."""
-    until = db.session.execute(select(func.max(LoginThrottle.locked_until)).where(
-        LoginThrottle.username == name, LoginThrottle.source.in_((source, ANY_SOURCE)),
-        LoginThrottle.locked_until > t)).scalar_one()
-    return until
-
-
 def _locked_message(until, t) -> str:
     minutes = max(1, int((until - t).total_seconds() // 60) + 1)
     return f"连续密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试，或联系管理员解锁。"
@@ -95,7 +87,8 @@ def _locked_message(until, t) -> str:
 
 def _throttle(name: str, source: str, t) -> LoginThrottle:
     """The counter of `name` from `source`, row-locked (PostgreSQL; SQLite writers are serialised
-    already), created when missing and restarted when its window and lock are over."""
+    already), created when missing and restarted when its window and lock are over. Every login
+    attempt writes it, so the rows of successful logins are pruned like the rest."""
     stmt = select(LoginThrottle).where(LoginThrottle.username == name, LoginThrottle.source == source) \
         .with_for_update()
     row = db.session.execute(stmt).scalar_one_or_none()
@@ -104,7 +97,7 @@ def _throttle(name: str, source: str, t) -> LoginThrottle:
             with db.session.begin_nested():
                 row = LoginThrottle(username=name, source=source, failures=0, first_failed_at=t)
                 db.session.add(row)
-        except IntegrityError:  # a concurrent failure created it first
+        except IntegrityError:  # a concurrent attempt created it first
             row = db.session.execute(stmt).scalar_one()
     if t - row.first_failed_at > FAILURE_WINDOW and not (row.locked_until and row.locked_until > t):
         row.failures, row.first_failed_at, row.locked_until = 0, t, None
@@ -123,24 +116,38 @@ def _prune(name: str, t) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def _count_failure(name: str, source: str, user: User | None, action: str) -> str:
-    """Count one wrong password for `name` from `source` and from everywhere; lock what reached its
-    limit. Audited for an existing account. Returns what to tell the person."""
-    t = now()
+def _hold(name: str, source: str, t) -> tuple[LoginThrottle, LoginThrottle]:
+    """Both counters of `name` (from `source`, from everywhere), row-locked before the password is
+    looked at: a burst of parallel guesses is judged one at a time, so it gets no more tries than
+    a patient guesser."""
     _prune(name, t)
-    pair, everywhere = _throttle(name, source, t), _throttle(name, ANY_SOURCE, t)
+    return _throttle(name, source, t), _throttle(name, ANY_SOURCE, t)
+
+
+def _lock_end(rows, t) -> datetime | None:
+    ends = [r.locked_until for r in rows if r.locked_until and r.locked_until > t]
+    return max(ends) if ends else None
+
+
+def _count_failure(rows: tuple[LoginThrottle, LoginThrottle], user: User | None, action: str, t) -> str:
+    """Count one wrong password on the held counters; lock what reached its limit. Audited for an
+    existing account. Returns what to tell the person."""
+    until = _lock_end(rows, t)
+    if until is not None:  # locked by a concurrent failure meanwhile (signing counts after its rollback)
+        return _locked_message(until, t)
+    pair, everywhere = rows
     pair.failures += 1
     everywhere.failures += 1
     locked = []
     if pair.failures >= MAX_FAILURES:
         pair.locked_until = t + LOCK_TIME
-        locked.append(source or "未知地址")
+        locked.append(pair.source or "未知地址")
     if everywhere.failures >= ACCOUNT_MAX_FAILURES:
         everywhere.locked_until = t + LOCK_TIME
         locked.append("全部地址")
     home = _home_tenant(user) if user is not None else None
     if home is not None:
-        audit.record(home, action, user, {"source": source, "failures": pair.failures}, actor=user)
+        audit.record(home, action, user, {"source": pair.source, "failures": pair.failures}, actor=user)
         if locked:
             audit.record(home, "auth.locked", user, {"sources": locked, "minutes": LOCK_TIME.seconds // 60},
                          actor=user)
@@ -154,20 +161,22 @@ def authenticate(username: str, password: str) -> tuple[User | None, str | None]
     """Return (user, None) on success or (None, message). An unknown name is answered exactly as
     a known one with a wrong password: same message, same counting, one password hash either way.
     Failures are committed by the caller together with their audit events."""
-    name, source, t = _name(username), _source.get(), now()
+    name, t = _name(username), now()
+    rows = _hold(name, _source.get(), t)
     user = db.session.execute(select(User).where(User.username == (username or "").strip())).scalar_one_or_none()
     right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "") and user is not None
-    until = _locked_until(name, source, t)
+    until = _lock_end(rows, t)
     if until is not None:
         return None, _locked_message(until, t)
     if not right:
-        return None, WRONG + _count_failure(name, source, user, "auth.login_failed")
+        return None, WRONG + _count_failure(rows, user, "auth.login_failed", t)
     if not user.active:
         return None, "账号已停用，请联系管理员。"
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == name, LoginThrottle.source == source))
+    # A success clears this address's count only: a spread-out attack keeps its count everywhere.
+    rows[0].failures, rows[0].first_failed_at = 0, t
     home = _home_tenant(user)
     if home:
-        audit.record(home, "auth.login", user, {"source": source}, actor=user)
+        audit.record(home, "auth.login", user, {"source": rows[0].source}, actor=user)
     return user, None
 
 
@@ -176,15 +185,18 @@ def confirm_password(user: User, password: str, refusal: str) -> None:
     own password, so a session left open cannot act for them. A wrong password is refused with
     `refusal` and counts toward the same lockout as a failed login; a locked account is refused."""
     name, source, t = _name(user.username), _source.get(), now()
+    until = _lock_end(_hold(name, source, t), t)
     right = bool(user.active) and check_password_hash(user.password_hash, password or "")
-    until = _locked_until(name, source, t)
     if until is not None:
         raise AccountError(_locked_message(until, t))
     if not right:
         user_id = user.id
-        # The refusal rolls the act back; the failure itself must stay counted (web.attempt).
-        raise AccountError(refusal, kept=lambda: _count_failure(name, source, db.session.get(User, user_id),
-                                                                 "auth.confirm_failed"))
+
+        def count():
+            # After the refusal rolled the act (and the row locks) back, the failure stays counted.
+            moment = now()
+            _count_failure(_hold(name, source, moment), db.session.get(User, user_id), "auth.confirm_failed", moment)
+        raise AccountError(refusal, kept=count)
 
 
 def set_initial_password(user: User, password: str) -> None:
