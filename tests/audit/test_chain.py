@@ -1,7 +1,5 @@
 """The audit chain: one event per write in the same transaction, hash-linked per tenant,
 append-only in the database, and checked end to end by `flask audit verify`."""
-import threading
-
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -14,7 +12,7 @@ from tenants.models import Tenant
 from tenants.paths import attach
 from tenants.scope import unscoped
 from tenants import service as tenants_service
-from tests.conftest import unique
+from tests.conftest import at_once, unique
 
 
 def chain_of(session, tenant):
@@ -97,25 +95,15 @@ def test_concurrent_writers_never_fork_the_chain(committed_app):
         db.session.commit()
         root_id = root.id
         db.session.remove()
-    errors = []
-
     def write(n):
-        try:
-            with app.app_context(), unscoped():
-                for i in range(per_writer):
-                    tenant = db.session.get(Tenant, root_id)
-                    audit.record(tenant, "tenant.updated", data={"writer": n, "i": i})
-                    db.session.commit()
-                db.session.remove()
-        except Exception as e:  # collected, so a failing thread fails the test
-            errors.append(e)
+        with app.app_context(), unscoped():
+            for i in range(per_writer):
+                tenant = db.session.get(Tenant, root_id)
+                audit.record(tenant, "tenant.updated", data={"writer": n, "i": i})
+                db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_once(write, writers)
     with app.app_context(), unscoped():
         events = db.session.execute(select(AuditEvent).where(AuditEvent.tenant_id == root_id)
                                     .order_by(AuditEvent.seq)).scalars().all()
