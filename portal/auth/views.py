@@ -1,4 +1,6 @@
 """Login, logout, the user's own password, and user management inside the admin's scope."""
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -28,7 +30,9 @@ def source_and_password_age():
     target = url_for("auth.change_password")
     if is_htmx():  # a fragment request must move the whole page, not swap the form into a panel
         response = current_app.response_class(status=204)
-        response.headers["HX-Redirect"] = target
+        # ... unless the page is the change page already: its bell poll would reload it forever.
+        if urlsplit(request.headers.get("HX-Current-URL", "")).path != target:
+            response.headers["HX-Redirect"] = target
         return response
     return redirect(target)
 

@@ -28,6 +28,10 @@ def test_an_initial_password_is_changed_before_anything_else(client, session, tr
         assert client.get(url).headers["Location"] == "/account/password"
     r = client.get("/", headers={"HX-Request": "true"})
     assert r.headers["HX-Redirect"] == "/account/password" and r.get_data() == b""
+    # The change page's own polls (the bell) get nothing, not a reload that would wipe the form.
+    r = client.get("/notifications/count", headers={"HX-Request": "true",
+                                                    "HX-Current-URL": "http://localhost/account/password"})
+    assert r.status_code == 204 and "HX-Redirect" not in r.headers
     page = client.get("/account/password").get_data(as_text=True)
     assert "请先修改为只有您本人知道的新密码" in page
     assert _change(client, "Initial-Pass1", "Initial-Pass1").status_code == 422  # the same one is no change
