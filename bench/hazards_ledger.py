@@ -135,6 +135,7 @@ def main() -> None:
             district = db.session.get(Tenant, districts[0]["id"])
             admin = auth.create_user(district, username="bench_admin", display_name="基准管理员",
                                      password="Bench#2024x", role="admin")
+            auth.accept_password(admin)  # measured pages, not the forced first change
             db.session.commit()
             in_district = db.session.execute(select(func.count()).select_from(Hazard).where(
                 Hazard.tenant_path >= district.path, Hazard.tenant_path < district.path[:-1] + "0")).scalar()

@@ -64,6 +64,7 @@ def main() -> None:
                                for s in range(STREETS)]
                     admin = auth.create_user(district, username=f"bench_admin_{d}", display_name="基准管理员",
                                              password=PASSWORD, role="admin")
+                    auth.accept_password(admin)  # measured pages, not the forced first change
                     for t in range(TASKS):
                         receivers = [streets[(t + k) % STREETS] for k in range(PER_TASK)]
                         service.create_task(district, admin.memberships[0], title=f"基准任务{t + 1}", body="内容",
@@ -92,8 +93,8 @@ def main() -> None:
                                       .where(Assignment.assigner_id == measured.id)).scalar_one()
             big_task = db.session.execute(select(Task.id).where(Task.tenant_id == measured.id)
                                           .order_by(Task.id)).scalars().first()
-            auth.create_user(streets[0], username="bench_street", display_name="基准街道", password=PASSWORD,
-                             role="staff")
+            auth.accept_password(auth.create_user(streets[0], username="bench_street", display_name="基准街道",
+                                                  password=PASSWORD, role="staff"))
             # Nothing is read after this commit: on SQLite a refresh would start a writing transaction
             # that every measured request (each in a session of its own) would queue behind.
             db.session.commit()

@@ -46,4 +46,6 @@ def load(app) -> None:
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         REDIS_URL=os.environ.get("REDIS_URL"),
         PAGE_SIZE=20,
+        # 等保 2.0 三级 asks for periodic password change; 0 turns expiry off.
+        PASSWORD_MAX_AGE_DAYS=int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90")),
     )

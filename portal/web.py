@@ -51,6 +51,9 @@ def attempt(action):
         result = action()
     except Refused as e:
         db.session.rollback()
+        if e.kept is not None:
+            e.kept()
+            db.session.commit()
         return None, str(e)
     db.session.commit()
     return result, None

@@ -56,6 +56,7 @@ ROLES = {
     "staff": "工作人员",
     "inspector": "执法检查员",
     "discipline": "纪检监察",
+    "auditor": "审计员",
     "principal": "主要负责人",
     "safety_officer": "安全管理员",
 }

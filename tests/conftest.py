@@ -209,6 +209,7 @@ def make_user(session):
     def make(tenant, role="admin", username=None, password=PASSWORD):
         user = auth.create_user(tenant, username=username or unique("user"), display_name=unique("姓名"),
                                 password=password, role=role)
+        auth.accept_password(user)  # a factory's user is past the forced first change
         session.flush()
         return user
     return make
@@ -230,6 +231,27 @@ def tree(make_tenant):
     b_shop = make_tenant(b_street, kind="enterprise", name="乙商场", industry="commerce")
     return dict(root=root, province=province, city=city, a=a, b=b, a_street=a_street, b_street=b_street,
                 a_dept=a_dept, a_shop=a_shop, a_plant=a_plant, b_shop=b_shop)
+
+
+def at_once(work, count: int) -> None:
+    """Run work(0) … work(count - 1) in threads released together (each opens its own app context
+    and connection); any exception in a thread fails the test."""
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run(n):
+        try:
+            barrier.wait()
+            work(n)
+        except Exception as e:  # collected, so a failing thread fails the test
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
 
 
 def csrf_token(client) -> str:

@@ -12,7 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.extensions import db
 from tenants.clock import now
 from tenants.models import Membership, Tenant
-from tenants.paths import in_subtree
+from tenants.paths import ids_of, in_subtree
 from tenants.scope import unscoped
 
 GENESIS = "0" * 64
@@ -21,6 +21,8 @@ ACTIONS = {
     "auth.login": "登录",
     "auth.login_failed": "登录失败",
     "auth.locked": "账号锁定",
+    "auth.confirm_failed": "签名密码错误",
+    "auth.unlocked": "解锁账号",
     "auth.password_changed": "修改密码",
     "tenant.created": "新建单位",
     "tenant.updated": "修改单位",
@@ -106,6 +108,7 @@ ACTIONS = {
     "demo.seeded": "载入演示数据",
     "setup.initialized": "系统初始化",
     "onboarding.imported": "批量导入",
+    "audit.anchored": "锚定下级审计链",
 }
 
 
@@ -216,10 +219,17 @@ class BrokenLink:
     reason: str
 
 
-def verify(batch: int = 5000, within: str | None = None) -> tuple[int, BrokenLink | None]:
-    """Walk every chain in order (only the chains of the subtree at path `within`, when given);
-    return (events checked, first broken link or None)."""
+ANCHOR = "audit.anchored"
+
+
+def verify(batch: int = 5000, within: str | None = None) -> tuple[int, list[BrokenLink]]:
+    """Walk every chain in order (only the chains of the subtree at path `within`, when given), then
+    check every anchor they hold against the child chain it names; return (events checked, every
+    broken link). After a break the walk goes on from the stored row, so each place where a chain
+    was changed is reported once, not every link after it."""
     checked = 0
+    broken: list[BrokenLink] = []
+    anchors: list[tuple[AuditEvent, int, int, str]] = []
     expected_prev: dict[int, tuple[int, str]] = {}
     with unscoped():
         offset_key = (0, 0)
@@ -232,19 +242,91 @@ def verify(batch: int = 5000, within: str | None = None) -> tuple[int, BrokenLin
                 .order_by(AuditEvent.tenant_id, AuditEvent.seq).limit(batch)
             ).scalars().all()
             if not rows:
-                return checked, None
+                break
             for ev in rows:
                 seq_before, hash_before = expected_prev.get(ev.tenant_id, (0, GENESIS))
                 if ev.seq != seq_before + 1:
-                    return checked, BrokenLink(ev.tenant_id, ev.seq, ev.id, f"序号不连续：应为 {seq_before + 1}")
-                if ev.prev_hash != hash_before:
-                    return checked, BrokenLink(ev.tenant_id, ev.seq, ev.id, "前一环哈希不符")
+                    broken.append(BrokenLink(ev.tenant_id, ev.seq, ev.id, f"序号不连续：应为 {seq_before + 1}"))
+                elif ev.prev_hash != hash_before:
+                    broken.append(BrokenLink(ev.tenant_id, ev.seq, ev.id, "前一环哈希不符"))
                 if ev.hash != digest(ev.prev_hash, ev):
-                    return checked, BrokenLink(ev.tenant_id, ev.seq, ev.id, "本环内容被改动")
+                    broken.append(BrokenLink(ev.tenant_id, ev.seq, ev.id, "本环内容被改动"))
+                if ev.action == ANCHOR:
+                    anchors.append(_anchor_key(ev))
                 expected_prev[ev.tenant_id] = (ev.seq, ev.hash)
                 checked += 1
             offset_key = (rows[-1].tenant_id, rows[-1].seq)
             db.session.expunge_all()
+        broken.extend(_check_anchors(anchors, batch))
+    return checked, broken
+
+
+def _anchor_key(ev: AuditEvent) -> tuple[int, int, int, int, int, str]:
+    """(where the anchor is: tenant, seq, event id; what it names: child tenant, seq, hash)"""
+    data = ev.data or {}
+    return ev.tenant_id, ev.seq, ev.id, ev.object_id or 0, int(data.get("seq") or 0), str(data.get("hash") or "")
+
+
+def _check_anchors(anchors, batch: int) -> list[BrokenLink]:
+    """Each anchor (a parent's record of a child's chain head) against the child's chain now."""
+    broken = []
+    for i in range(0, len(anchors), batch):
+        chunk = anchors[i:i + batch]
+        stored = dict(((t, s), h) for t, s, h in db.session.execute(
+            select(AuditEvent.tenant_id, AuditEvent.seq, AuditEvent.hash)
+            .where(tuple_(AuditEvent.tenant_id, AuditEvent.seq).in_([(c, s) for *_, c, s, _ in chunk]))).all())
+        for tenant_id, seq, event_id, child, child_seq, child_hash in chunk:
+            now_hash = stored.get((child, child_seq))
+            if now_hash is None:
+                broken.append(BrokenLink(tenant_id, seq, event_id, f"锚定的下级单位 {child} 第 {child_seq} 环已不存在"))
+            elif now_hash != child_hash:
+                broken.append(BrokenLink(tenant_id, seq, event_id, f"锚定的下级单位 {child} 第 {child_seq} 环哈希已变"))
+    return broken
+
+
+def anchor() -> int:
+    """Record each node's chain head (seq and hash) into its parent's chain, deepest nodes first, so
+    a district's new anchors are themselves in the city's head when the city is anchored: rewriting
+    a node's history then means rewriting every chain above it up to the root. Heads already
+    anchored are skipped. Run unscoped by the CLI (at least daily); the caller commits. Returns how
+    many anchors were recorded."""
+    with unscoped():
+        heads = dict(db.session.execute(select(AuditEvent.tenant_id, func.max(AuditEvent.seq))
+                                        .group_by(AuditEvent.tenant_id)).all())
+        last_anchor = select(func.max(AuditEvent.id)).where(AuditEvent.action == ANCHOR) \
+            .group_by(AuditEvent.object_id)
+        anchored = {ev.object_id: int(ev.data.get("seq") or 0) for ev in db.session.execute(
+            select(AuditEvent).where(AuditEvent.id.in_(last_anchor))).scalars()}
+        # Nodes with a chain and every node above them: an ancestor without events of its own still
+        # passes its children's anchors up.
+        paths = db.session.execute(select(Tenant.path).where(
+            Tenant.id.in_(select(AuditEvent.tenant_id).distinct()))).scalars()
+        wanted = {i for path in paths for i in ids_of(path)}
+        nodes = [(node_id, parent_id) for node_id, parent_id in db.session.execute(
+            select(Tenant.id, Tenant.parent_id).where(Tenant.parent_id.is_not(None))
+            .order_by(Tenant.depth.desc(), Tenant.id)).all() if node_id in wanted]
+        recorded = 0
+        for node_id, parent_id in nodes:
+            seq = heads.get(node_id)
+            if seq is None or anchored.get(node_id, 0) >= seq:
+                continue
+            head = db.session.execute(select(AuditEvent.hash).where(
+                AuditEvent.tenant_id == node_id, AuditEvent.seq == seq)).scalar_one()
+            event = record(db.session.get(Tenant, parent_id), ANCHOR, db.session.get(Tenant, node_id),
+                           {"seq": seq, "hash": head})
+            heads[parent_id] = event.seq
+            recorded += 1
+        return recorded
+
+
+def roots_heads() -> list[tuple[Tenant, int, str]]:
+    """The heads of the root chains, which no parent anchors: for the operator to keep elsewhere."""
+    with unscoped():
+        return [(t, seq, h) for t, seq, h in db.session.execute(
+            select(Tenant, AuditEvent.seq, AuditEvent.hash).join(AuditEvent, AuditEvent.tenant_id == Tenant.id)
+            .where(Tenant.parent_id.is_(None), AuditEvent.seq == select(func.max(AuditEvent.seq)).where(
+                AuditEvent.tenant_id == Tenant.id).correlate(Tenant).scalar_subquery())
+            .order_by(Tenant.id)).all()]
 
 
 def times(action: str, object_type: str, object_ids) -> dict[int, int]:

@@ -16,9 +16,10 @@ class User(UserMixin, db.Model):
     phone = db.Column(db.String(32), nullable=False, default="")
     password_hash = db.Column(db.String(255), nullable=False)
     active = db.Column(db.Boolean, nullable=False, default=True)
-    failed_logins = db.Column(db.Integer, nullable=False, default=0)
-    first_failed_at = db.Column(db.DateTime)
-    locked_until = db.Column(db.DateTime)
+    # Set for an initial password chosen by someone else (an admin creating the account or
+    # resetting it): every page leads to the change-password page until the user picks their own.
+    must_change_password = db.Column(db.Boolean, nullable=False, default=False)
+    password_changed_at = db.Column(db.DateTime, nullable=False, default=now)
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 
     memberships = relationship("Membership", back_populates="user", order_by="Membership.id")
@@ -26,3 +27,20 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+
+class LoginThrottle(db.Model):
+    """Failed password checks (login or signing) of one username, from one source address or, with
+    source ANY_SOURCE, from everywhere. Keyed by the name as typed, whether or not an account has it,
+    so an unknown name is answered exactly as a known one."""
+    __tablename__ = "login_throttles"
+
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), nullable=False)
+    source = db.Column(db.String(64), nullable=False)
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    first_failed_at = db.Column(db.DateTime, nullable=False)
+    locked_until = db.Column(db.DateTime)
+
+    __table_args__ = (db.UniqueConstraint("username", "source", name="uq_login_throttles_username_source"),
+                      db.Index("ix_login_throttles_first_failed_at", "first_failed_at"))

@@ -1,17 +1,47 @@
 """Login, logout, the user's own password, and user management inside the admin's scope."""
-from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import service
 from portal.auth.forms import (ActiveForm, LoginForm, MembershipForm, PasswordChangeForm,
                                PasswordResetForm, UserForm)
 from portal.extensions import db
-from portal.forms import choices
-from portal.web import attempt, form_status, paginate, render, requires
+from portal.forms import Form, choices
+from portal.web import attempt, form_status, is_htmx, paginate, render, requires
 from tenants.models import KINDS, Membership, Tenant
 from tenants.scope import get_managed_or_404, get_scoped_or_404, may_change, scoped
 
 bp = Blueprint("auth", __name__)
+
+# What a user whose password must change may still reach: the change itself and the way out.
+OPEN_WHILE_CHANGE_DUE = {"auth.change_password", "auth.logout", "auth.login", "static", "home.healthz"}
+
+
+@bp.before_app_request
+def source_and_password_age():
+    # Password checks anywhere in this request (login, a signature) count against this address.
+    g.source_token = service.set_source(request.remote_addr)
+    if not current_user.is_authenticated or request.endpoint in OPEN_WHILE_CHANGE_DUE:
+        return None
+    if service.password_change_due(current_user, current_app.config["PASSWORD_MAX_AGE_DAYS"]) is None:
+        return None
+    target = url_for("auth.change_password")
+    if is_htmx():  # a fragment request must move the whole page, not swap the form into a panel
+        response = current_app.response_class(status=204)
+        # ... unless the page is the change page already: its bell poll would reload it forever.
+        if urlsplit(request.headers.get("HX-Current-URL", "")).path != target:
+            response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+@bp.teardown_app_request
+def reset_source(exc):
+    token = g.pop("source_token", None)
+    if token is not None:
+        service.reset_source(token)
 
 
 def _safe_next(target: str | None) -> str:
@@ -65,7 +95,8 @@ def change_password():
         if error is None:
             flash("密码已修改。", "success")
             return redirect(url_for("home.index"))
-    return render("auth/password.html", form=form, error=error, status=form_status())
+    reason = service.password_change_due(current_user, current_app.config["PASSWORD_MAX_AGE_DAYS"])
+    return render("auth/password.html", form=form, error=error, reason=reason, status=form_status())
 
 
 @bp.get("/users/")
@@ -74,7 +105,8 @@ def change_password():
 def users():
     q = request.args.get("q", "").strip()
     page = paginate(service.users_in_scope(q))
-    return render("auth/users.html", "results", page=page, q=q)
+    return render("auth/users.html", "results", page=page, q=q,
+                  locks=service.locks_of(u.username for u in page.items))
 
 
 @bp.route("/tenants/<int:tenant_id>/users/new", methods=["GET", "POST"])
@@ -98,6 +130,16 @@ def new_user(tenant_id):
 def _user_or_404(user_id):
     user = service.get_user_in_scope(user_id)
     if user is None:
+        abort(404)
+    return user
+
+
+def _managed_user_or_404(user_id):
+    """A user whose every role is in the admin's subtree: resetting, unlocking or stopping the
+    account would otherwise reach a role above the admin (a city admin's account, seen by a
+    district admin through a district role)."""
+    user = _user_or_404(user_id)
+    if not service.manages(user, g.membership.tenant):
         abort(404)
     return user
 
@@ -126,7 +168,9 @@ def user(user_id):
             flash("已授予角色。", "success")
             return redirect(url_for("auth.user", user_id=user.id))
     return render("auth/user.html", user=user, memberships=service.memberships_in_scope(user), form=form,
-                  reset_form=PasswordResetForm(), active_form=ActiveForm(), error=error, status=form_status())
+                  reset_form=PasswordResetForm(), active_form=ActiveForm(), unlock_form=Form(),
+                  locks=service.locks_of([user.username]).get(user.username, []),
+                  manages=service.manages(user, g.membership.tenant), error=error, status=form_status())
 
 
 @bp.post("/users/<int:user_id>/memberships/<int:membership_id>/delete")
@@ -149,14 +193,27 @@ def remove_membership(user_id, membership_id):
 @login_required
 @requires("users.manage")
 def reset_password(user_id):
-    user = _user_or_404(user_id)
+    user = _managed_user_or_404(user_id)
     form = PasswordResetForm()
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "error")
         return redirect(url_for("auth.user", user_id=user.id)), 303
     service.reset_password(user, form.new_password.data, g.membership.tenant, actor=g.membership)
     db.session.commit()
-    flash("密码已重置，账号已解锁。", "success")
+    flash("密码已重置，账号已解锁；该用户下次登录须先修改密码。", "success")
+    return redirect(url_for("auth.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@login_required
+@requires("users.manage")
+def unlock(user_id):
+    user = _managed_user_or_404(user_id)
+    if not Form().validate_on_submit():
+        abort(400)
+    unlocked = service.unlock(user, g.membership.tenant, actor=g.membership)
+    db.session.commit()
+    flash("账号已解锁。" if unlocked else "该账号当前未被锁定。", "success" if unlocked else "info")
     return redirect(url_for("auth.user", user_id=user.id))
 
 
@@ -164,7 +221,7 @@ def reset_password(user_id):
 @login_required
 @requires("users.manage")
 def set_active(user_id):
-    user = _user_or_404(user_id)
+    user = _managed_user_or_404(user_id)
     form = ActiveForm()
     if not form.validate_on_submit():
         abort(400)

@@ -402,8 +402,7 @@ def sign(fill: ChecklistFill, signer: Membership, password: str, today: date) ->
     if signer.tenant_id != fill.tenant_id or not allows(signer, "checklists.sign"):
         raise Refused(f"只有“{fill.tenant.name}”的主要负责人（政府和部门为领导）可以签署这份清单。")
     user = signer.user
-    if not auth.confirm_password(user, password):
-        raise Refused("密码不正确，未签署。签署须输入您本人的登录密码。")
+    auth.confirm_password(user, password, "密码不正确，未签署。签署须输入您本人的登录密码。")
     items = effective_items(fill.tenant, fill.kind)
     if not items:
         raise Refused("清单中还没有事项，不能签署。")

@@ -117,6 +117,8 @@ ACCOUNTS = (
     # On the district itself, not on the 纪委监委 node: a department without industries sees only
     # itself, while 纪委 must read every record of its level's subtree (GLOSSARY: discipline).
     ("hedong_discipline", "赵敏", "区纪委监委第三监督检查室", "discipline", HEDONG),
+    # 三员分立: audit records are read and verified by an auditor, not by the admin who manages users.
+    ("hedong_auditor", "钱卫东", "区安委会办公室安全审计员", "auditor", HEDONG),
     ("hedong_principal", "孙立新", "总经理", "principal", "enterprise"),
     ("hedong_safety", "周海燕", "安全部经理", "safety_officer", "enterprise"),
     ("hebei_admin", "吴国华", "区安委会办公室主任", "admin", "120105"),
@@ -232,8 +234,9 @@ def seed() -> list[tuple[str, str, str, str]]:
         else:
             unit = _by_code(where)
         if db.session.execute(select(User.id).where(User.username == username)).first() is None:
-            auth.create_user(unit, username=username, display_name=display_name, password=PASSWORD,
-                             role=role, post=post)
+            # A published demo password, not an admin's initial one: no forced change at first login.
+            auth.accept_password(auth.create_user(unit, username=username, display_name=display_name,
+                                                  password=PASSWORD, role=role, post=post))
         accounts.append((username, PASSWORD, unit.name, ROLES[role]))
 
     hedong = _by_code(HEDONG)

@@ -85,6 +85,7 @@ def _signer(enterprise: Tenant, username: str, name: str | None, post: str | Non
     if user is None:
         user = auth.create_user(enterprise, username=username, display_name=name, password=PASSWORD,
                                 role="principal", post=post)
+        auth.accept_password(user)
     return user
 
 

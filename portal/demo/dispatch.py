@@ -44,8 +44,8 @@ def seed_dispatch(password: str) -> None:
     if commerce is None:
         return
     if db.session.execute(select(User.id).where(User.username == COMMERCE_USER)).first() is None:
-        auth.create_user(commerce, username=COMMERCE_USER, display_name="高雪", password=password, role="staff",
-                         post="商务局企业服务科")
+        auth.accept_password(auth.create_user(commerce, username=COMMERCE_USER, display_name="高雪",
+                                              password=password, role="staff", post="商务局企业服务科"))
     week = dispatch.period_of(weekly, date(2023, 12, 25))
     if dispatch.submission(weekly, commerce, week) is None:
         dispatch.save_manual(weekly, commerce, week, {"lead.study_sessions": "3", "lead.principal_studies": "2",

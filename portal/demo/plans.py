@@ -384,6 +384,7 @@ def _liaison(streets: list[Tenant], password: str) -> None:
         if user is None:
             user = auth.create_user(street, username=LIAISON[0], display_name=LIAISON[1], password=password,
                                     role="staff", post=LIAISON[2])
+            auth.accept_password(user)
         else:
             auth.add_membership(user, street, "staff")
 

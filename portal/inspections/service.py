@@ -358,8 +358,7 @@ def sign(inspection: Inspection, signer_id: int, acting: User, password: str) ->
         raise InspectionError("您不在本次检查的检查人员名单中，不能签名。")
     if signature.signed_at is not None:
         raise InspectionError("您已签名，无需重复签名。")
-    if not auth.confirm_password(acting, password):
-        raise InspectionError("密码不正确，签名未完成。签名须输入您本人的登录密码。")
+    auth.confirm_password(acting, password, "密码不正确，签名未完成。签名须输入您本人的登录密码。")
     value = digest(inspection)
     if any(s.signed_at and s.content_sha256 != value for s in inspection.signatures):
         raise InspectionError("记录内容与已签名的内容不一致，不能签名。请联系管理员核查。")

@@ -1,7 +1,5 @@
 """The audit chain: one event per write in the same transaction, hash-linked per tenant,
 append-only in the database, and checked end to end by `flask audit verify`."""
-import threading
-
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -14,7 +12,7 @@ from tenants.models import Tenant
 from tenants.paths import attach
 from tenants.scope import unscoped
 from tenants import service as tenants_service
-from tests.conftest import unique
+from tests.conftest import at_once, unique
 
 
 def chain_of(session, tenant):
@@ -55,22 +53,31 @@ def test_database_refuses_update_and_delete_of_audit_rows(session, tree):
             session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": event.id})
 
 
-def test_verify_names_the_first_broken_link(app, session, tree):
-    audit.record(tree["b"], "tenant.updated", data={"n": 1})
-    last = audit.record(tree["b"], "tenant.updated", data={"n": 2})
-    checked, broken = audit.verify()
-    assert broken is None and checked >= 2
-    # A forged event slipped in by hand: right position, but its hash does not cover its content.
+def _forge(session, tenant, after, **values):
+    """An event slipped in by hand after `after`: right position, a hash that does not cover it."""
     session.execute(insert(AuditEvent.__table__).values(
-        tenant_id=tree["b"].id, tenant_path=tree["b"].path, seq=last.seq + 1, action="tenant.updated",
-        object_type="", data={"n": 3}, created_at=now(), prev_hash=last.hash, hash="f" * 64))
+        tenant_id=tenant.id, tenant_path=tenant.path, seq=after.seq + 1, action="tenant.updated",
+        object_type="", data={"n": "forged"}, created_at=now(), prev_hash=after.hash, hash="f" * 64, **values))
+
+
+def test_verify_reports_every_broken_link_and_the_cli_exits_non_zero(app, session, tree):
+    audit.record(tree["b"], "tenant.updated", data={"n": 1})
+    last_b = audit.record(tree["b"], "tenant.updated", data={"n": 2})
+    last_street = audit.record(tree["a_street"], "tenant.updated", data={"n": 1})
     checked, broken = audit.verify()
-    assert broken is not None
-    assert (broken.tenant_id, broken.seq) == (tree["b"].id, last.seq + 1)
-    assert "改动" in broken.reason
+    assert broken == [] and checked >= 3
+    # Two chains forged, one of them twice: every place is named, not only the first.
+    _forge(session, tree["b"], last_b)
+    _forge(session, tree["a_street"], last_street)
+    checked, broken = audit.verify()
+    assert [(b.tenant_id, b.seq) for b in broken] == sorted([(tree["b"].id, last_b.seq + 1),
+                                                             (tree["a_street"].id, last_street.seq + 1)])
+    assert all("改动" in b.reason for b in broken)
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert f"租户 {tree['b'].id} 第 {last.seq + 1} 环" in result.output
+    assert f"租户 {tree['b'].id} 第 {last_b.seq + 1} 环" in result.output
+    assert f"租户 {tree['a_street'].id} 第 {last_street.seq + 1} 环" in result.output
+    assert "发现 2 处断点" in result.output
 
 
 def test_verify_cli_reports_an_intact_chain(app, session, tree):
@@ -88,25 +95,15 @@ def test_concurrent_writers_never_fork_the_chain(committed_app):
         db.session.commit()
         root_id = root.id
         db.session.remove()
-    errors = []
-
     def write(n):
-        try:
-            with app.app_context(), unscoped():
-                for i in range(per_writer):
-                    tenant = db.session.get(Tenant, root_id)
-                    audit.record(tenant, "tenant.updated", data={"writer": n, "i": i})
-                    db.session.commit()
-                db.session.remove()
-        except Exception as e:  # collected, so a failing thread fails the test
-            errors.append(e)
+        with app.app_context(), unscoped():
+            for i in range(per_writer):
+                tenant = db.session.get(Tenant, root_id)
+                audit.record(tenant, "tenant.updated", data={"writer": n, "i": i})
+                db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_once(write, writers)
     with app.app_context(), unscoped():
         events = db.session.execute(select(AuditEvent).where(AuditEvent.tenant_id == root_id)
                                     .order_by(AuditEvent.seq)).scalars().all()

@@ -19,6 +19,10 @@ def test_admin_creates_a_user_for_a_street(client, session, tree, make_user):
     assert (m.tenant_id, m.role) == (street.id, "staff")
     post(client, "/logout")
     login(client, user, "Street-Pass1")
+    # The admin knows this password: the new user replaces it before anything else.
+    assert client.get("/").headers["Location"] == "/account/password"
+    r = post(client, "/account/password", {"old_password": "Street-Pass1", "new_password": "Own-Passw0rd"})
+    assert r.status_code == 302
     assert "甲街道" in client.get("/").get_data(as_text=True)
 
 

@@ -243,3 +243,15 @@ def test_an_evidence_file_over_the_limit_is_refused_before_anything_is_written(c
                     content_type="multipart/form-data")
     assert response.status_code == 413 and "上传的文件过大" in response.get_data(as_text=True)
     assert _count(session, Upload) == 0 and _count(session, ChecklistEntry) == 0
+
+
+def test_a_wrong_signing_password_is_counted_after_the_rollback(session, tree, lists, principal):
+    from portal.auth.models import LoginThrottle
+    fill = service.start(tree["a_shop"], "campaign_tasks")
+    with pytest.raises(Refused, match="密码不正确，未签署") as refused:
+        service.sign(fill, principal.memberships[0], "Wrong-Passw0rd", QUARTER_END)
+    # What web.attempt does after rolling the signature back: the failure stays counted.
+    refused.value.kept()
+    counted = session.execute(select(LoginThrottle.failures).where(
+        LoginThrottle.username == principal.username.lower())).scalars().all()
+    assert counted == [1, 1]  # from this address, and from everywhere

@@ -6,7 +6,7 @@ from werkzeug.security import check_password_hash
 
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
-from portal.auth.service import password_problem
+from portal.auth.service import password_change_due, password_problem
 from portal.demo import ACCOUNTS, PASSWORD, seed
 from portal.exports import service as exports
 from portal.exports.models import ExportDocument
@@ -107,6 +107,12 @@ def test_one_account_per_role_and_each_can_log_in(session):
     assert by_name["hebei_admin"][2] == "河北区" and by_name["tianjin_admin"][2] == "天津市"
     assert by_name["hedong_inspector"][2] == "河东区应急管理局"
     assert by_name["hedong_principal"][2] == by_name["hedong_safety"][2]
+    assert by_name["hedong_auditor"][2:] == ("河东区", "审计员")
+    # Published demo passwords work at once: none forced to change, none expired, accounts of the
+    # plans, lists and dispatch demos included.
+    everyone = session.execute(select(User)).scalars().all()
+    assert len(everyone) > len(accounts)
+    assert [u.username for u in everyone if password_change_due(u, 90)] == []
 
 
 def test_hedong_letterhead_is_inherited_by_its_streets(session):

@@ -27,6 +27,7 @@ def _district_with_admin(app):
         tenants_service.create_child(district, kind="street", name="后台街道")
         admin = auth.create_user(district, username=unique("bg"), display_name="后台管理员", password=PASSWORD,
                                  role="admin")
+        auth.accept_password(admin)
         db.session.commit()
         membership = db.session.execute(select(Membership).where(Membership.user_id == admin.id)).scalar_one()
         ids = district.id, admin, membership.id

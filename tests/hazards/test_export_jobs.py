@@ -23,6 +23,7 @@ def test_a_heavy_pdf_export_runs_in_a_separate_process(committed_app, monkeypatc
         principal = member(auth.create_user(plant, username=unique("p"), display_name="厂长", password=PASSWORD,
                                             role="principal"))
         admin = auth.create_user(district, username=unique("a"), display_name="区管理员", password=PASSWORD, role="admin")
+        auth.accept_password(admin)
         for n in range(3):
             service.record(plant, principal, service.Finding(level="general", description=f"进程隐患{n}",
                                                              found_at=date(2024, 5, n + 1)), today=date(2024, 6, 1))

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from portal.audit.models import AuditEvent
+from portal.errors import Refused
 from portal.inspections import service
 from portal.inspections.models import Inspection, Signature
 from tests.conftest import PASSWORD, login, post
@@ -44,7 +45,7 @@ def test_each_inspector_signs_with_their_own_password_and_the_last_makes_it_fina
     wang, zhao = field["wang"], field["zhao"]
     inspection = inspect(sign=False)
     assert inspection.status == "draft" and service.intact(inspection) is None
-    with pytest.raises(service.InspectionError, match="密码不正确"):
+    with pytest.raises(Refused, match="密码不正确"):
         service.sign(inspection, wang.user_id, wang.user, "Wrong-Passw0rd")
     with pytest.raises(service.InspectionError, match="不能代他人签名"):
         service.sign(inspection, zhao.user_id, wang.user, PASSWORD)
@@ -165,3 +166,28 @@ def test_editing_a_signed_record_on_the_page_is_refused_in_chinese(app, client, 
     html = client.get(f"/inspections/{inspection.id}").get_data(as_text=True)
     assert "side-by-side" in html and "补充：装卸区静电接地未检查" in html and "更正第 %d 号记录" % inspection.id in html
 
+
+
+def test_wrong_signing_passwords_count_toward_the_login_lockout(app, client, session, field, inspect):
+    """A session left open is no way around the lockout: the password typed to sign is counted like
+    a login, and a locked account cannot sign even with the right one."""
+    from portal.auth.service import MAX_FAILURES
+    inspection = inspect(sign=False)
+    session.commit()
+    wang = field["wang"]
+    login(client, wang.user)
+    url = f"/inspections/{inspection.id}/sign"
+    for _ in range(MAX_FAILURES):
+        response = post(client, url, {"signer_id": wang.user_id, "password": "Nope-1234"})
+        assert response.status_code == 422 and "密码不正确，签名未完成" in response.get_data(as_text=True)
+    response = post(client, url, {"signer_id": wang.user_id, "password": PASSWORD})
+    assert response.status_code == 422 and "账号已锁定" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Signature, inspection.signatures[0].id).signed_at is None
+    actions = session.execute(select(AuditEvent.action).where(AuditEvent.object_type == "User",
+                                                              AuditEvent.object_id == wang.user_id)).scalars().all()
+    assert actions.count("auth.confirm_failed") == MAX_FAILURES and actions.count("auth.locked") == 1
+    # The lock holds for logging in from the same address too.
+    post(client, "/logout")
+    response = post(client, "/login", {"username": wang.user.username, "password": PASSWORD})
+    assert response.status_code == 422 and "账号已锁定" in response.get_data(as_text=True)

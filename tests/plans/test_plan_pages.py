@@ -167,6 +167,7 @@ def _second_staff(session, tree):
     from portal.auth import service as auth
     user = auth.create_user(tree["a_street"], username="second_staff", display_name="第二位", password="Test-Passw0rd",
                             role="staff")
+    auth.accept_password(user)
     session.commit()
     return user
 
