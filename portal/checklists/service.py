@@ -431,7 +431,8 @@ def request_pdf(fill: ChecklistFill):
     return exports.request_export(fill.tenant, kind="checklist", title=title[:200], params={"fill_id": fill.id})
 
 
-@exports.builder("checklist")
+# A signed list is read by the unit that signed it and every level that supervises it.
+@exports.builder("checklist", readers=exports.access.ANYONE_IN_SCOPE)
 def build_checklist(tenant: Tenant, params: dict) -> exports.Built:
     fill = db.session.execute(select(ChecklistFill).where(ChecklistFill.id == params["fill_id"])).scalar_one()
     files = [(r["no"], f) for r in fill.content["items"] for f in r["files"]]

@@ -802,14 +802,18 @@ def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple
     return buf.getvalue()
 
 
-@exports.builder("dispatch_xlsx", file_type="xlsx")
+# The offices that fill, review and export the tables; discipline reads them.
+DISPATCH_READERS = exports.access.readers("admin", "leader", "staff", "discipline")
+
+
+@exports.builder("dispatch_xlsx", readers=DISPATCH_READERS, file_type="xlsx")
 def build_xlsx(tenant: Tenant, params: dict) -> exports.Built:
     definition, period, columns = _columns(tenant, params)
     return exports.Built(None, _content(definition, period, columns),
                          write=lambda context: write_xlsx(definition, period, columns))
 
 
-@exports.builder("dispatch_pdf")
+@exports.builder("dispatch_pdf", readers=DISPATCH_READERS)
 def build_pdf(tenant: Tenant, params: dict) -> exports.Built:
     definition, period, columns = _columns(tenant, params)
     rows = list(sheet_rows(definition, [f for _, f in columns]))

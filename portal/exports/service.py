@@ -19,6 +19,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from portal.audit import service as audit
 from portal.database import read_only
 from portal.errors import Refused
+from portal.exports import access
 from portal.exports.models import ExportDocument
 from portal.extensions import db
 from tenants import inherit
@@ -121,11 +122,13 @@ _builders: dict[str, Builder] = {}
 _file_types: dict[str, str] = {}
 
 
-def builder(kind: str, file_type: str = "pdf"):
-    """Register how documents of `kind` are built; modules above exports register theirs."""
+def builder(kind: str, *, readers: access.Readers, file_type: str = "pdf"):
+    """Register how documents of `kind` are built and who may read them (portal.exports.access);
+    modules above exports register theirs."""
     def register(fn: Builder) -> Builder:
         _builders[kind] = fn
         _file_types[kind] = file_type
+        access.declare(kind, readers)
         return fn
     return register
 
@@ -143,6 +146,9 @@ def request_export(tenant: Tenant, *, kind: str, title: str, params: dict | None
         doc.created_by_id = current_user.id
     db.session.add(doc)
     db.session.flush()
+    # Whoever makes a file must be able to read it: read back through the scope and the kind's readers.
+    if db.session.execute(select(ExportDocument.id).where(ExportDocument.id == doc.id)).scalar() is None:
+        raise ExportError("您的角色不能导出这类文件。")
     return doc
 
 
@@ -202,7 +208,8 @@ def run_export(doc_id: int, scope: Scope) -> None:
             db.session.commit()
 
 
-@builder("roster")
+# Names, posts and accounts of people: the offices that manage them, not inspectors or enterprises.
+@builder("roster", readers=access.readers("admin", "leader", "staff", "discipline"))
 def build_roster(tenant: Tenant, params: dict) -> Built:
     rows = roster(tenant)
     content = [{"unit": t.name, "kind": t.kind, "credit_code": t.credit_code,

@@ -953,7 +953,8 @@ def _content(rows: list[Hazard], today: date) -> list[list[str]]:
     return [["" if v is None else str(v) for v in map(_row_values(h, today).get, keys)] for h in rows]
 
 
-@exports.builder("hazards.ledger")
+# The ledger shows the hazards of the node, which everyone whose scope covers the node reads in the pages.
+@exports.builder("hazards.ledger", readers=exports.access.ANYONE_IN_SCOPE)
 def build_ledger_pdf(tenant: Tenant, params: dict) -> exports.Built:
     today = clock.today()
     rows = _export_rows(params, PDF_MAX_ROWS)
@@ -961,7 +962,7 @@ def build_ledger_pdf(tenant: Tenant, params: dict) -> exports.Built:
                          {"rows": rows, "today": today, "light": light, "filters": describe(params)})
 
 
-@exports.builder("hazards.ledger_xlsx", file_type="xlsx")
+@exports.builder("hazards.ledger_xlsx", readers=exports.access.ANYONE_IN_SCOPE, file_type="xlsx")
 def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
     today = clock.today()
     rows = _export_rows(params, 1_000_000)
