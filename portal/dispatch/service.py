@@ -4,7 +4,6 @@ submission, approval, locking and supersession, reminders and the official expor
 from __future__ import annotations
 
 import calendar
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,6 +17,7 @@ from portal.audit import service as audit
 from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission
 from portal.errors import Refused
 from portal.exports import service as exports
+from portal.exports import spreadsheets
 from portal.extensions import db
 from portal.hazards import service as hazards
 from portal.inspections import service as inspections
@@ -738,11 +738,10 @@ def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple
     column and two rows to a line (number, label, figure); with children, one figure column each.
     A table counted by level (省、市、县分别统计) gives each unit 合计 and a cell per level, under a
     header line, so the levels can be summed and checked against the total."""
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
+    wb = spreadsheets.workbook()
     ws = wb.active
     ws.title = "调度表"
     per_row = 1 if len(columns) > 1 else 2
@@ -797,9 +796,7 @@ def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple
     if definition.notes:
         ws.cell(row + 1, 1, "注：" + definition.notes).alignment = Alignment(wrap_text=True)
         ws.merge_cells(start_row=row + 1, start_column=1, end_row=row + 1, end_column=width)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return spreadsheets.save(wb)
 
 
 # The offices that fill, review and export the tables; discipline reads them.

@@ -19,6 +19,7 @@ from portal.audit import service as audit
 from portal.audit.models import AuditEvent
 from portal.errors import Refused
 from portal.exports import service as exports
+from portal.exports import spreadsheets
 from portal.extensions import db
 from portal.hazards.models import (LEVELS, OPEN_STATUSES, SOURCES, STATUSES, Hazard, HazardPhoto, Standard,
                                    StandardItem)
@@ -909,8 +910,7 @@ def import_ledger(actor: Membership, data: bytes, today: date | None = None) -> 
 
 def template_workbook() -> bytes:
     """The empty import template: the header row and one example row to overwrite."""
-    from openpyxl import Workbook
-    workbook = Workbook()
+    workbook = spreadsheets.workbook()
     sheet = workbook.active
     sheet.title = "隐患台账"
     sheet.append(list(COLUMNS.values()))
@@ -919,9 +919,7 @@ def template_workbook() -> bytes:
                   "整改期间停止外包作业，设专人监护"])
     for column in sheet.columns:
         sheet.column_dimensions[column[0].column_letter].width = 18
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return spreadsheets.save(workbook)
 
 
 def _row_values(h: Hazard, today: date) -> dict:
@@ -969,14 +967,13 @@ def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
     content = _content(rows, today)
 
     def write(context: dict) -> bytes:
-        from openpyxl import Workbook
-        workbook = Workbook(write_only=True)
+        workbook = spreadsheets.workbook(write_only=True)
         sheet = workbook.create_sheet("隐患台账")
         keys = list(EXPORT_ONLY) + list(COLUMNS)
-        sheet.append([{**EXPORT_ONLY, **COLUMNS}[k] for k in keys])
+        spreadsheets.append(sheet, [{**EXPORT_ONLY, **COLUMNS}[k] for k in keys])
         for h in rows:
             values = _row_values(h, today)
-            sheet.append([values[k] for k in keys])
+            spreadsheets.append(sheet, [values[k] for k in keys])
         about = workbook.create_sheet("说明")
         doc = context["doc"]
         for line in (("标题", doc.title), ("单位", " › ".join(t.name for t in context["chain"])),
@@ -984,10 +981,8 @@ def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
                      ("生成时间", context["generated_at"]), ("文件编号", f"EXP-{doc.id:06d}"),
                      ("校验码", doc.code), ("内容摘要（SHA-256）", doc.content_sha256),
                      ("核验", "在本平台“文件核验”页面输入校验码")):
-            about.append(list(line))
-        out = io.BytesIO()
-        workbook.save(out)
-        return out.getvalue()
+            spreadsheets.append(about, list(line))
+        return spreadsheets.save(workbook)
     return exports.Built(None, {"rows": content}, write=write)
 
 
