@@ -22,6 +22,7 @@ from portal.errors import Refused
 from portal.exports import access
 from portal.exports.models import ExportDocument
 from portal.extensions import db
+from portal.uploads.service import image_type
 from tenants import inherit
 from tenants.clock import local, now
 from tenants.models import Tenant
@@ -63,15 +64,17 @@ def letterhead(tenant: Tenant) -> dict:
     return {**value, "owner": owner.tenant if owner else None}
 
 
-def set_letterhead(tenant: Tenant, header: str, footer: str, seal: bytes | None, seal_type: str | None,
-                   keep_seal: bool) -> None:
+def set_letterhead(tenant: Tenant, header: str, footer: str, seal: bytes | None, keep_seal: bool) -> None:
     header, footer = header.strip(), footer.strip()
     if not header:
         raise ExportError("文头不能为空。")
     seal_uri = None
     if seal:
+        # Typed by its bytes, never by the file's name or the browser's word: the seal is
+        # embedded in every PDF below this node.
+        seal_type = image_type(seal)
         if seal_type not in SEAL_TYPES:
-            raise ExportError("印章图片须为 PNG 或 JPEG。")
+            raise ExportError("印章图片须为 PNG 或 JPEG 图片（按文件内容识别），请检查文件。")
         if len(seal) > SEAL_MAX_BYTES:
             raise ExportError("印章图片不能超过 512 KB。")
         seal_uri = f"data:{seal_type};base64,{base64.b64encode(seal).decode()}"
