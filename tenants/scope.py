@@ -192,5 +192,5 @@ def get_managed_or_404(id_) -> Tenant:
     return tenant
 
 
-__all__ = ["Scope", "ScopeError", "forget_criteria", "scoped", "get_scoped_or_404", "get_covered_or_404", "get_managed_or_404",
-           "unscoped", "scoped_as", "set_scope", "reset_scope", "current_scope", "TenantOwned"]
+__all__ = ["Scope", "ScopeError", "forget_criteria", "scoped", "get_scoped_or_404", "get_covered_or_404",
+           "get_managed_or_404", "unscoped", "scoped_as", "set_scope", "reset_scope", "current_scope", "TenantOwned"]

@@ -74,9 +74,10 @@ def letterhead(tenant_id):
         return redirect(url_for("exports.letterhead", tenant_id=tenant.id))
     if form.validate_on_submit():
         upload = form.seal.data
-        _, error = attempt(lambda: service.set_letterhead(
-            tenant, form.header.data, form.footer.data or "", upload.read(service.SEAL_MAX_BYTES + 1) if upload else None,
-            form.keep_seal.data))
+        # One byte over the limit is enough to refuse it.
+        seal = upload.read(service.SEAL_MAX_BYTES + 1) if upload else None
+        _, error = attempt(lambda: service.set_letterhead(tenant, form.header.data, form.footer.data or "", seal,
+                                                          form.keep_seal.data))
         if error is None:
             flash("文头设置已保存，本单位及下级导出的文件将使用它。", "success")
             return redirect(url_for("exports.letterhead", tenant_id=tenant.id))
