@@ -47,7 +47,7 @@ system-test:
 run: install system-run
 	$(FLASK) db upgrade heads
 	$(FLASK) demo seed
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	SECURE_COOKIES=0 $(FLASK) run --host 127.0.0.1 --port 5000  # plain HTTP on this machine only
 
 test: install-test system-test
 	env -u TEST_DATABASE_URL $(PY) -m pytest -q

@@ -123,7 +123,7 @@ def main() -> None:
                         db.session.expire_all()
                         trace, seconds = timed(lambda: accountability.trace(enterprise, accident=accident))
                         trace_times.append(seconds)
-                    doc = accountability.request_dossier(enterprise, None, accident)
+                    doc = accountability.request_dossier(enterprise.parent.parent, enterprise, None, accident)
                     db.session.commit()
                     _, seconds = timed(lambda: exports.run_export(doc.id, scope))
                     render_times.append(seconds)

@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load(app)
     if test_config:
         app.config.update(test_config)
+    config.apply_https(app)
 
     from portal import database  # noqa: F401  (registers the SQLite connection hooks)
     from portal.extensions import csrf, db, login_manager, migrate

@@ -6,15 +6,37 @@ from pathlib import Path
 
 
 def _secret_key(instance_path: str) -> str:
-    """A stable secret per install: sessions survive restarts without anyone typing a key."""
+    """A stable secret per install: sessions survive restarts without anyone typing a key.
+
+    The key is written whole to a file of its own, readable by the owner only from the moment it
+    exists (O_EXCL, 0600), and then linked into place: of two processes starting at once (gunicorn
+    workers), one link wins and the other reads the winner's key, never a half-written file."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        draft = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process linked its key first: everyone uses that one
+        finally:
+            draft.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # a key left readable by others by an older install
     return path.read_text().strip()
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def normalize_database_url(url: str) -> str:
@@ -38,6 +60,10 @@ def load(app) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
         SESSION_REFRESH_EACH_REQUEST=True,
         SESSION_COOKIE_HTTPONLY=True,
+        # Served over HTTPS (behind the reverse proxy): cookies only over HTTPS, HSTS, https links.
+        # On unless SECURE_COOKIES=0, which `make run` sets for its demo on http://127.0.0.1.
+        SECURE_COOKIES=_flag("SECURE_COOKIES", True),
+        HSTS_MAX_AGE=365 * 24 * 3600,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         WTF_CSRF_TIME_LIMIT=None,
@@ -49,3 +75,11 @@ def load(app) -> None:
         # 等保 2.0 三级 asks for periodic password change; 0 turns expiry off.
         PASSWORD_MAX_AGE_DAYS=int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90")),
     )
+
+
+def apply_https(app) -> None:
+    """Derive the cookie and URL settings from SECURE_COOKIES (after any test config is applied).
+    The CSRF token lives in the session cookie, so it is covered with it."""
+    secure = bool(app.config["SECURE_COOKIES"])
+    app.config.update(SESSION_COOKIE_SECURE=secure, REMEMBER_COOKIE_SECURE=secure,
+                      PREFERRED_URL_SCHEME="https" if secure else "http")

@@ -1,11 +1,16 @@
-"""Reading and writing the Excel (.xlsx) files users import: cell values as text, the header
-checked against a template's columns, every refusal in Chinese, and the rejection of a whole file
-that lists each bad row. Hazard ledgers and onboarding imports read their files through here."""
+"""Every Excel (.xlsx) file the platform reads or writes goes through here. Reading: cell values as
+text, the header checked against a template's columns, every refusal in Chinese, and the rejection
+of a whole file that lists each bad row (hazard ledgers, onboarding imports). Writing: text a person
+typed (a hazard's description, an anonymous tip copied into one, a unit's name) never becomes a
+formula."""
 from __future__ import annotations
 
 import io
 import zipfile
 from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from portal.errors import Refused
 
@@ -80,9 +85,43 @@ def read(data: bytes, columns: dict[str, str], required: tuple[str, ...], max_ro
     return Sheet(found, {k: get_column_letter(i + 1) for k, i in positions.items()}, dict(columns))
 
 
+# A cell starting with one of these is run as a formula (or a DDE command) by spreadsheet programs.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(cell):
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_LEADS):
+        # openpyxl stores "=…" as a formula. Stored as text instead, with the mark Excel itself sets
+        # for text typed after an apostrophe: it reads exactly as typed (the digest printed on the
+        # document still matches), is never evaluated, and stays text when someone edits the cell.
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def workbook(*, write_only: bool = False) -> Workbook:
+    return Workbook(write_only=write_only)
+
+
+def append(sheet, values) -> None:
+    """One row of a write-only sheet (whose cells cannot be visited again before saving)."""
+    sheet.append([_as_text(WriteOnlyCell(sheet, value)) for value in values])
+
+
+def save(book: Workbook) -> bytes:
+    """The file's bytes, every text cell of an ordinary workbook made safe first."""
+    if not book.write_only:
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    _as_text(cell)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def template(title: str, columns: dict[str, str], examples: list[list], notes: list[str] = ()) -> bytes:
     """An import template: the header row, example rows to overwrite, and a sheet of notes."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
     workbook = Workbook()
     sheet = workbook.active
@@ -99,6 +138,4 @@ def template(title: str, columns: dict[str, str], examples: list[list], notes: l
         for line in notes:
             help_sheet.append([line])
         help_sheet.column_dimensions["A"].width = 100
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return save(workbook)

@@ -59,7 +59,13 @@ class Scope:
         return and_(in_subtree(path, self.parent_path), kind == "enterprise", industry.in_(self.industries))
 
     def criteria(self, model):
-        """The WHERE clause that keeps `model`'s rows inside this scope."""
+        """The WHERE clause that keeps `model`'s rows inside this scope, and inside what the model
+        itself says this role may read (`read_criteria`, e.g. an export kind's readers)."""
+        clause = self._subtree_criteria(model)
+        narrower = getattr(model, "read_criteria", None)
+        return and_(clause, narrower(self)) if narrower is not None else clause
+
+    def _subtree_criteria(self, model):
         if model is Tenant:
             # Ancestors are readable (breadcrumbs, letterheads); siblings are not.
             clauses = [in_subtree(Tenant.path, self.path), Tenant.id.in_(self.ancestor_ids)]
@@ -176,6 +182,11 @@ def _options(scope: Scope | None, models: tuple[type, ...]) -> tuple:
     if scope is None:
         return tuple(with_loader_criteria(m, false(), include_aliases=True) for m in models)
     return tuple(with_loader_criteria(m, scope.criteria(m), include_aliases=True) for m in models)
+
+
+def forget_criteria() -> None:
+    """What a model lets a role read has changed (an export kind declared its readers): rebuild."""
+    _options.cache_clear()
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -338,6 +349,6 @@ def get_managed_or_404(id_) -> Tenant:
     return tenant
 
 
-__all__ = ["Scope", "ScopeError", "scoped", "get_scoped_or_404", "get_covered_or_404", "get_managed_or_404",
-           "may_change", "unscoped", "writing_for", "scoped_as", "set_scope", "reset_scope", "current_scope",
-           "TenantOwned"]
+__all__ = ["Scope", "ScopeError", "forget_criteria", "scoped", "get_scoped_or_404", "get_covered_or_404",
+           "get_managed_or_404", "may_change", "unscoped", "writing_for", "scoped_as", "set_scope", "reset_scope",
+           "current_scope", "TenantOwned"]

@@ -37,7 +37,8 @@ def fresh_app(label: str):
     SQLite, a temporary file; PostgreSQL (TEST_DATABASE_URL), a schema of its own, so concurrent
     runs and committed test data never meet."""
     url = os.environ.get("TEST_DATABASE_URL")
-    config = {"TESTING": True}
+    # The test client and the live server speak plain HTTP (tests/test_headers.py covers HTTPS).
+    config = {"TESTING": True, "SECURE_COOKIES": False}
     schema = None
     if url:
         schema = f"test_{label}_{os.getpid()}"

@@ -530,13 +530,19 @@ def trace_for(subject: Tenant, until: date | None = None, accident: Accident | N
     return trace(subject, until, accident) if subject.kind == "enterprise" else trace_node(subject, until)
 
 
-@exports.builder("accountability.dossier")
-def build_dossier(tenant: Tenant, params: dict) -> exports.Built:
+# 倒查材料 and 提醒函/督办函: discipline and leaders of the issuing level and the levels above, never
+# the unit investigated nor the units and inspectors named (portal.exports.access.Readers).
+DOCUMENT_READERS = exports.access.readers("discipline", "leader", issuing_line=True)
+
+
+@exports.builder("accountability.dossier", readers=DOCUMENT_READERS)
+def build_dossier(issuer: Tenant, params: dict) -> exports.Built:
+    subject = db.session.execute(select(Tenant).where(Tenant.id == params["subject_id"])).scalar_one()
     accident = None
     if params.get("accident_id"):
         accident = db.session.execute(select(Accident).where(Accident.id == params["accident_id"])).scalar_one_or_none()
-    t = trace_for(tenant, _when(params), accident)
-    content = {"subject": tenant.name, "until": t.until.isoformat(),
+    t = trace_for(subject, _when(params), accident)
+    content = {"subject": subject.name, "until": t.until.isoformat(),
                "questions": [[q.key, q.text, q.people] for q in t.questions],
                "entries": [[e.on.isoformat(), e.kind, e.title, e.detail, e.people] for e in t.entries],
                "signatures": [[i.id, i.content_sha256, [[s.user.display_name, clock.local(s.signed_at)]
@@ -545,7 +551,7 @@ def build_dossier(tenant: Tenant, params: dict) -> exports.Built:
                          {"trace": t, "ENTRY_KINDS": ENTRY_KINDS, "QUESTIONS": QUESTIONS})
 
 
-@exports.builder("accountability.letter")
+@exports.builder("accountability.letter", readers=DOCUMENT_READERS)
 def build_letter(tenant: Tenant, params: dict) -> exports.Built:
     entry = db.session.execute(select(AccountabilityRecord).where(AccountabilityRecord.id == params["record_id"])
                                ).scalar_one()
@@ -555,11 +561,14 @@ def build_letter(tenant: Tenant, params: dict) -> exports.Built:
     return exports.Built("accountability/letter_document.html", content, {"record": entry})
 
 
-def request_dossier(subject: Tenant, until: date | None, accident: Accident | None, *, actor: Membership | None = None):
+def request_dossier(issuer: Tenant, subject: Tenant, until: date | None, accident: Accident | None, *,
+                    actor: Membership | None = None):
+    """Queue the dossier of `subject`, filed under the issuing level `issuer` (the requester's node):
+    who may read it is decided by the issuer's place in the tree, never by the subject's."""
     end = accident.occurred_on if accident else until
     title = f"{subject.name}倒查追责材料" + (f"（截至 {end:%Y-%m-%d}）" if end else "")
-    return exports.request_export(subject, kind="accountability.dossier", title=title[:200],
-                                  params={"until": end.isoformat() if end else None,
+    return exports.request_export(issuer, kind="accountability.dossier", title=title[:200],
+                                  params={"subject_id": subject.id, "until": end.isoformat() if end else None,
                                           "accident_id": accident.id if accident else None}, actor=actor)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.accountability import service
 from portal.accountability.forms import RecordForm
 from portal.accountability.models import MEASURES, AccountabilityRecord
-from portal.exports import jobs
+from portal.exports import access, jobs
 from portal.extensions import db
 from portal.forms import choices
 from portal.inspections.models import Accident
@@ -84,6 +84,7 @@ def _trace_page(subject, t, form=None, error=None, status=200):
                                    .order_by(Accident.occurred_on.desc())).scalars().all() if t.is_enterprise else []
     return render("accountability/trace.html", "timeline", status=status, subject=subject, t=t, timeline=timeline,
                   form=form if writer else None, error=error, accidents=accidents, ENTRY_KINDS=service.ENTRY_KINDS,
+                  exportable=access.may_request(g.membership.role, "accountability.dossier"),
                   QUESTIONS=service.QUESTIONS, ancestors=tenants.ancestors(subject))
 
 
@@ -95,7 +96,8 @@ def export(tenant_id):
     until, accident, error = _params(request.form, subject)
     if error:
         return _trace_page(subject, service.trace_for(subject), error=error, status=422)
-    doc, error = attempt(lambda: service.request_dossier(subject, until, accident, actor=g.membership))
+    doc, error = attempt(lambda: service.request_dossier(g.membership.tenant, subject, until, accident,
+                                                                 actor=g.membership))
     if error:
         return _trace_page(subject, service.trace_for(subject, until, accident), error=error, status=422)
     # Five years of records make a long document: it is laid out away from the web workers.
@@ -131,7 +133,8 @@ def create(tenant_id):
 @login_required
 def show(record_id):
     entry = get_scoped_or_404(AccountabilityRecord, record_id)
-    return render("accountability/record.html", record=entry)
+    return render("accountability/record.html", record=entry,
+                  exportable=access.may_request(g.membership.role, "accountability.letter"))
 
 
 @bp.post("/accountability/<int:record_id>/letter")
@@ -140,6 +143,7 @@ def letter(record_id):
     entry = get_scoped_or_404(AccountabilityRecord, record_id)
     doc, error = attempt(lambda: service.request_letter(entry, actor=g.membership))
     if error:
-        return render("accountability/record.html", record=entry, error=error, status=422)
+        return render("accountability/record.html", record=entry, error=error, status=422,
+                      exportable=access.may_request(g.membership.role, "accountability.letter"))
     jobs.submit(doc.id, g.membership.id)
     return redirect(url_for("exports.show", doc_id=doc.id), code=303)

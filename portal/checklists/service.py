@@ -447,7 +447,8 @@ def request_pdf(fill: ChecklistFill, *, actor: Membership | None = None):
                                   actor=actor)
 
 
-@exports.builder("checklist")
+# A signed list is read by the unit that signed it and every level that supervises it.
+@exports.builder("checklist", readers=exports.access.ANYONE_IN_SCOPE)
 def build_checklist(tenant: Tenant, params: dict) -> exports.Built:
     fill = db.session.execute(select(ChecklistFill).where(ChecklistFill.id == params["fill_id"])).scalar_one()
     files = [(r["no"], f) for r in fill.content["items"] for f in r["files"]]

@@ -243,7 +243,7 @@ def seed() -> list[tuple[str, str, str, str]]:
     _, owner = inherit.resolve_with_owner(hedong, exports.LETTERHEAD)
     if owner is None or owner.tenant_id != hedong.id:
         exports.set_letterhead(hedong, header=LETTERHEAD["header"], footer=LETTERHEAD["footer"], seal=None,
-                               seal_type=None, keep_seal=False)
+                               keep_seal=False)
 
     seed_hazards()
     seed_inspections(PASSWORD)

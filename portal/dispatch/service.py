@@ -4,7 +4,6 @@ submission, approval, locking and supersession, reminders and the official expor
 from __future__ import annotations
 
 import calendar
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,6 +19,7 @@ from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinitio
 from portal.database import compare_and_set, lock
 from portal.errors import Refused
 from portal.exports import service as exports
+from portal import spreadsheets
 from portal.extensions import db
 from portal.hazards import service as hazards
 from portal.inspections import service as inspections
@@ -756,11 +756,10 @@ def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple
     column and two rows to a line (number, label, figure); with children, one figure column each.
     A table counted by level (省、市、县分别统计) gives each unit 合计 and a cell per level, under a
     header line, so the levels can be summed and checked against the total."""
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
+    wb = spreadsheets.workbook()
     ws = wb.active
     ws.title = "调度表"
     per_row = 1 if len(columns) > 1 else 2
@@ -815,19 +814,21 @@ def write_xlsx(definition: ReportDefinition, period: Period, columns: list[tuple
     if definition.notes:
         ws.cell(row + 1, 1, "注：" + definition.notes).alignment = Alignment(wrap_text=True)
         ws.merge_cells(start_row=row + 1, start_column=1, end_row=row + 1, end_column=width)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return spreadsheets.save(wb)
 
 
-@exports.builder("dispatch_xlsx", file_type="xlsx")
+# The offices that fill, review and export the tables; discipline reads them.
+DISPATCH_READERS = exports.access.readers("admin", "leader", "staff", "discipline")
+
+
+@exports.builder("dispatch_xlsx", readers=DISPATCH_READERS, file_type="xlsx")
 def build_xlsx(tenant: Tenant, params: dict) -> exports.Built:
     definition, period, columns = _columns(tenant, params)
     return exports.Built(None, _content(definition, period, columns),
                          write=lambda context: write_xlsx(definition, period, columns))
 
 
-@exports.builder("dispatch_pdf")
+@exports.builder("dispatch_pdf", readers=DISPATCH_READERS)
 def build_pdf(tenant: Tenant, params: dict) -> exports.Built:
     definition, period, columns = _columns(tenant, params)
     rows = list(sheet_rows(definition, [f for _, f in columns]))

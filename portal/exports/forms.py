@@ -10,8 +10,8 @@ class LetterheadForm(Form):
     header = StringField("文头", validators=[DataRequired("文头不能为空。"),
                                            Length(max=60, message="文头最多 60 个字。")])
     footer = TextAreaField("页脚", validators=[Optional(), Length(max=200, message="页脚最多 200 个字。")])
-    seal = FileField("印章图片（PNG/JPEG，≤512 KB）",
-                     validators=[FileAllowed(["png", "jpg", "jpeg"], "印章图片须为 PNG 或 JPEG。")])
+    # No check of the file's name: the service types the seal by its bytes.
+    seal = FileField("印章图片（PNG/JPEG，≤512 KB）")
     keep_seal = BooleanField("保留已上传的印章", default=True)
 
 

@@ -1,6 +1,7 @@
 """Every file the system hands out is recorded, so the verify page can vouch for it."""
 from sqlalchemy.orm import deferred, relationship
 
+from portal.exports import access
 from portal.extensions import db
 from tenants.clock import now
 from tenants.models import TenantOwned
@@ -32,6 +33,11 @@ class ExportDocument(TenantOwned, db.Model):
     content = deferred(db.Column(db.LargeBinary))
 
     created_by = relationship("User")
+
+    @classmethod
+    def read_criteria(cls, scope):
+        """Reading a file is a permission of its kind (portal.exports.access), applied by tenants.scope."""
+        return access.criteria(scope, cls)
 
     @property
     def code(self) -> str:

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Callable
 
 from flask import current_app, render_template
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from portal.audit import service as audit
 from portal.database import read_only
 from portal.errors import Refused
+from portal.exports import access
 from portal.exports.models import ExportDocument
 from portal.extensions import db
+from portal.uploads.service import image_type
 from tenants import inherit
 from tenants.clock import local, now
 from tenants.models import Membership, Tenant
@@ -61,15 +63,18 @@ def letterhead(tenant: Tenant) -> dict:
     return {**value, "owner": owner.tenant if owner else None}
 
 
-def set_letterhead(tenant: Tenant, header: str, footer: str, seal: bytes | None, seal_type: str | None,
-                   keep_seal: bool, *, actor: Membership | None = None) -> None:
+def set_letterhead(tenant: Tenant, header: str, footer: str, seal: bytes | None, keep_seal: bool, *,
+                   actor: Membership | None = None) -> None:
     header, footer = header.strip(), footer.strip()
     if not header:
         raise ExportError("文头不能为空。")
     seal_uri = None
     if seal:
+        # Typed by its bytes, never by the file's name or the browser's word: the seal is
+        # embedded in every PDF below this node.
+        seal_type = image_type(seal)
         if seal_type not in SEAL_TYPES:
-            raise ExportError("印章图片须为 PNG 或 JPEG。")
+            raise ExportError("印章图片须为 PNG 或 JPEG 图片（按文件内容识别），请检查文件。")
         if len(seal) > SEAL_MAX_BYTES:
             raise ExportError("印章图片不能超过 512 KB。")
         seal_uri = f"data:{seal_type};base64,{base64.b64encode(seal).decode()}"
@@ -121,33 +126,17 @@ FILE_TYPES = {
 Builder = Callable[[Tenant, dict], Built]
 _builders: dict[str, Builder] = {}
 _file_types: dict[str, str] = {}
-# Kinds readable only by members of the document's own unit holding one of these roles (account
-# letters carry initial passwords); every other kind is readable by scope.
-_private_to: dict[str, frozenset[str]] = {}
 
 
-def builder(kind: str, file_type: str = "pdf", private_to: frozenset[str] | None = None):
-    """Register how documents of `kind` are built; modules above exports register theirs."""
+def builder(kind: str, *, readers: access.Readers, file_type: str = "pdf"):
+    """Register how documents of `kind` are built and who may read them (portal.exports.access);
+    modules above exports register theirs."""
     def register(fn: Builder) -> Builder:
         _builders[kind] = fn
         _file_types[kind] = file_type
-        if private_to:
-            _private_to[kind] = frozenset(private_to)
+        access.declare(kind, readers)
         return fn
     return register
-
-
-def readable(membership):
-    """The WHERE clause keeping the documents in scope that `membership` may also open."""
-    clauses = [ExportDocument.kind.not_in(list(_private_to))]
-    clauses += [and_(ExportDocument.kind == kind, ExportDocument.tenant_id == membership.tenant_id)
-                for kind, roles in _private_to.items() if membership.role in roles]
-    return or_(*clauses)
-
-
-def may_read(doc: ExportDocument, membership) -> bool:
-    roles = _private_to.get(doc.kind)
-    return roles is None or (membership.role in roles and doc.tenant_id == membership.tenant_id)
 
 
 def file_type(kind: str) -> FileType:
@@ -163,6 +152,9 @@ def request_export(tenant: Tenant, *, kind: str, title: str, params: dict | None
     doc.created_by_id = actor.user_id if actor else None
     db.session.add(doc)
     db.session.flush()
+    # Whoever makes a file must be able to read it: read back through the scope and the kind's readers.
+    if db.session.execute(select(ExportDocument.id).where(ExportDocument.id == doc.id)).scalar() is None:
+        raise ExportError("您的角色不能导出这类文件。")
     return doc
 
 
@@ -223,7 +215,8 @@ def run_export(doc_id: int, scope: Scope) -> None:
             db.session.commit()
 
 
-@builder("roster")
+# Names, posts and accounts of people: the offices that manage them, not inspectors or enterprises.
+@builder("roster", readers=access.readers("admin", "leader", "staff", "discipline"))
 def build_roster(tenant: Tenant, params: dict) -> Built:
     rows = roster(tenant)
     content = [{"unit": t.name, "kind": t.kind, "credit_code": t.credit_code,

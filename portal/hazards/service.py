@@ -914,7 +914,8 @@ def _content(rows: list[Hazard], today: date) -> list[list[str]]:
     return [["" if v is None else str(v) for v in map(_row_values(h, today).get, keys)] for h in rows]
 
 
-@exports.builder("hazards.ledger")
+# The ledger shows the hazards of the node, which everyone whose scope covers the node reads in the pages.
+@exports.builder("hazards.ledger", readers=exports.access.ANYONE_IN_SCOPE)
 def build_ledger_pdf(tenant: Tenant, params: dict) -> exports.Built:
     today = clock.today()
     rows = _export_rows(params, PDF_MAX_ROWS)
@@ -922,21 +923,20 @@ def build_ledger_pdf(tenant: Tenant, params: dict) -> exports.Built:
                          {"rows": rows, "today": today, "light": light, "filters": describe(params)})
 
 
-@exports.builder("hazards.ledger_xlsx", file_type="xlsx")
+@exports.builder("hazards.ledger_xlsx", readers=exports.access.ANYONE_IN_SCOPE, file_type="xlsx")
 def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
     today = clock.today()
     rows = _export_rows(params, 1_000_000)
     content = _content(rows, today)
 
     def write(context: dict) -> bytes:
-        from openpyxl import Workbook
-        workbook = Workbook(write_only=True)
+        workbook = spreadsheets.workbook(write_only=True)
         sheet = workbook.create_sheet("隐患台账")
         keys = list(EXPORT_ONLY) + list(COLUMNS)
-        sheet.append([{**EXPORT_ONLY, **COLUMNS}[k] for k in keys])
+        spreadsheets.append(sheet, [{**EXPORT_ONLY, **COLUMNS}[k] for k in keys])
         for h in rows:
             values = _row_values(h, today)
-            sheet.append([values[k] for k in keys])
+            spreadsheets.append(sheet, [values[k] for k in keys])
         about = workbook.create_sheet("说明")
         doc = context["doc"]
         for line in (("标题", doc.title), ("单位", " › ".join(t.name for t in context["chain"])),
@@ -944,10 +944,8 @@ def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
                      ("生成时间", context["generated_at"]), ("文件编号", f"EXP-{doc.id:06d}"),
                      ("校验码", doc.code), ("内容摘要（SHA-256）", doc.content_sha256),
                      ("核验", "在本平台“文件核验”页面输入校验码")):
-            about.append(list(line))
-        out = io.BytesIO()
-        workbook.save(out)
-        return out.getvalue()
+            spreadsheets.append(about, list(line))
+        return spreadsheets.save(workbook)
     return exports.Built(None, {"rows": content}, write=write)
 
 

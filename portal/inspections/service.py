@@ -502,7 +502,9 @@ def request_record(inspection: Inspection, scope: Scope, *, actor: Membership | 
                                   params={"inspection_id": inspection.id}, actor=actor)
 
 
-@exports.builder("inspections.record")
+# The signed record is the inspected enterprise's copy as much as the inspecting unit's (it is
+# filed under whichever of the two asked for it, see request_record), and every level above reads it.
+@exports.builder("inspections.record", readers=exports.access.ANYONE_IN_SCOPE)
 def build_record(tenant: Tenant, params: dict) -> exports.Built:
     inspection = db.session.execute(select(Inspection).where(Inspection.id == params["inspection_id"])
                                     .options(*LOADS)).scalar_one()

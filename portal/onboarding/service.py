@@ -10,7 +10,7 @@ from portal.audit import service as audit
 from portal.auth import service as auth
 from portal.auth.models import User
 from portal.errors import Refused
-from portal.exports import service as exports
+from portal.exports import access, service as exports
 from portal.extensions import db
 from tenants.clock import now
 from tenants.divisions import ROOT_NAME, import_chain
@@ -77,13 +77,14 @@ def create_account(*, username: str, display_name: str, phone: str, password: st
     (the letters print it): the one place bulk onboarding sets an initial password."""
     return {"username": username, "display_name": display_name, "post": post, "phone": phone,
             "password_hash": generate_password_hash(password, method=INITIAL_HASH), "active": True,
-            "failed_logins": 0, "first_failed_at": None, "locked_until": None, "created_at": now()}
+            # One-time: the user must choose their own at first login (as auth.set_initial_password).
+            "must_change_password": True, "password_changed_at": now(), "created_at": now()}
 
 
 LETTERS = "onboarding.letters"
 
 
-@exports.builder(LETTERS, private_to={"admin"})
+@exports.builder(LETTERS, readers=access.readers("admin", own_unit=True))
 def build_letters(tenant: Tenant, params: dict) -> exports.Built:
     """One page per account: who, which unit and role, the username and the initial password.
     The digest covers everything but the passwords; once the file exists the stored request

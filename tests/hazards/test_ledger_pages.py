@@ -47,7 +47,7 @@ def test_bad_input_gets_a_chinese_message_and_writes_nothing(client, session, pe
         (dict(item_id=""), "判定依据"),
         (dict(fix_owner="", fix_contingency=""), "还缺：责任人、应急预案"),
         (dict(description=""), "此项必填"),
-        (dict(photos=[(io.BytesIO(b"MZ\x90\x00 not an image"), "照片.jpg")]), "内容不是扩展名所说的类型"),
+        (dict(photos=[(io.BytesIO(b"MZ\x90\x00 not an image"), "照片.jpg")]), "的内容不是图片"),
     ]
     for change, message in cases:
         r = _record(client, people, **change)

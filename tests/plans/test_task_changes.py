@@ -240,7 +240,7 @@ def test_the_assigner_changes_and_withdraws_from_the_task_page(client, session, 
     session.commit()
     login(client, people["district"])
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert "调整截止日期</button>" in html and f'action="/tasks/{task.id}/withdraw" onsubmit="return confirm(' in html
+    assert "调整截止日期</button>" in html and f'action="/tasks/{task.id}/withdraw" data-confirm="' in html
     assert "撤回任务</button>" in html
     r = post(client, f"/tasks/{task.id}/deadline", {"deadline": "2023-07-05", "reason": "顺延"})
     assert r.status_code == 422 and "不能晚于“企业自查自改”阶段的结束日期 2023-06-30" in r.get_data(as_text=True)

@@ -36,12 +36,20 @@ def test_allowed_types_are_recognised_by_content(name, data, kind):
     ("表格.xlsx", docx_bytes(), "内容不是扩展名所说的类型"),
     ("脚本.exe", b"MZ\x90\x00", "类型不允许上传"),
     ("网页.html", b"<script>alert(1)</script>", "类型不允许上传"),
+    # A page or a script named as a photo: the bytes say it is no image, whatever the name says.
+    ("现场照片.png", b"<html><script>alert(document.cookie)</script></html>", "的内容不是图片（PNG/JPEG/GIF/WebP）"),
+    ("现场照片.jpg", b"alert(1)//\xff\xd8\xff", "的内容不是图片"),
     ("空.pdf", b"", "空文件"),
     ("大.pdf", b"%PDF-" + b"0" * (20 * 1024 * 1024), "超过 20 MB"),
 ])
 def test_wrong_content_type_or_size_is_refused(name, data, message):
     with pytest.raises(Refused, match=message):
         service.check(name, data)
+
+
+def test_an_image_is_typed_by_its_bytes_not_its_name():
+    assert service.check("照片.png", b"\xff\xd8\xff\xe0rest", kinds=("image",))[1:] == ("image", "image/jpeg")
+    assert service.check("照片.JPG", PNG, kinds=("image",))[1:] == ("image", "image/png")
 
 
 def test_only_images_when_asked():

@@ -1,0 +1,38 @@
+// What the pages once did in inline handlers. The Content-Security-Policy (portal/web.py) allows
+// scripts from this site's files only, so the behaviour is attached here by data attributes.
+
+// <form data-confirm="…">: ask before submitting. Capturing on the document runs before htmx's own
+// listener on the form, so a cancelled confirmation sends nothing either way.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+// <select data-autosubmit>: choosing an option submits its form (switching the active role).
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-autosubmit]")) {
+    event.target.form.submit();
+  }
+});
+
+// The organisation tree: an open branch folds on the next click instead of being fetched again;
+// the sign follows the request's outcome, so a failed load never shows an empty branch as open.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const button = event.detail.elt;
+  if (button.matches("button.toggle") && button.getAttribute("aria-expanded") === "true") {
+    event.preventDefault();
+    button.parentElement.querySelector(":scope > ul").replaceChildren();
+    button.setAttribute("aria-expanded", "false");
+    button.textContent = "＋";
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  const button = event.detail.elt;
+  if (button.matches("button.toggle") && event.detail.successful) {
+    button.setAttribute("aria-expanded", "true");
+    button.textContent = "－";
+  }
+});
