@@ -124,9 +124,8 @@ def create_role(op, role: str = APP_ROLE) -> None:
     if not _postgresql(op):
         return
     op.execute(_ROLE_SQL.format(role=role))
-    governments = ", ".join(f"'{kind}'" for kind in GOVERNMENT_KINDS)
     for statement in _FUNCTIONS_SQL:
-        op.execute(statement.format(governments=governments))
+        op.execute(statement.format(governments=_governments()))
 
 
 def drop_role_grants(op, role: str = APP_ROLE) -> None:
@@ -138,21 +137,32 @@ def drop_role_grants(op, role: str = APP_ROLE) -> None:
     op.execute(_UNGRANT_SQL.format(role=role))
 
 
+def _governments() -> str:
+    return ", ".join(f"'{kind}'" for kind in GOVERNMENT_KINDS)
+
+
 def visible(table: str, inherited: bool = False) -> str:
-    """The SQL condition of `table`'s rows inside the current scope: tenants.scope.Scope.criteria."""
+    """The SQL condition of `table`'s rows inside the current scope: tenants.scope.Scope.criteria
+    (for `tenants`, a department's also lets through the nodes that criteria's subqueries read)."""
     path, owner = ("path", "id") if table == "tenants" else ("tenant_path", "tenant_id")
     # Arrays are computed once per statement (a sub-SELECT is an InitPlan), not once per row.
     clauses = [f"({path} >= portal_scope_path() AND {path} < portal_subtree_end(portal_scope_path()))"]
     if table == "tenants":
+        # A department's scope also reads the government nodes of its parent's subtree: the ORM's
+        # criteria select them from this table (the rules they own apply to the enterprises the
+        # department supervises), and their names are public (the tip form lists them).
         clauses += ["id = ANY ((SELECT portal_scope_ancestors())::int[])",
-                    "(kind = 'enterprise' AND industry = ANY ((SELECT portal_scope_industries())::text[])"
-                    " AND path >= portal_scope_parent() AND path < portal_subtree_end(portal_scope_parent()))"]
+                    "(portal_scope_industries() IS NOT NULL"
+                    " AND path >= portal_scope_parent() AND path < portal_subtree_end(portal_scope_parent())"
+                    f" AND (kind IN ({_governments()})"
+                    " OR kind = 'enterprise' AND industry = ANY ((SELECT portal_scope_industries())::text[])))"]
     else:
         if inherited:
             clauses.append(f"{owner} = ANY ((SELECT portal_scope_ancestors())::int[])")
-        clauses.append(f"{owner} = ANY ((SELECT portal_scope_supervised(false))::int[])")
-        if inherited:
-            clauses.append(f"{owner} = ANY ((SELECT portal_scope_supervised(true))::int[])")
+        # Only a department's scope has industries; for any other the lookup never runs.
+        reach = [f"{owner} = ANY ((SELECT portal_scope_supervised({levels}))::int[])"
+                 for levels in (("false", "true") if inherited else ("false",))]
+        clauses.append(f"(portal_scope_industries() IS NOT NULL AND ({' OR '.join(reach)}))")
     return "\n OR ".join(clauses)
 
 
