@@ -13,8 +13,8 @@ import argparse
 import contextvars
 import time
 
-from common import fresh_app, percentiles, timed
-from hazards_ledger import generate
+from common import fresh_app, percentiles
+from hazards_ledger import PASSWORD, populate
 
 
 def main() -> None:
@@ -24,22 +24,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30, help="每项每种角色的测量次数")
     args = parser.parse_args()
 
-    from portal.auth import service as auth
     from portal.extensions import db
-    from tenants.models import Tenant
     from tenants.rls import as_owner
     from tenants.scope import unscoped
 
     with fresh_app("rls", args.database_url) as (app, label, _):
         app.config["WTF_CSRF_ENABLED"] = False
         with unscoped():
-            (districts, streets, _), gen_s = timed(lambda: generate(args.hazards))
-            district = db.session.get(Tenant, districts[0]["id"])
-            admin = auth.create_user(district, username="bench_admin", display_name="基准管理员",
-                                     password="Bench#2024x", role="admin")
-            db.session.commit()
-            username, district_id = admin.username, district.id
+            districts, streets, _, gen_s, username = populate(args.hazards)
             db.session.remove()
+        district_id = districts[0]["id"]
 
         client = app.test_client()
 
@@ -54,7 +48,7 @@ def main() -> None:
             assert response.status_code == 200, (url, response.status_code)
             return (time.perf_counter() - started) * 1000
 
-        contextvars.Context().run(client.post, "/login", data={"username": username, "password": "Bench#2024x"})
+        contextvars.Context().run(client.post, "/login", data={"username": username, "password": PASSWORD})
         cases = [("隐患台账第 1 页", "/hazards/"), ("第 200 页", "/hazards/?page=200"),
                  ("状态 = 整改中", "/hazards/?status=rectifying"), ("某街道", f"/hazards/?within={streets[3]['id']}"),
                  ("单位列表", f"/tenants/{district_id}")]
