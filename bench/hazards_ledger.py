@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from common import fresh_app, isolated_client, percentiles, timed
 
 TARGET_MS = 50.0
+PASSWORD = "Bench#2024x"
 DISTRICTS = 10
 STREETS = 20
 INDUSTRIES = ("hazchem", "construction", "gas", "industry_trade", "commerce", "fire")
@@ -112,6 +113,21 @@ def generate(n_hazards: int, seed: int = 2024):
     return districts, streets0, len(enterprises)
 
 
+def populate(n_hazards: int):
+    """The data, and an admin of the first district who signs in with PASSWORD (unscoped, committed):
+    (districts, streets of district 0, enterprise count, seconds generating, admin's username)."""
+    from portal.auth import service as auth
+    from portal.extensions import db
+    from tenants.models import Tenant
+
+    (districts, streets, n_enterprises), gen_s = timed(lambda: generate(n_hazards))
+    admin = auth.create_user(db.session.get(Tenant, districts[0]["id"]), username="bench_admin",
+                             display_name="基准管理员", password=PASSWORD, role="admin")
+    auth.accept_password(admin)  # measured pages, not the forced first change
+    db.session.commit()
+    return districts, streets, n_enterprises, gen_s, admin.username
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="隐患台账基准：一个区县 10 万条隐患、全库 100 万条。")
     parser.add_argument("--database-url", help="PostgreSQL 地址（默认使用临时 SQLite 文件）")
@@ -121,7 +137,6 @@ def main() -> None:
 
     from sqlalchemy import func, select
 
-    from portal.auth import service as auth
     from portal.extensions import db
     from portal.hazards import service
     from portal.hazards.models import Hazard
@@ -131,20 +146,15 @@ def main() -> None:
     with fresh_app("hazards", args.database_url) as (app, label, migrate_s):
         app.config["WTF_CSRF_ENABLED"] = False
         with unscoped():
-            (districts, streets, n_enterprises), gen_s = timed(lambda: generate(args.hazards))
+            districts, streets, n_enterprises, gen_s, username = populate(args.hazards)
             district = db.session.get(Tenant, districts[0]["id"])
-            admin = auth.create_user(district, username="bench_admin", display_name="基准管理员",
-                                     password="Bench#2024x", role="admin")
-            auth.accept_password(admin)  # measured pages, not the forced first change
-            db.session.commit()
             in_district = db.session.execute(select(func.count()).select_from(Hazard).where(
                 Hazard.tenant_path >= district.path, Hazard.tenant_path < district.path[:-1] + "0")).scalar()
             total = db.session.execute(select(func.count()).select_from(Hazard)).scalar()
-            username = admin.username
             db.session.remove()
 
         client = isolated_client(app)
-        client("post", "/login", data={"username": username, "password": "Bench#2024x"})
+        client("post", "/login", data={"username": username, "password": PASSWORD})
         cases = [
             ("第 1 页（按单位，台账顺序）", "/hazards/"),
             ("第 200 页", "/hazards/?page=200"),

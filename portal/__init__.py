@@ -24,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    from tenants import rls
+
+    rls.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

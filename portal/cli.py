@@ -1,4 +1,5 @@
-"""Command-line entry points: `flask --app wsgi tenants|audit|demo …`. All run unscoped."""
+"""Command-line entry points: `flask --app wsgi tenants|audit|demo …`. All run unscoped, as the
+tables' owner (on PostgreSQL the app's role is for serving requests and export jobs)."""
 import sys
 import time
 
@@ -6,15 +7,22 @@ import click
 from flask.cli import AppGroup
 
 from portal.extensions import db
+from tenants.rls import as_owner
 from tenants.scope import unscoped
 
-tenants_cli = AppGroup("tenants", help="租户树：导入行政区划等。")
-audit_cli = AppGroup("audit", help="审计链：校验、逐级锚定。")
-demo_cli = AppGroup("demo", help="演示数据。")
-hazards_cli = AppGroup("hazards", help="隐患台账：载入判定标准。")
-checklists_cli = AppGroup("checklists", help="责任清单：企业履职评估。")
-dispatch_cli = AppGroup("dispatch", help="调度表：汇总数据。")
-setup_cli = AppGroup("setup", help="正式部署：在空数据库上建立根节点和第一个管理员。")
+
+def _as_owner():
+    click.get_current_context().with_resource(as_owner())
+
+
+tenants_cli = AppGroup("tenants", help="租户树：导入行政区划等。", callback=_as_owner)
+audit_cli = AppGroup("audit", help="审计链：校验、逐级锚定。", callback=_as_owner)
+demo_cli = AppGroup("demo", help="演示数据。", callback=_as_owner)
+hazards_cli = AppGroup("hazards", help="隐患台账：载入判定标准。", callback=_as_owner)
+checklists_cli = AppGroup("checklists", help="责任清单：企业履职评估。", callback=_as_owner)
+dispatch_cli = AppGroup("dispatch", help="调度表：汇总数据。", callback=_as_owner)
+setup_cli = AppGroup("setup", help="正式部署：在空数据库上建立根节点和第一个管理员。",
+                     callback=_as_owner)
 
 
 @setup_cli.command("init")

@@ -56,6 +56,9 @@ def load(app) -> None:
         SECRET_KEY=_secret_key(instance),
         SQLALCHEMY_DATABASE_URI=normalize_database_url(url),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # PostgreSQL: the role the app takes after connecting, so row-level security applies to it
+        # (tenants.rls); empty to stay the role that logged in. Migrations and CLI never take it.
+        DATABASE_APP_ROLE=os.environ.get("DATABASE_APP_ROLE", "portal_app"),
         # Idle sessions end after 30 minutes: Flask checks the signed cookie's age on every request.
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
         SESSION_REFRESH_EACH_REQUEST=True,

@@ -169,6 +169,22 @@ def scoped_as(scope: Scope):
         _current.reset(token)
 
 
+def database_settings() -> tuple[str, str, str]:
+    """The scope in force as PostgreSQL's row-level security reads it (tenants.rls): the subtree's
+    path ('/' when unscoped, '' when none is set), and for a department its parent's path and its
+    industries ('' otherwise)."""
+    return _settings(_current.get())
+
+
+@lru_cache(maxsize=4096)
+def _settings(scope) -> tuple[str, str, str]:
+    if scope is _ALL:
+        return "/", "", ""  # every path starts with '/', so the range covers every row
+    if scope is None:
+        return "", "", ""
+    return scope.path, scope.parent_path or "", ",".join(scope.industries)
+
+
 def _scoped_models() -> tuple[type, ...]:
     return tuple(sorted((m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, Scoped)),
                         key=lambda cls: cls.__name__))

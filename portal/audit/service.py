@@ -149,28 +149,30 @@ def record(tenant: Tenant, action: str, obj=None, data: dict | None = None, acto
     if tenant.id is None:
         db.session.flush()
     _lock_chain(tenant.id)
-    with unscoped():  # the chain's tail may be a row the actor cannot read (e.g. a login failure)
+    if obj is not None and getattr(obj, "id", None) is None:
+        db.session.flush()
+    # The chain is the tenant's, whoever acts: its tail, and the row appended to it, may be ones the
+    # actor cannot read (a failed login has no scope yet).
+    with unscoped():
         last = db.session.execute(
             select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.tenant_id == tenant.id)
             .order_by(AuditEvent.seq.desc()).limit(1)
         ).first()
-    if obj is not None and getattr(obj, "id", None) is None:
+        event = AuditEvent(
+            tenant_id=tenant.id,
+            tenant_path=tenant.path,
+            seq=(last.seq + 1) if last else 1,
+            actor_id=actor.id if actor is not None else None,
+            action=action,
+            object_type=type(obj).__name__ if obj is not None else "",
+            object_id=obj.id if obj is not None else None,
+            data=data or {},
+            created_at=now(),
+            prev_hash=last.hash if last else GENESIS,
+        )
+        event.hash = digest(event.prev_hash, event)
+        db.session.add(event)
         db.session.flush()
-    event = AuditEvent(
-        tenant_id=tenant.id,
-        tenant_path=tenant.path,
-        seq=(last.seq + 1) if last else 1,
-        actor_id=actor.id if actor is not None else None,
-        action=action,
-        object_type=type(obj).__name__ if obj is not None else "",
-        object_id=obj.id if obj is not None else None,
-        data=data or {},
-        created_at=now(),
-        prev_hash=last.hash if last else GENESIS,
-    )
-    event.hash = digest(event.prev_hash, event)
-    db.session.add(event)
-    db.session.flush()
     return event
 
 
