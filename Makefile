@@ -45,7 +45,7 @@ system-test:
 	$(call apt_install,$(TEST_PACKAGES))
 
 run: install system-run
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

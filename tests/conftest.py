@@ -49,7 +49,7 @@ def fresh_app(label: str):
     application = create_app(config)
     with application.app_context():
         from flask_migrate import upgrade
-        upgrade(revision="heads")
+        upgrade()
         db.session.remove()
     try:
         yield application
