@@ -2,6 +2,7 @@
 #   make run   — install, migrate, seed the demo on an empty database, serve on 127.0.0.1:5000
 #   make test  — install with test extras and system packages, run every test
 #                (SQLite; and PostgreSQL too when TEST_DATABASE_URL is set)
+# Production (README, 部署): make serve — migrate, then gunicorn with gunicorn.conf.py
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,7 @@ TEST_DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser()
 RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: run test install install-test system-run system-test bench clean
+.PHONY: run serve test install install-test system-run system-test bench clean
 
 $(VENV)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,11 @@ run: install system-run
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Workers, bind address and timeouts come from the environment (gunicorn.conf.py).
+serve: install system-run
+	$(FLASK) db upgrade
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: install-test system-test
 	env -u TEST_DATABASE_URL $(PY) -m pytest -q

@@ -27,9 +27,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from portal import web
+    from portal import serving, web
 
     web.init_app(app)
+    serving.init_app(app)
 
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp

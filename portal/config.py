@@ -45,5 +45,10 @@ def load(app) -> None:
         WTF_I18N_ENABLED=False,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         REDIS_URL=os.environ.get("REDIS_URL"),
+        # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-* headers are believed
+        # only for that many hops; with 0 they are ignored, since anyone can send them.
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES") or 0),
+        # Behind HTTPS the session cookie must not travel over plain HTTP.
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes"),
         PAGE_SIZE=20,
     )
