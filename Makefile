@@ -14,7 +14,7 @@ TEST_DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser()
 RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: run serve test install install-test system-run system-test bench clean
+.PHONY: run serve worker test install install-test system-run system-test bench clean
 
 $(VENV)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ run: install system-run
 serve: install system-run
 	$(FLASK) db upgrade
 	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
+
+# Export jobs (PDF, Excel) when REDIS_URL is set: as many of these as the host has cores to spare.
+worker: install system-run
+	exec $(VENV)/bin/rq worker $${RQ_QUEUE:-exports} --url $$REDIS_URL
 
 test: install-test system-test
 	env -u TEST_DATABASE_URL $(PY) -m pytest -q

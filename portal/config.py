@@ -45,6 +45,12 @@ def load(app) -> None:
         WTF_I18N_ENABLED=False,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         REDIS_URL=os.environ.get("REDIS_URL"),
+        # Export jobs (portal.exports.jobs): the RQ queue, and when a silent worker counts as dead.
+        EXPORTS_QUEUE=os.environ.get("RQ_QUEUE", "exports"),
+        EXPORT_HEARTBEAT_SECONDS=float(os.environ.get("EXPORT_HEARTBEAT_SECONDS", "10")),
+        EXPORT_STALE_SECONDS=float(os.environ.get("EXPORT_STALE_SECONDS", "60")),
+        EXPORT_QUEUED_SECONDS=float(os.environ.get("EXPORT_QUEUED_SECONDS", "900")),
+        EXPORT_MAX_ATTEMPTS=int(os.environ.get("EXPORT_MAX_ATTEMPTS", "3")),
         # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-* headers are believed
         # only for that many hops; with 0 they are ignored, since anyone can send them.
         TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES") or 0),
