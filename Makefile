@@ -14,7 +14,7 @@ TEST_DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser()
 RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: run serve worker test install install-test system-run system-test bench clean
+.PHONY: run serve worker schedule test install install-test system-run system-test bench clean
 
 $(VENV)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ serve: install system-run
 # Export jobs (PDF, Excel) when REDIS_URL is set: as many of these as the host has cores to spare.
 worker: install system-run
 	exec $(VENV)/bin/rq worker $${RQ_QUEUE:-exports} --url $$REDIS_URL
+
+# Development: run the periodic jobs in the foreground (production: the systemd timer).
+schedule: install
+	$(FLASK) schedule loop
 
 test: install-test system-test
 	env -u TEST_DATABASE_URL $(PY) -m pytest -q

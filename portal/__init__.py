@@ -46,9 +46,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.accountability.views import bp as accountability_bp
     from portal.inspections.views import bp as inspections_bp
     from portal.dispatch.views import bp as dispatch_bp
+    from portal.schedule.views import bp as schedule_bp
 
     for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp, plans_bp, uploads_bp, hazards_bp, tips_bp,
-               checklists_bp, inspections_bp, accountability_bp, dispatch_bp):
+               checklists_bp, inspections_bp, accountability_bp, dispatch_bp, schedule_bp):
         app.register_blueprint(bp)
 
     from portal import cli

@@ -14,6 +14,7 @@ demo_cli = AppGroup("demo", help="演示数据。")
 hazards_cli = AppGroup("hazards", help="隐患台账：载入判定标准。")
 checklists_cli = AppGroup("checklists", help="责任清单：企业履职评估。")
 dispatch_cli = AppGroup("dispatch", help="调度表：汇总数据。")
+schedule_cli = AppGroup("schedule", help="定时任务：汇总、评估、提醒、校验。")
 
 
 @tenants_cli.command("import-divisions")
@@ -111,6 +112,31 @@ def dispatch_rollup_command():
     click.echo(f"汇总完成：{count} 个单位，用时 {time.perf_counter() - started:.1f} 秒。")
 
 
+def _report_runs(runs) -> bool:
+    for run in runs:
+        click.echo(f"{run.job}：{run.result_label}，用时 {run.seconds:.1f} 秒。{run.summary or ''}")
+    return all(run.result == "ok" for run in runs)
+
+
+@schedule_cli.command("run-due")
+def schedule_run_due_command():
+    """运行到期的定时任务（由 systemd 定时器每分钟调用；多台服务器同时调用时每项只运行一次）。"""
+    from portal.schedule.service import run_due
+    if not _report_runs(run_due()):
+        sys.exit(1)
+
+
+@schedule_cli.command("loop")
+@click.option("--every", "seconds", default=60, show_default=True, help="检查间隔（秒）。")
+def schedule_loop_command(seconds):
+    """开发用：在前台每隔一段时间运行到期的定时任务，Ctrl-C 结束。"""
+    from portal.schedule.service import run_due
+    while True:
+        _report_runs(run_due())
+        db.session.remove()
+        time.sleep(seconds)
+
+
 def init_app(app) -> None:
-    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli, dispatch_cli):
+    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli, dispatch_cli, schedule_cli):
         app.cli.add_command(group)

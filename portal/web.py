@@ -26,6 +26,8 @@ PERMISSIONS = {
     "tenants.manage": {"admin"},
     "users.manage": {"admin"},
     "audit.read": {"admin", "discipline"},
+    # The periodic jobs' runs (portal.schedule): tree-wide counts and timings, no records.
+    "schedule.read": {"admin"},
     "exports.roster": {"admin", "leader", "staff", "discipline"},
     # Plans and tasks. A plan is issued, and a task assigned, reviewed (办结/退回) and urged (催办), by
     # the office of the issuing node: its admin, leader and staff. A task is signed, reported and
