@@ -18,3 +18,10 @@ max_requests_jitter = max_requests // 10
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def child_exit(server, worker):
+    # /metrics adds up the files of every worker (PROMETHEUS_MULTIPROC_DIR); a dead one's gauges go.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+        multiprocess.mark_process_dead(worker.pid)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
@@ -97,11 +98,16 @@ def _heartbeat(app, doc_id: int):
 
 
 def _run_in(app, doc_id: int, membership_id: int) -> None:
+    from portal.serving import EXPORT_JOB_SECONDS
     with app.app_context():
         try:
             if _claim(doc_id):
+                started = time.perf_counter()
                 with _heartbeat(app, doc_id):
                     run(doc_id, membership_id)
+                with unscoped():
+                    doc = db.session.get(ExportDocument, doc_id)
+                    EXPORT_JOB_SECONDS.labels(doc.kind, doc.status).observe(time.perf_counter() - started)
         finally:
             db.session.remove()
 

@@ -139,6 +139,7 @@ def run_due(at: datetime | None = None) -> list[ScheduleRun]:
             run = _take(job, job.slot(at))
             if run is None:
                 continue
+            run_id = run.id  # a job may clear the session (audit.verify does, to bound its memory)
             started = time.perf_counter()
             try:
                 summary, result = job.run(at), "ok"
@@ -148,7 +149,7 @@ def run_due(at: datetime | None = None) -> list[ScheduleRun]:
                 current_app.logger.exception("scheduled job %s failed", job.name)
                 db.session.rollback()
                 summary, result = f"{type(e).__name__}: {e}", "failed"
-            run = db.session.get(ScheduleRun, run.id)
+            run = db.session.get(ScheduleRun, run_id)
             run.finished_at, run.seconds = clock.now(), round(time.perf_counter() - started, 3)
             run.result, run.summary = result, summary[:500]
             db.session.commit()

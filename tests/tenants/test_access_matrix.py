@@ -79,7 +79,7 @@ def _params(world):
     }
 
 
-PUBLIC = {"static", "auth.login", "auth.logout", "exports.verify", "home.healthz",
+PUBLIC = {"static", "auth.login", "auth.logout", "exports.verify", "serving.healthz", "serving.readyz", "serving.metrics",
           "tips.new", "tips.streets", "tips.status"}
 
 
