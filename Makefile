@@ -11,20 +11,27 @@ FLASK := $(VENV)/bin/flask --app wsgi
 # Dependencies are declared once, in setup.cfg.
 DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); print(' '.join(repr(l.strip()) for l in p['options']['install_requires'].splitlines() if l.strip()))")
 TEST_DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); print(' '.join(repr(l.strip()) for l in p['options.extras_require']['test'].splitlines() if l.strip()))")
+# Offline install: `make wheelhouse` on a machine with the index fills wheels/ (same Debian release
+# and Python as the servers); with wheels/ present every install below reads only from it.
+PIP_SOURCE = $(if $(wildcard wheels/*.whl),--no-index --find-links wheels,)
 RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: run serve worker schedule test install install-test system-run system-test bench clean
+.PHONY: run serve worker schedule wheelhouse test install install-test system-run system-test bench clean
 
 $(VENV)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(DEPS)
+	$(PY) -m pip install -q $(PIP_SOURCE) --upgrade pip
+	$(PY) -m pip install -q $(PIP_SOURCE) $(DEPS)
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
-	$(PY) -m pip install -q $(TEST_DEPS)
+	$(PY) -m pip install -q $(PIP_SOURCE) $(TEST_DEPS)
 	touch $@
+
+wheelhouse:
+	$(PYTHON) -m pip download --quiet --dest wheels pip $(DEPS) $(TEST_DEPS)
+	@echo "wheels/: $$(ls wheels | wc -l) 个安装包；连同本仓库一起拷到内网服务器，make run / make serve 将只从其中安装。"
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

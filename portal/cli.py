@@ -35,6 +35,30 @@ def import_divisions_command(province):
                f"用时 {time.perf_counter() - started:.1f} 秒。")
 
 
+@tenants_cli.command("create-admin")
+@click.argument("code")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="姓名。")
+@click.password_option("--password", prompt="密码", confirmation_prompt="再次输入密码", help="密码（不填则提示输入）。")
+def create_admin_command(code, username, display_name, password):
+    """为区划代码为 CODE 的单位建第一个管理员账号（正式部署时用它开始，再在页面中建其余账号）。"""
+    from sqlalchemy import select
+
+    from portal.errors import Refused
+    from portal.auth.service import create_user
+    from tenants.models import Tenant
+    with unscoped():
+        tenant = db.session.execute(select(Tenant).where(Tenant.code == code)).scalars().first()
+        if tenant is None:
+            raise click.ClickException(f"没有区划代码为 {code} 的单位，请先导入行政区划（flask tenants import-divisions）。")
+        try:
+            create_user(tenant, username=username, display_name=display_name, password=password, role="admin")
+        except Refused as e:
+            raise click.ClickException(str(e)) from None
+        db.session.commit()
+    click.echo(f"已为“{tenant.name}”建立管理员账号 {username}。")
+
+
 @audit_cli.command("verify")
 def audit_verify_command():
     """逐链校验审计事件的哈希链，指出第一个断点。"""

@@ -1,14 +1,19 @@
 """Exports run in the background with progress: a thread pool by default, RQ on Redis when set.
 A job's state is in the database, so a dead worker's job is handed over again or failed, and a
 failed one can be retried."""
+import http.cookiejar
 import os
+import re
 import signal
+import socket
 import subprocess
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from redis import Redis
@@ -173,7 +178,7 @@ def _worker_env(app, queue_name):
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}).get("options")
     if options:  # PostgreSQL: the test's own schema
-        url += ("&" if "?" in url else "?") + "options=" + quote(options)
+        url += ("&" if "?" in url else "?") + "options=" + urllib.parse.quote(options)
     return {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "RQ_QUEUE": queue_name,
             "EXPORT_HEARTBEAT_SECONDS": "0.5", "PYTHONPATH": str(ROOT)}
 
@@ -195,7 +200,59 @@ def _start_worker(env, queue_name, log):
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+class _Answer:
+    def __init__(self, status, headers, data):
+        self.status_code, self.headers, self.data = status, headers, data
+
+    def get_data(self, as_text=False):
+        return self.data.decode() if as_text else self.data
+
+
+class _Browser:
+    """A client of a real server over HTTP, keeping its cookies (the Flask test client's calls)."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                  _NoRedirect())
+        self.token = None
+
+    def open(self, method, path, data=None, headers=None):
+        body = urllib.parse.urlencode({**data, "csrf_token": self.token}).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=120) as r:
+                answer = _Answer(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            answer = _Answer(e.code, e.headers, e.read())
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"',
+                          answer.get_data(as_text=True)) if answer.headers.get_content_type() == "text/html" else None
+        if found:
+            self.token = found.group(1) or found.group(2)
+        return answer
+
+    def get(self, path, headers=None):
+        return self.open("GET", path, headers=headers)
+
+    def post(self, path, data):
+        return self.open("POST", path, data)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_an_rq_worker_killed_mid_job_is_replaced_and_the_pdf_is_still_produced(committed_app, tmp_path):
+    """The issue's acceptance run: gunicorn with two workers and an RQ worker on the test's
+    database and the machine's Redis; the RQ worker dies in the middle of a PDF, another starts,
+    and the user still gets the PDF from the same progress page."""
     district_id, admin, _ = _district_with_admin(committed_app)
     with committed_app.app_context(), unscoped():
         # A roster long enough (400 units) that the worker is killed during layout.
@@ -205,16 +262,32 @@ def test_an_rq_worker_killed_mid_job_is_replaced_and_the_pdf_is_still_produced(c
         db.session.commit()
         db.session.remove()
     queue_name = f"exports-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    committed_app.config.update(REDIS_URL=REDIS_URL, EXPORTS_QUEUE=queue_name, EXPORT_STALE_SECONDS=3)
-    env = _worker_env(committed_app, queue_name)
-    log = open(tmp_path / "workers.log", "w")
+    env = {**_worker_env(committed_app, queue_name), "EXPORT_STALE_SECONDS": "3", "SECRET_KEY": uuid.uuid4().hex}
+    port = _free_port()
+    log = open(tmp_path / "servers.log", "w")
+    web = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
+                           cwd=ROOT, env={**env, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2"},
+                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     first = _start_worker(env, queue_name, log)
     second = None
     try:
-        client = committed_app.test_client()
-        login(client, admin)
-        r = post(client, f"/tenants/{district_id}/roster")
-        doc_id = int(r.headers["Location"].rsplit("/", 1)[1])
+        browser = _Browser(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if browser.get("/readyz").status_code == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.5)
+        browser.get("/login")
+        assert browser.post("/login", {"username": admin.username, "password": PASSWORD}).status_code == 302
+        browser.get("/")
+        r = browser.post(f"/tenants/{district_id}/roster", {})
+        assert r.status_code == 303
+        page = urllib.parse.urlsplit(r.headers["Location"]).path
+        doc_id = int(page.rsplit("/", 1)[1])
 
         def state():
             with committed_app.app_context(), unscoped():
@@ -235,18 +308,17 @@ def test_an_rq_worker_killed_mid_job_is_replaced_and_the_pdf_is_still_produced(c
         first.wait()
         killed = time.monotonic()
         second = _start_worker(env, queue_name, log)
-        html = _wait_done(client, r.headers["Location"], seconds=240)
+        html = _wait_done(browser, page, seconds=240)
         recovery = time.monotonic() - killed
         assert "下载 PDF" in html, html
         assert state() == ("done", 100, 2)
-        pdf = client.get(r.headers["Location"] + ".pdf")
+        pdf = browser.get(page + ".pdf")
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
         print(f"job recovered and finished {recovery:.1f} s after its worker was killed")
     finally:
-        for worker in (first, second):
-            if worker is not None and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                worker.wait(timeout=60)
+        for process in (web, first, second):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=60)
         log.close()
         Queue(queue_name, connection=Redis.from_url(REDIS_URL)).delete(delete_jobs=True)
-        committed_app.config.update(REDIS_URL=None, EXPORTS_QUEUE="exports")

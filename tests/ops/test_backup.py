@@ -59,3 +59,17 @@ def test_backup_destroy_restore_gives_back_the_same_rows_and_chain_heads(committ
 def test_restore_of_a_missing_file_says_so(committed_app, tmp_path):
     result = committed_app.test_cli_runner().invoke(args=["restore", str(tmp_path / "nope.dump"), "--yes"])
     assert result.exit_code != 0 and "找不到备份文件" in result.output
+
+
+def test_the_first_admin_is_created_from_the_command_line(app, session, tree):
+    tree["a"].code = "990101"
+    session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["tenants", "create-admin", "990101", "first_admin", "--name", "王管理",
+                                 "--password", "short"])
+    assert result.exit_code != 0 and "密码" in result.output
+    result = runner.invoke(args=["tenants", "create-admin", "990101", "first_admin", "--name", "王管理",
+                                 "--password", "Anquan@2023-x"])
+    assert result.exit_code == 0 and "已为“甲区”建立管理员账号 first_admin" in result.output, result.output
+    result = runner.invoke(args=["tenants", "create-admin", "000000", "other", "--name", "王", "--password", "Anquan@2023-x"])
+    assert result.exit_code != 0 and "没有区划代码为 000000 的单位" in result.output
