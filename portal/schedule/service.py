@@ -153,8 +153,10 @@ def run_due(at: datetime | None = None) -> list[ScheduleRun]:
             run.finished_at, run.seconds = clock.now(), round(time.perf_counter() - started, 3)
             run.result, run.summary = result, summary[:500]
             db.session.commit()
-            done.append(run)
-    return done
+            done.append(run_id)
+        # Loaded afresh: a later job may have cleared the session that held the earlier runs.
+        return db.session.execute(select(ScheduleRun).where(ScheduleRun.id.in_(done))
+                                  .order_by(ScheduleRun.id)).scalars().all()
 
 
 def recent_runs():

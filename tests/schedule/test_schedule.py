@@ -1,7 +1,7 @@
 """Periodic jobs run by themselves, once per slot however many schedulers call run-due, each run
 recorded with its duration and result; a broken audit chain is raised to the admins."""
 import threading
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, insert, select
 
@@ -14,6 +14,7 @@ from portal.schedule.models import ScheduleRun
 from tenants.clock import now
 from tenants.scope import unscoped
 from tests.conftest import login
+from tests.hazards.conftest import make_hazard, people, standards  # noqa: F401  (fixtures)
 
 # 2026-03-02 09:10 Beijing time: every daily job (01:00, 02:00, 08:30) is due.
 AT = datetime(2026, 3, 2, 1, 10)
@@ -65,3 +66,15 @@ def test_a_broken_audit_chain_fails_the_run_and_tells_the_admins(client, session
     page = client.get("/schedule/").get_data(as_text=True)
     assert "审计链校验（每日 02:00）" in page and "失败" in page and "成功" in page and " 秒" in page
     assert "审计链断裂" in client.get("/notifications/").get_data(as_text=True)
+
+
+def test_the_daily_reminders_tell_an_enterprise_of_its_hazard_past_deadline(session, make_hazard, people):
+    overdue = make_hazard(deadline=date(2024, 7, 31)).id
+    make_hazard(description="消防通道堵塞", deadline=date(2099, 1, 1))
+    plant = people["tree"]["a_plant"].id
+    # (The nightly audit check in the same call clears the session: ids, not objects, from here.)
+    runs = {run.job: run for run in service.run_due(AT)}
+    assert runs["overdue-reminders"].result == "ok" and "逾期未整改隐患 1 条" in runs["overdue-reminders"].summary
+    notes = session.execute(select(Notification).where(Notification.kind == "overdue")).scalars().all()
+    assert [(n.tenant_id, n.link) for n in notes] == [(plant, f"/hazards/{overdue}")]
+    assert "2024-07-31" in notes[0].text
