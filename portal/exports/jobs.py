@@ -140,9 +140,8 @@ def _run_in_process(app, doc_id: int, membership_id: int) -> None:
         with app.app_context():
             try:
                 with unscoped():
-                    doc = db.session.get(ExportDocument, doc_id)
-                    if doc is not None and doc.status == "running":
-                        _requeue_or_fail(app, doc)
+                    # Stale from this moment on: nobody is running it any more.
+                    _requeue_or_fail(app, doc_id, now() + timedelta(seconds=app.config["EXPORT_QUEUED_SECONDS"]))
             finally:
                 db.session.remove()
 
@@ -199,10 +198,15 @@ def _stale(app, at):
              seen < at - timedelta(seconds=app.config["EXPORT_QUEUED_SECONDS"])))
 
 
-def _requeue_or_fail(app, doc: ExportDocument) -> str | None:
-    """Hand a stale job over again, or fail it after the last attempt. Conditioned on the
-    heartbeat this caller read, so of two recoverers (two pollers, a poller and the scheduler)
-    one acts. Returns what was done."""
+def _requeue_or_fail(app, doc_id: int, at) -> str | None:
+    """Hand a job that is still stale at `at` over again, or fail it after the last attempt. The
+    row is read with the staleness test and written only while its heartbeat is the one read, so
+    of two recoverers (two pollers, a poller and the scheduler) one acts. Returns what was done."""
+    doc = db.session.execute(select(ExportDocument).where(ExportDocument.id == doc_id, _stale(app, at))
+                             .execution_options(populate_existing=True)).scalar_one_or_none()
+    if doc is None:
+        db.session.rollback()
+        return None
     if doc.membership_id is None or doc.attempts >= app.config["EXPORT_MAX_ATTEMPTS"]:
         values = dict(status="failed", error=GAVE_UP.format(attempts=max(doc.attempts, 1)))
     else:
@@ -222,14 +226,15 @@ def _requeue_or_fail(app, doc: ExportDocument) -> str | None:
 def recover(at=None) -> dict[int, str]:
     """Every job whose worker is gone, handed over again or failed: {doc id: new status}."""
     app = current_app._get_current_object()
+    at = at or now()
     done = {}
     with unscoped():
-        stale = db.session.execute(select(ExportDocument).where(_stale(app, at or now()))
+        stale = db.session.execute(select(ExportDocument.id).where(_stale(app, at))
                                    .order_by(ExportDocument.id)).scalars().all()
-        for doc in stale:
-            outcome = _requeue_or_fail(app, doc)
+        for doc_id in stale:
+            outcome = _requeue_or_fail(app, doc_id, at)
             if outcome:
-                done[doc.id] = outcome
+                done[doc_id] = outcome
     return done
 
 
@@ -237,15 +242,16 @@ def recover_if_stale(doc: ExportDocument) -> None:
     """For the progress page: the job it shows never stays 生成中 after its worker died. A GET
     reads in a deferred transaction; the write here takes its own (SQLite: BEGIN IMMEDIATE)."""
     app = current_app._get_current_object()
+    at = now()
     with unscoped():
         stale = db.session.execute(select(ExportDocument.id).where(
-            ExportDocument.id == doc.id, _stale(app, now()))).first()
+            ExportDocument.id == doc.id, _stale(app, at))).first()
     if stale is None:
         return
     db.session.rollback()
     token = mark_read_only(False)
     try:
         with unscoped():
-            _requeue_or_fail(app, db.session.get(ExportDocument, doc.id))
+            _requeue_or_fail(app, doc.id, at)
     finally:
         reset_read_only(token)

@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -322,3 +323,46 @@ def test_an_rq_worker_killed_mid_job_is_replaced_and_the_pdf_is_still_produced(c
                 process.wait(timeout=60)
         log.close()
         Queue(queue_name, connection=Redis.from_url(REDIS_URL)).delete(delete_jobs=True)
+
+
+def test_two_recoverers_at_once_hand_a_dead_job_over_once(committed_app):
+    """The progress page and the scheduler (or two hosts' schedulers) may find the same dead job
+    together: it is queued again once, counted once."""
+    district_id, _, membership_id = _district_with_admin(committed_app)
+    queue_name = f"exports-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    committed_app.config.update(REDIS_URL=REDIS_URL, EXPORTS_QUEUE=queue_name)
+    queue = Queue(queue_name, connection=Redis.from_url(REDIS_URL))
+    try:
+        with committed_app.app_context(), unscoped():
+            doc = service.request_export(db.session.get(Tenant, district_id), kind="roster", title="无人生成")
+            doc.status, doc.attempts, doc.membership_id = "running", 1, membership_id
+            doc.heartbeat_at = now() - timedelta(minutes=5)
+            db.session.commit()
+            doc_id = doc.id
+            db.session.remove()
+        barrier, outcomes, errors = threading.Barrier(2), [], []
+
+        def recoverer():
+            try:
+                with committed_app.app_context():
+                    barrier.wait()
+                    outcomes.append(jobs.recover())
+                    db.session.remove()
+            except Exception as e:  # surfaced below
+                errors.append(e)
+
+        threads = [threading.Thread(target=recoverer) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert sorted(outcomes, key=len) == [{}, {doc_id: "queued"}]
+        assert queue.count == 1
+        with committed_app.app_context(), unscoped():
+            doc = db.session.get(ExportDocument, doc_id)
+            assert (doc.status, doc.attempts) == ("queued", 2)
+            db.session.remove()
+    finally:
+        committed_app.config.update(REDIS_URL=None, EXPORTS_QUEUE="exports")
+        queue.delete(delete_jobs=True)
