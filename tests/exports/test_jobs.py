@@ -7,7 +7,6 @@ import re
 import signal
 import socket
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -30,7 +29,7 @@ from tenants.models import Membership, Tenant
 from tenants.paths import attach
 from tenants.clock import now
 from tenants.scope import Scope, unscoped
-from tests.conftest import PASSWORD, login, post, unique
+from tests.conftest import PASSWORD, at_once, login, post, unique
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 ROOT = Path(__file__).resolve().parents[2]
@@ -340,23 +339,7 @@ def test_two_recoverers_at_once_hand_a_dead_job_over_once(committed_app):
             db.session.commit()
             doc_id = doc.id
             db.session.remove()
-        barrier, outcomes, errors = threading.Barrier(2), [], []
-
-        def recoverer():
-            try:
-                with committed_app.app_context():
-                    barrier.wait()
-                    outcomes.append(jobs.recover())
-                    db.session.remove()
-            except Exception as e:  # surfaced below
-                errors.append(e)
-
-        threads = [threading.Thread(target=recoverer) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        outcomes = at_once(committed_app, jobs.recover)
         assert sorted(outcomes, key=len) == [{}, {doc_id: "queued"}]
         assert queue.count == 1
         with committed_app.app_context(), unscoped():

@@ -1,6 +1,5 @@
 """Periodic jobs run by themselves, once per slot however many schedulers call run-due, each run
 recorded with its duration and result; a broken audit chain is raised to the admins."""
-import threading
 from datetime import date, datetime
 
 from sqlalchemy import func, insert, select
@@ -13,7 +12,7 @@ from portal.schedule import service
 from portal.schedule.models import ScheduleRun
 from tenants.clock import now
 from tenants.scope import unscoped
-from tests.conftest import login
+from tests.conftest import at_once, login
 from tests.hazards.conftest import make_hazard, people, standards  # noqa: F401  (fixtures)
 
 # 2026-03-02 09:10 Beijing time: every daily job (01:00, 02:00, 08:30) is due.
@@ -21,24 +20,8 @@ AT = datetime(2026, 3, 2, 1, 10)
 
 
 def test_two_schedulers_at_once_run_each_due_job_once(committed_app):
-    barrier = threading.Barrier(2)
-    runs, errors = [], []
-
-    def scheduler():
-        try:
-            with committed_app.app_context():
-                barrier.wait()
-                runs.extend((run.job, run.result) for run in service.run_due(AT))
-                db.session.remove()
-        except Exception as e:  # surfaced below: a thread's exception would otherwise vanish
-            errors.append(e)
-
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = at_once(committed_app, lambda: [(run.job, run.result) for run in service.run_due(AT)])
+    runs = results[0] + results[1]
     assert sorted(runs) == sorted((job.name, "ok") for job in service.JOBS)
     with committed_app.app_context(), unscoped():
         rows = db.session.execute(select(ScheduleRun.job, func.count()).group_by(ScheduleRun.job)).all()
