@@ -173,7 +173,8 @@ def backup_command(path):
     from tenants import clock
     if path is None:
         suffix = "db" if db.engine.dialect.name == "sqlite" else "dump"
-        path = Path(current_app.instance_path) / "backups" / f"portal-{clock.local(clock.now(), '%Y%m%d-%H%M%S')}.{suffix}"
+        stamp = clock.local(clock.now(), "%Y%m%d-%H%M%S")
+        path = Path(current_app.instance_path) / "backups" / f"portal-{stamp}.{suffix}"
     started = time.perf_counter()
     try:
         backup.backup(path)

@@ -71,5 +71,6 @@ def test_the_first_admin_is_created_from_the_command_line(app, session, tree):
     result = runner.invoke(args=["tenants", "create-admin", "990101", "first_admin", "--name", "王管理",
                                  "--password", "Anquan@2023-x"])
     assert result.exit_code == 0 and "已为“甲区”建立管理员账号 first_admin" in result.output, result.output
-    result = runner.invoke(args=["tenants", "create-admin", "000000", "other", "--name", "王", "--password", "Anquan@2023-x"])
+    result = runner.invoke(args=["tenants", "create-admin", "000000", "other", "--name", "王",
+                                 "--password", "Anquan@2023-x"])
     assert result.exit_code != 0 and "没有区划代码为 000000 的单位" in result.output
