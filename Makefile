@@ -2,6 +2,7 @@
 #   make run   — install, migrate, seed the demo on an empty database, serve on 127.0.0.1:5000
 #   make test  — install with test extras and system packages, run every test
 #                (SQLite; and PostgreSQL too when TEST_DATABASE_URL is set)
+# Production (README, 部署): make serve — migrate, then gunicorn with gunicorn.conf.py
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,20 +11,27 @@ FLASK := $(VENV)/bin/flask --app wsgi
 # Dependencies are declared once, in setup.cfg.
 DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); print(' '.join(repr(l.strip()) for l in p['options']['install_requires'].splitlines() if l.strip()))")
 TEST_DEPS = $(shell $(PYTHON) -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); print(' '.join(repr(l.strip()) for l in p['options.extras_require']['test'].splitlines() if l.strip()))")
+# Offline install: `make wheelhouse` on a machine with the index fills wheels/ (same Debian release
+# and Python as the servers); with wheels/ present every install below reads only from it.
+PIP_SOURCE = $(if $(wildcard wheels/*.whl),--no-index --find-links wheels,)
 RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: run test install install-test system-run system-test bench clean
+.PHONY: run serve worker schedule wheelhouse test install install-test system-run system-test bench clean
 
 $(VENV)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(DEPS)
+	$(PY) -m pip install -q $(PIP_SOURCE) --upgrade pip
+	$(PY) -m pip install -q $(PIP_SOURCE) $(DEPS)
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
-	$(PY) -m pip install -q $(TEST_DEPS)
+	$(PY) -m pip install -q $(PIP_SOURCE) $(TEST_DEPS)
 	touch $@
+
+wheelhouse:
+	$(PYTHON) -m pip download --quiet --dest wheels pip $(DEPS) $(TEST_DEPS)
+	@echo "wheels/: $$(ls wheels | wc -l) 个安装包；连同本仓库一起拷到内网服务器，make run / make serve 将只从其中安装。"
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -45,9 +53,22 @@ system-test:
 	$(call apt_install,$(TEST_PACKAGES))
 
 run: install system-run
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	SECURE_COOKIES=0 $(FLASK) run --host 127.0.0.1 --port 5000  # plain HTTP on this machine only
+
+# Workers, bind address and timeouts come from the environment (gunicorn.conf.py).
+serve: install system-run
+	$(FLASK) db upgrade
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
+
+# Export jobs (PDF, Excel) when REDIS_URL is set: as many of these as the host has cores to spare.
+worker: install system-run
+	exec $(VENV)/bin/rq worker $${RQ_QUEUE:-exports} --url $$REDIS_URL
+
+# Development: run the periodic jobs in the foreground (production: the systemd timer).
+schedule: install
+	$(FLASK) schedule loop
 
 test: install-test system-test
 	env -u TEST_DATABASE_URL $(PY) -m pytest -q

@@ -54,7 +54,7 @@ def fresh_app(name: str, database_url: str | None = None):
     try:
         app = create_app()
         with app.app_context():
-            _, migrate_s = timed(lambda: upgrade(revision="heads"))
+            _, migrate_s = timed(lambda: upgrade())
             yield app, label, migrate_s
             db.session.remove()
             db.engine.dispose()

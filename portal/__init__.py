@@ -31,9 +31,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from portal import web
+    from portal import serving, web
 
     web.init_app(app)
+    serving.init_app(app)
 
     from portal.audit.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
@@ -50,9 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.inspections.views import bp as inspections_bp
     from portal.dispatch.views import bp as dispatch_bp
     from portal.onboarding.views import bp as onboarding_bp
+    from portal.schedule.views import bp as schedule_bp
 
     for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp, plans_bp, uploads_bp, hazards_bp, tips_bp,
-               checklists_bp, inspections_bp, accountability_bp, dispatch_bp, onboarding_bp):
+               checklists_bp, inspections_bp, accountability_bp, dispatch_bp, onboarding_bp, schedule_bp):
         app.register_blueprint(bp)
 
     from portal import cli

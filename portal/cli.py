@@ -2,9 +2,10 @@
 tables' owner (on PostgreSQL the app's role is for serving requests and export jobs)."""
 import sys
 import time
+from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db
 from tenants.rls import as_owner
@@ -21,6 +22,7 @@ demo_cli = AppGroup("demo", help="演示数据。", callback=_as_owner)
 hazards_cli = AppGroup("hazards", help="隐患台账：载入判定标准。", callback=_as_owner)
 checklists_cli = AppGroup("checklists", help="责任清单：企业履职评估。", callback=_as_owner)
 dispatch_cli = AppGroup("dispatch", help="调度表：汇总数据。", callback=_as_owner)
+schedule_cli = AppGroup("schedule", help="定时任务：汇总、评估、提醒、校验。", callback=_as_owner)
 setup_cli = AppGroup("setup", help="正式部署：在空数据库上建立根节点和第一个管理员。",
                      callback=_as_owner)
 
@@ -165,6 +167,80 @@ def dispatch_rollup_command():
             db.session.commit()
             count += 1
     click.echo(f"汇总完成：{count} 个单位，用时 {time.perf_counter() - started:.1f} 秒。")
+
+
+def _report_runs(runs) -> bool:
+    for run in runs:
+        click.echo(f"{run.job}：{run.result_label}，用时 {run.seconds:.1f} 秒。{run.summary or ''}")
+    return all(run.result == "ok" for run in runs)
+
+
+@schedule_cli.command("run-due")
+def schedule_run_due_command():
+    """运行到期的定时任务（由 systemd 定时器每分钟调用；多台服务器同时调用时每项只运行一次）。"""
+    from portal.schedule.service import run_due
+    if not _report_runs(run_due()):
+        sys.exit(1)
+
+
+@schedule_cli.command("loop")
+@click.option("--every", "seconds", default=60, show_default=True, help="检查间隔（秒）。")
+def schedule_loop_command(seconds):
+    """开发用：在前台每隔一段时间运行到期的定时任务，Ctrl-C 结束。"""
+    from portal.schedule.service import run_due
+    while True:
+        _report_runs(run_due())
+        db.session.remove()
+        time.sleep(seconds)
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path):
+    """备份整个数据库（PostgreSQL：pg_dump 自定义格式；SQLite：在线备份），默认写入 instance/backups/。"""
+    _as_owner()
+    from flask import current_app
+
+    from portal import backup
+    from tenants import clock
+    if path is None:
+        suffix = "db" if db.engine.dialect.name == "sqlite" else "dump"
+        stamp = clock.local(clock.now(), "%Y%m%d-%H%M%S")
+        path = Path(current_app.instance_path) / "backups" / f"portal-{stamp}.{suffix}"
+    started = time.perf_counter()
+    try:
+        backup.backup(path)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"备份完成：{path}（{path.stat().st_size / 1024 / 1024:.1f} MB），用时 {time.perf_counter() - started:.1f} 秒。")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="不再确认（现有数据将被备份中的数据替换）。")
+def restore_command(path, yes):
+    """用备份替换整个数据库，并校验恢复出的审计链；校验通过才算完成。请先停止网站、生成进程和定时任务。"""
+    from portal import backup
+    from portal.audit.service import verify
+    _as_owner()
+    if not yes:
+        click.confirm("现有数据将被备份中的数据替换，确定恢复吗？", abort=True)
+    started = time.perf_counter()
+    try:
+        backup.restore(path)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    with unscoped():
+        checked, broken = verify()
+        if broken:
+            for link in broken:
+                click.echo(f"审计链断裂：租户 {link.tenant_id} 第 {link.seq} 环：{link.reason}。", err=True)
+            click.echo(f"数据已恢复，但审计链校验发现 {len(broken)} 处断点。请勿投入使用，改用其他备份。", err=True)
+            sys.exit(1)
+        rows = sum(backup.row_counts().values())
+    click.echo(f"恢复完成：审计链完整（校验 {checked} 条事件），共 {rows} 行，用时 {time.perf_counter() - started:.1f} 秒。")
 
 
 def init_app(app) -> None:

@@ -74,6 +74,17 @@ def load(app) -> None:
         WTF_I18N_ENABLED=False,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         REDIS_URL=os.environ.get("REDIS_URL"),
+        # Export jobs (portal.exports.jobs): the RQ queue, and when a silent worker counts as dead.
+        EXPORTS_QUEUE=os.environ.get("RQ_QUEUE", "exports"),
+        EXPORT_HEARTBEAT_SECONDS=float(os.environ.get("EXPORT_HEARTBEAT_SECONDS", "10")),
+        EXPORT_STALE_SECONDS=float(os.environ.get("EXPORT_STALE_SECONDS", "60")),
+        EXPORT_QUEUED_SECONDS=float(os.environ.get("EXPORT_QUEUED_SECONDS", "900")),
+        EXPORT_MAX_ATTEMPTS=int(os.environ.get("EXPORT_MAX_ATTEMPTS", "3")),
+        # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-* headers are believed
+        # only for that many hops; with 0 they are ignored, since anyone can send them.
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES") or 0),
+        # Behind HTTPS the session cookie must not travel over plain HTTP.
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes"),
         PAGE_SIZE=20,
         # 等保 2.0 三级 asks for periodic password change; 0 turns expiry off.
         PASSWORD_MAX_AGE_DAYS=int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90")),

@@ -1,9 +1,7 @@
-"""The landing page after login and the health check."""
+"""The landing page after login."""
 from flask import Blueprint, g, redirect, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
-from portal.extensions import db
 from portal.web import render
 from tenants import service
 
@@ -18,9 +16,3 @@ def index():
     counts = service.subtree_counts(home) if home else {}
     return render("home.html", home=home, counts=counts,
                   ancestors=service.ancestors(home) if home else [])
-
-
-@bp.get("/healthz")
-def healthz():
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok", "database": db.engine.dialect.name}

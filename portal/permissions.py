@@ -9,6 +9,8 @@ PERMISSIONS = {
     # 三员分立: the admin who manages accounts does not read the audit of their own acts; discipline
     # and the auditor read and verify it, and manage no one.
     "audit.read": {"discipline", "auditor"},
+    # The periodic jobs' runs (portal.schedule): tree-wide counts and timings, no records.
+    "schedule.read": {"admin"},
     "exports.roster": {"admin", "leader", "staff", "discipline"},
     # Plans and tasks. A plan is issued, and a task assigned, reviewed (办结/退回) and urged (催办), by
     # the office of the issuing node: its admin, leader and staff. A task is signed, reported and

@@ -56,7 +56,7 @@ def fresh_app(label: str):
     application = create_app(config)
     with application.app_context():
         from flask_migrate import upgrade
-        upgrade(revision="heads")
+        upgrade()
         db.session.remove()
     try:
         yield application
@@ -274,3 +274,30 @@ def post(client, url, data=None, **kwargs):
     data = dict(data or {})
     data.setdefault("csrf_token", csrf_token(client))
     return client.post(url, data=data, **kwargs)
+
+
+def at_once(app, action, count: int = 2) -> list:
+    """Run `action()` in `count` threads released together, each in its own app context (so its
+    own database connection); return their results, or raise the first thread's error."""
+    import threading
+    barrier, results, errors = threading.Barrier(count), [], []
+
+    def run():
+        try:
+            with app.app_context():
+                barrier.wait()
+                try:
+                    results.append(action())
+                finally:
+                    db.session.remove()
+        except Exception as e:  # re-raised below: a thread's exception would otherwise vanish
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results

@@ -1,16 +1,17 @@
 """hazards and tips: determination standards, the hazard ledger, hazard photos, public tips
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+# Hazard and tip photos are uploads (portal.uploads, revision 0005): its parent, so the graph
+# keeps one head (see 0008).
+down_revision = "0005"
 branch_labels = None
-# Hazard and tip photos are uploads (portal.uploads, revision 0005).
-depends_on = "0005"
+depends_on = None
 
 PathType = sa.String(length=255).with_variant(sa.String(length=255, collation="C"), "postgresql")
 

@@ -1,15 +1,17 @@
 """dispatch tables: report definitions, submissions, manual figures
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0007, 0003
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0007"
+# Report definitions belong to a campaign (0003). A parent, not `depends_on`: Alembic counts only
+# parents when it looks for heads, and a second head breaks the plain `flask db upgrade`.
+down_revision = ("0007", "0003")
 branch_labels = None
-depends_on = ("0003",)  # report definitions belong to a campaign
+depends_on = None
 
 PathType = sa.String(length=255).with_variant(sa.String(length=255, collation="C"), "postgresql")
 

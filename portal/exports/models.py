@@ -19,9 +19,19 @@ class ExportDocument(TenantOwned, db.Model):
     # What the builder of `kind` needs beyond the tenant (filters, a date range …).
     params = db.Column(db.JSON, nullable=False, default=dict)
     # Exports run as background jobs; the page polls these while the file is being made.
-    status = db.Column(db.String(16), nullable=False, default="queued")
+    # The job's whole state is here, not in the worker or Redis, so a worker that dies is seen
+    # (its heartbeat stops) and the job is handed to another (portal.exports.jobs).
+    status = db.Column(db.String(16), nullable=False, default="queued", index=True)
     progress = db.Column(db.Integer, nullable=False, default=0)
     error = db.Column(db.String(500))
+    # Whose scope the job reads with, so another worker can take it over.
+    membership_id = db.Column(db.Integer, db.ForeignKey("memberships.id", ondelete="SET NULL"))
+    # A long PDF: without Redis it runs in a process of its own (portal.exports.jobs).
+    heavy = db.Column(db.Boolean, nullable=False, default=False)
+    # Times the job was handed to a worker; it fails for good after EXPORT_MAX_ATTEMPTS.
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    # Queued: when it was handed over; running: the worker's last sign of life.
+    heartbeat_at = db.Column(db.DateTime)
     # SHA-256 of the data the document shows; printed on every page.
     content_sha256 = db.Column(db.String(64), index=True)
     # SHA-256 of the file's bytes; what an uploaded copy is checked against.

@@ -9,7 +9,7 @@ from portal.exports import jobs, service
 from portal.exports.forms import LetterheadForm, VerifyForm
 from portal.exports.models import ExportDocument
 from portal.extensions import db
-from portal.web import attempt, form_status, paginate, render, requires
+from portal.web import attempt, form_status, is_htmx, paginate, render, requires
 from tenants.scope import get_covered_or_404, get_managed_or_404, get_scoped_or_404
 
 bp = Blueprint("exports", __name__)
@@ -56,7 +56,23 @@ def roster(tenant_id):
 @login_required
 def show(doc_id):
     doc = get_scoped_or_404(ExportDocument, doc_id)
+    if is_htmx():
+        # The page's own poll is not the user's activity: it must not keep the login alive.
+        g.passive = True
+    if not doc.finished:
+        jobs.recover_if_stale(doc)
     return render("exports/show.html", "status", doc=doc, file_type=service.file_type(doc.kind))
+
+
+@bp.post("/exports/<int:doc_id>/retry")
+@login_required
+def retry(doc_id):
+    doc = get_scoped_or_404(ExportDocument, doc_id)
+    _, error = attempt(lambda: jobs.retry(doc, g.membership.id))
+    if error:
+        flash(error, "error")
+        return render("exports/show.html", doc=doc, file_type=service.file_type(doc.kind), status=422)
+    return redirect(url_for("exports.show", doc_id=doc.id), code=303)
 
 
 @bp.route("/tenants/<int:tenant_id>/letterhead", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -455,6 +456,19 @@ def light(hazard: Hazard, today: date | None = None) -> str:
 
 def _overdue(today: date):
     return and_(Hazard.status.in_(OPEN_STATUSES), Hazard.fix_deadline < today)
+
+
+def notify_overdue(today: date | None = None) -> int:
+    """The daily automatic reminder (portal.schedule): each enterprise with a hazard past its
+    rectification deadline is told, with the hazard's page."""
+    today = today or clock.today()
+    hazards = db.session.execute(select(Hazard).where(_overdue(today)).order_by(Hazard.id)
+                                 .options(selectinload(Hazard.tenant))).scalars().all()
+    urls = current_app.url_map.bind("", script_name=current_app.config["APPLICATION_ROOT"])
+    for h in hazards:
+        plans.notify_units([(h.tenant, urls.build("hazards.show", {"hazard_id": h.id}))], "overdue",
+                           f"隐患“{h.description[:60]}”整改期限 {h.fix_deadline} 已过，请尽快整改并上报")
+    return len(hazards)
 
 
 # --- Listed supervision ----------------------------------------------------------------------------

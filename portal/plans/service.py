@@ -628,6 +628,18 @@ def remind_overdue(assigner: Tenant, actor: Membership, task: Task | None = None
     return sent, skipped
 
 
+def notify_overdue(today: date | None = None) -> int:
+    """The daily automatic reminder (portal.schedule): every receiving unit of an open task past its
+    deadline is told. It is not a 催办: no reminder is counted against the unit."""
+    today = today or clock.today()
+    overdue = db.session.execute(select(Assignment).where(
+        Assignment.state.not_in(CLOSED), Assignment.deadline < today).order_by(Assignment.id)
+        .options(selectinload(Assignment.task), selectinload(Assignment.tenant))).scalars().all()
+    for a in overdue:
+        notify([a], "overdue", f"《{a.task.title}》已逾期（截止 {a.deadline}），请尽快办理并上报")
+    return len(overdue)
+
+
 # ---------------------------------------------------------------- changing a task once sent
 
 def _sub_tasks_of(task_ids) -> list[Task]:

@@ -235,6 +235,19 @@ def test_cascade_rolls_up_to_the_district(session, tree, national, streets, peop
     assert "assignment.passed_down" in steps
 
 
+def test_the_daily_overdue_notice_reaches_each_late_receiver_without_counting_a_reminder(
+        session, tree, national, streets, people, frozen):
+    task = assign(tree, people, national, streets, deadline=date(2023, 6, 15))
+    frozen(date(2023, 6, 17))
+    _walk(assignment_of(session, task, streets[0]), people, "done")
+    # Run by the scheduler (portal.schedule): two of three are still open after their deadline.
+    assert service.notify_overdue(date(2023, 6, 17)) == 2
+    notices = session.execute(select(Notification).where(Notification.kind == "overdue")).scalars().all()
+    assert sorted(n.tenant_id for n in notices) == sorted(s.id for s in streets[1:])
+    assert all("已逾期（截止 2023-06-15）" in n.text for n in notices)
+    assert [assignment_of(session, task, s).reminders for s in streets] == [0, 0, 0]
+
+
 def test_reminders_reach_the_receiver_once_a_day(session, tree, national, streets, people, frozen):
     task = assign(tree, people, national, streets, deadline=date(2023, 6, 15))
     district = membership(people["district"])

@@ -80,8 +80,8 @@ def _params(world):
     }
 
 
-PUBLIC = {"static", "auth.login", "auth.logout", "exports.verify", "home.healthz",
-          "tips.new", "tips.streets", "tips.status"}
+PUBLIC = {"static", "auth.login", "auth.logout", "exports.verify", "tips.new", "tips.streets", "tips.status",
+          "serving.healthz", "serving.readyz", "serving.metrics"}
 
 
 @pytest.mark.parametrize("role_user", ["b_admin", "b_discipline"])

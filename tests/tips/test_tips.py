@@ -175,3 +175,36 @@ def test_an_anonymous_tip_from_a_logged_in_employee_names_nobody(client, session
     assert all(e.actor_id is None for e in events)
     # The employee is still logged in afterwards.
     assert client.get("/hazards/").status_code == 200
+
+
+def test_behind_one_trusted_proxy_each_client_has_its_own_quota(client, session, tree, app, monkeypatch):
+    """Behind nginx every request comes from the proxy's address: with TRUSTED_PROXIES=1 the
+    quota counts the client nginx names in X-Forwarded-For, so one flood does not shut the form
+    for the whole city."""
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+    limit = app.config.get("TIPS_PER_HOUR", 5)
+    # nginx terminates HTTPS: the app sees https (Flask-WTF then checks the Referer, as browsers send it).
+    flood = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", "Referer": "https://localhost/tips/"}
+    for _ in range(limit):
+        assert client.post("/tips/", data={**_form(tree), "csrf_token": csrf_token(client)},
+                           headers=flood).status_code == 201
+    assert client.post("/tips/", data={**_form(tree), "csrf_token": csrf_token(client)},
+                       headers=flood).status_code == 429
+    # A forged header in front of nginx's own is not believed: only the last hop counts.
+    forged = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+    assert client.post("/tips/", data={**_form(tree), "csrf_token": csrf_token(client)},
+                       headers=forged).status_code == 429
+    neighbour = {"X-Forwarded-For": "203.0.113.8"}
+    assert client.post("/tips/", data={**_form(tree), "csrf_token": csrf_token(client)},
+                       headers=neighbour).status_code == 201
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client, session, tree, app):
+    assert app.config["TRUSTED_PROXIES"] == 0
+    limit = app.config.get("TIPS_PER_HOUR", 5)
+    for n in range(limit):
+        assert client.post("/tips/", data={**_form(tree), "csrf_token": csrf_token(client)},
+                           headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code == 201
+    # A client cannot dodge the quota by making up a new address for every tip.
+    assert client.post("/tips/", data={**_form(tree), "csrf_token": csrf_token(client)},
+                       headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429

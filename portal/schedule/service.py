@@ -1,0 +1,174 @@
+"""Periodic work that runs by itself: `flask --app wsgi schedule run-due`, every minute from a
+systemd timer (deploy/systemd/anquan-schedule.timer), runs each job whose slot has come.
+
+Why a timer and a command rather than RQ's scheduler: it needs no Redis (an embedded SQLite
+install gets the same jobs), a run is an ordinary process with a clean exit code and journal, and
+the lock is a row in the database both kinds of install already have. Each job belongs to a slot
+(a half hour, a Beijing day); its run inserts the row (job, slot), unique, so however many hosts
+run the timer, exactly one runs the job for that slot, and a slot missed while the host was down
+is run at the next call.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, time as clock_time, timedelta
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.schedule.models import ScheduleRun
+from tenants import clock
+from tenants.scope import unscoped
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    label: str
+    # The slot a moment falls in: the period this job's run for that moment is for.
+    slot: Callable[[datetime], datetime]
+    # Does the work (unscoped, committing as it goes); returns a summary for the admin page. A
+    # failure it wants the admins to see (a broken audit chain) raises JobFailed.
+    run: Callable[[datetime], str]
+
+
+class JobFailed(Exception):
+    pass
+
+
+def every(minutes: int) -> Callable[[datetime], datetime]:
+    """Every `minutes` (a divisor of 60), on the clock: :00, :30 …"""
+    def slot(at: datetime) -> datetime:
+        return at.replace(minute=at.minute - at.minute % minutes, second=0, microsecond=0)
+    return slot
+
+
+def daily(at_beijing: clock_time) -> Callable[[datetime], datetime]:
+    """Once a Beijing day, from `at_beijing` on (until then, yesterday's slot)."""
+    def slot(at: datetime) -> datetime:
+        today = clock.moment(clock.day_of(at), at_beijing)
+        return today if at >= today else clock.moment(clock.day_of(at) - timedelta(days=1), at_beijing)
+    return slot
+
+
+def _dispatch_rollup(at: datetime) -> str:
+    from portal.dispatch.service import refresh_rollups
+    count = 0
+    for _ in refresh_rollups():
+        db.session.commit()
+        count += 1
+    return f"汇总 {count} 个单位"
+
+
+def _checklists_evaluate(at: datetime) -> str:
+    from portal.checklists.service import refresh_subtree
+    from tenants.models import Tenant
+    day = clock.day_of(at)
+    enterprises = changed = 0
+    for root in db.session.execute(select(Tenant).where(Tenant.parent_id.is_(None))).scalars().all():
+        stats = refresh_subtree(root, day)
+        enterprises, changed = enterprises + stats["enterprises"], changed + stats["changed"]
+    return f"评估 {enterprises} 家企业，未履职问题变动 {changed} 条（{day}）"
+
+
+def _overdue_reminders(at: datetime) -> str:
+    from portal.hazards import service as hazards
+    from portal.plans import service as plans
+    day = clock.day_of(at)
+    tasks, overdue_hazards = plans.notify_overdue(day), hazards.notify_overdue(day)
+    db.session.commit()
+    return f"逾期任务 {tasks} 项、逾期未整改隐患 {overdue_hazards} 条已提醒"
+
+
+def _exports_recover(at: datetime) -> str:
+    from portal.exports import jobs
+    outcome = jobs.recover(at)
+    requeued = sum(1 for status in outcome.values() if status == "queued")
+    return f"重新交给生成进程 {requeued} 个，判定失败 {len(outcome) - requeued} 个"
+
+
+def _audit_verify(at: datetime) -> str:
+    from portal.audit import service as audit
+    from portal.plans import service as plans
+    from tenants.models import Tenant
+    checked, broken = audit.verify()
+    if not broken:
+        return f"审计链完整：共校验 {checked} 条事件"
+    first = broken[0]
+    message = (f"审计链断裂 {len(broken)} 处，首处：单位编号 {first.tenant_id} 第 {first.seq} 环（{first.reason}），"
+               "请立即核查")[:300]
+    # The units whose chains broke and the top of the tree are told; their admins read it in the bell.
+    units = db.session.execute(select(Tenant).where(
+        (Tenant.parent_id.is_(None)) | Tenant.id.in_({link.tenant_id for link in broken}))).scalars().all()
+    urls = current_app.url_map.bind("", script_name=current_app.config["APPLICATION_ROOT"])
+    plans.notify_units([(unit, urls.build("audit.verify")) for unit in units], "alert", message)
+    db.session.commit()
+    raise JobFailed(message)
+
+
+JOBS = [
+    Job("dispatch-rollup", "调度表汇总（每 30 分钟）", every(30), _dispatch_rollup),
+    Job("exports-recover", "导出任务巡检（每 5 分钟）", every(5), _exports_recover),
+    Job("checklists-evaluate", "企业履职评估（每日 01:00）", daily(clock_time(1, 0)), _checklists_evaluate),
+    Job("audit-verify", "审计链校验（每日 02:00）", daily(clock_time(2, 0)), _audit_verify),
+    Job("overdue-reminders", "逾期提醒（每日 08:30）", daily(clock_time(8, 30)), _overdue_reminders),
+]
+LABELS = {job.name: job.label for job in JOBS}
+
+
+def _take(job: Job, slot: datetime) -> ScheduleRun | None:
+    """The lock: insert (job, slot) and commit; None when another scheduler already has it."""
+    run = ScheduleRun(job=job.name, slot=slot, started_at=clock.now(), result="running")
+    db.session.add(run)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return run
+
+
+def run_due(at: datetime | None = None) -> list[ScheduleRun]:
+    """Run every job whose slot for `at` (default now) has not been taken; the runs this call made."""
+    at = at or clock.now()
+    done = []
+    with unscoped():
+        for job in JOBS:
+            run = _take(job, job.slot(at))
+            if run is None:
+                continue
+            run_id = run.id  # a job may clear the session (audit.verify does, to bound its memory)
+            started = time.perf_counter()
+            try:
+                summary, result = job.run(at), "ok"
+            except JobFailed as e:
+                summary, result = str(e), "failed"
+            except Exception as e:  # one broken job must not keep the others from running
+                current_app.logger.exception("scheduled job %s failed", job.name)
+                db.session.rollback()
+                summary, result = f"{type(e).__name__}: {e}", "failed"
+            run = db.session.get(ScheduleRun, run_id)
+            run.finished_at, run.seconds = clock.now(), round(time.perf_counter() - started, 3)
+            run.result, run.summary = result, summary[:500]
+            db.session.commit()
+            done.append(run_id)
+        # Loaded afresh: a later job may have cleared the session that held the earlier runs.
+        return db.session.execute(select(ScheduleRun).where(ScheduleRun.id.in_(done))
+                                  .order_by(ScheduleRun.id)).scalars().all()
+
+
+def recent_runs():
+    return select(ScheduleRun).order_by(ScheduleRun.started_at.desc(), ScheduleRun.id.desc())
+
+
+def last_runs() -> list[tuple[Job, ScheduleRun | None]]:
+    """Each job with its latest run: what an operator checks first."""
+    latest = {}
+    for job in JOBS:
+        latest[job.name] = db.session.execute(select(ScheduleRun).where(ScheduleRun.job == job.name)
+                                              .order_by(ScheduleRun.slot.desc()).limit(1)).scalar_one_or_none()
+    return [(job, latest[job.name]) for job in JOBS]
