@@ -160,7 +160,7 @@ def describe(definition) -> str:
     if p == "week":
         return f"每{WEEKDAYS[d or 1]}{at}前上报"
     if p == "half_month":
-        return f"每半月上报（次日{at}前）"
+        return f"每半月上报（次日{at}前）" if at else "每半月上报（次日内）"
     if p == "month":
         return f"每月（次月 {d or 1} 日{at}前）上报"
     if p == "quarter":

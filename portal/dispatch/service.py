@@ -297,7 +297,9 @@ def _clean(owner: Tenant, campaign: Campaign, spec: TableSpec, same: ReportDefin
         if message:
             raise DispatchError(message)
     rule = plans.effective_rule(owner, campaign.id, "dispatch_report")
-    if rule:
+    # A yearly table is the annual summary asked besides the periodic one (东丽经开区: quarterly
+    # and by 12-25); the plan's cadence binds the periodic tables.
+    if rule and period != "year":
         message = plan_rules.looser("dispatch_report", rule, {"period": period, "due_day": day,
                                                               "cumulative": value["cumulative"]})
         if message:
