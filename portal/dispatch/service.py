@@ -21,6 +21,7 @@ from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinitio
 from portal.exports import service as exports
 from portal.extensions import db
 from portal.hazards import service as hazards
+from portal.hazards.models import Hazard
 from portal.inspections import service as inspections
 from portal.plans import rules as plan_rules
 from portal.plans import service as plans
@@ -497,6 +498,73 @@ def compute(tenant: Tenant, start: date, end: date) -> Figures:
 
 def table(definition: ReportDefinition, tenant: Tenant, period: Period) -> Figures:
     return compute(tenant, *span(definition, period))
+
+
+# ---------------------------------------------------------------- drill-down
+
+@dataclass(frozen=True)
+class Record:
+    """One thing a derived figure counts, once, as the figure counts it (an enterprise for a row in
+    家, a person for 人), and what it adds to the figure."""
+    day: date
+    unit: str
+    text: str
+    value: int | Decimal
+    endpoint: str
+    args: dict
+
+
+def _grouped(items, key, make) -> list[Record]:
+    groups: dict = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return [make(group) for group in groups.values()]
+
+
+def records(tenant: Tenant, code: str, start: date, end: date) -> list[Record] | None:
+    """The records behind a derived figure of `tenant` for `start`..`end` (the table's span), with
+    the very conditions that count it (each module's dispatch query); None for a typed row. For
+    动态清零 (yes/no), the hazards that keep it from being reached."""
+    first = SECOND[code][0] if code in SECOND else code
+    source = METRICS[first].source
+    if source == "hazards":
+        found = db.session.execute(select(Hazard).where(hazards.dispatch_filter(tenant, code, start, end))
+                                   .order_by(Hazard.found_at, Hazard.id)).scalars().all()
+        return [Record(h.found_at, h.tenant.name, f"{h.description}（{h.status_label}）",
+                       0 if code == "zero.reached" else 1, "hazards.show", {"hazard_id": h.id}) for h in found]
+    if source == "tips":
+        found = db.session.execute(tips.rewarded_tips(tenant, start, end, code.endswith(".anonymous"))).scalars()
+        return [Record(t.rewarded_on, t.enterprise_name, "匿名举报" if t.anonymous else "实名举报",
+                       Decimal(t.reward).quantize(Decimal("0.01")), "tips.show", {"tip_id": t.id}) for t in found]
+    if code in ("enf.accountable_persons", "enf.interviews"):
+        found = db.session.execute(accountability.dispatch_records(tenant, code, start, end)).scalars().all()
+        if code == "enf.interviews":
+            return [Record(r.decided_on, r.subject_unit_name, r.measure_label, 1, "accountability.show",
+                           {"record_id": r.id}) for r in found]
+        return _grouped(found, lambda r: (r.subject_unit_id, r.subject_person), lambda rs: Record(
+            rs[0].decided_on, rs[0].subject_unit_name, f"{rs[0].subject_person}：{'、'.join(r.measure_label for r in rs)}",
+            1, "accountability.show", {"record_id": rs[0].id}))
+    if source != "inspections":
+        return None
+    kind, stmt, how = inspections.dispatch_records(tenant, code, start, end)
+    found = db.session.execute(stmt).scalars().all()
+    if kind == "inspections":
+        if how == "enterprises":
+            return _grouped(found, lambda i: i.tenant_id, lambda group: Record(
+                group[0].inspected_on, group[0].tenant.name,
+                "抽查 " + "、".join(f"{i.inspected_on}（{i.unit_name}）" for i in group), 1,
+                "inspections.show", {"inspection_id": group[0].id}))
+        return [Record(i.inspected_on, i.tenant.name, f"{i.unit_name}帮扶指导", 1, "inspections.show",
+                       {"inspection_id": i.id}) for i in found]
+
+    def action(a, value) -> Record:
+        return Record(a.decided_on, a.inspection.tenant.name, f"{a.kind_label} {a.document_number}".strip(), value,
+                      "inspections.show", {"inspection_id": a.inspection_id})
+    if how == "enterprises":
+        return _grouped(found, lambda a: a.tenant_id, lambda group: action(group[0], 1))
+    value = {"amount": lambda a: Decimal(a.amount or 0).quantize(Decimal("0.01")), "persons": lambda a: a.persons,
+             "count": lambda a: 1}[how]
+    return [action(a, value(a)) for a in found]
 
 
 # ---------------------------------------------------------------- roll-ups

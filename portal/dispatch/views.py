@@ -20,6 +20,8 @@ from tenants.models import Tenant
 from tenants.scope import get_managed_or_404, get_scoped_or_404
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
+# Records listed under a figure; beyond them the hazard ledger (same filter) pages through all.
+RECORDS_SHOWN = 500
 
 
 def _load(definition_id, tenant_id) -> tuple[ReportDefinition, Tenant]:
@@ -297,6 +299,7 @@ def drill(definition_id, tenant_id, code):
     return render("dispatch/drill.html", definition=definition, tenant=tenant, period=period, code=code,
                   metric=service.METRICS.get(code) or service.METRICS[service.SECOND[code][0]],
                   value=figures.get(code), as_of=as_of, units=units, start=start, end=end,
+                  records=service.records(tenant, code, start, end), shown=RECORDS_SHOWN,
                   own=service.manual_values(own).get(code), display=service.display, error=error)
 
 
