@@ -381,8 +381,8 @@ def _change(definition: ReportDefinition, spec: TableSpec, user) -> ReportDefini
             ReportDefinition.parent_id.in_(_series_ids(new)), ReportDefinition.replaced_at.is_(None))).scalars().all():
         if not added <= set(codes(child)):
             _change(child, TableSpec(
-                name=child.name, layout=compose(codes(child) + list(added), child.layout), parent=new, period=child.period,
-                due_day=child.due_day, due_month=child.due_month, due_time=child.due_time,
+                name=child.name, layout=compose(codes(child) + list(added), child.layout), parent=new,
+                period=child.period, due_day=child.due_day, due_month=child.due_month, due_time=child.due_time,
                 starts_on=child.starts_on, ends_on=child.ends_on, cumulative=child.cumulative,
                 fillers=child.fillers, by_level=child.by_level, notes=child.notes), user)
     return new
@@ -444,9 +444,24 @@ def _accepted(children: list[ReportSubmission], day: date) -> Figures:
     return out
 
 
+def _sent_to(tenant: Tenant, subs: list[ReportSubmission]) -> list[ReportSubmission]:
+    """Of tables filed below `tenant`, those that reached it with nothing between that fills or
+    owns the table (a village's table goes past a street that does not fill it; a street's goes to
+    the district, which sums its villages' through it). One query for the units between."""
+    depth = len(ids_of(tenant.path))
+    between = {i for sub in subs for i in ids_of(sub.tenant_path)[depth:-1]}
+    nodes = {t.id: t for t in db.session.execute(select(Tenant).where(Tenant.id.in_(between))).scalars()} \
+        if between else {}
+
+    def stops(node: Tenant, definition: ReportDefinition) -> bool:
+        return node.id == definition.tenant_id or filler_kind(node) in definition.fillers
+    return [sub for sub in subs
+            if not any(stops(nodes[i], sub.definition) for i in ids_of(sub.tenant_path)[depth:-1])]
+
+
 def _manual(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
     """Typed figures: the unit's own for periods ending in the span, plus what the units below it
-    accepted (their latest approved tables at the span's end less those before its start). Two
+    accepted (their latest approved tables at the span's end less those before its start). Three
     queries."""
     m = ManualFigure
     for code in (c for c, metric in METRICS.items() if metric.manual):
@@ -456,10 +471,11 @@ def _manual(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
         .group_by(m.code, m.level)).all()
     for code, level, value in own:
         _add(figures, code, level, _number(code, value))
-    below = db.session.execute(
-        select(ReportSubmission).join(Tenant, Tenant.id == ReportSubmission.tenant_id)
-        .where(Tenant.parent_id == tenant.id, ReportSubmission.status == "approved",
-               ReportSubmission.period_end <= end).order_by(ReportSubmission.period_end)).scalars().all()
+    below = _sent_to(tenant, db.session.execute(
+        select(ReportSubmission).where(in_subtree(ReportSubmission.tenant_path, tenant.path),
+                                       ReportSubmission.tenant_id != tenant.id, ReportSubmission.status == "approved",
+                                       ReportSubmission.period_end <= end)
+        .order_by(ReportSubmission.period_end)).scalars().all())
     upto, before = _accepted(below, end), _accepted(below, start - timedelta(days=1))
     for code, value in upto.total.items():
         _add(figures, code, None, value - before.total.get(code, 0))
@@ -542,8 +558,9 @@ def records(tenant: Tenant, code: str, start: date, end: date) -> list[Record] |
             return [Record(r.decided_on, r.subject_unit_name, r.measure_label, 1, "accountability.show",
                            {"record_id": r.id}) for r in found]
         return _grouped(found, lambda r: (r.subject_unit_id, r.subject_person), lambda rs: Record(
-            rs[0].decided_on, rs[0].subject_unit_name, f"{rs[0].subject_person}：{'、'.join(r.measure_label for r in rs)}",
-            1, "accountability.show", {"record_id": rs[0].id}))
+            rs[0].decided_on, rs[0].subject_unit_name,
+            f"{rs[0].subject_person}：{'、'.join(r.measure_label for r in rs)}", 1, "accountability.show",
+            {"record_id": rs[0].id}))
     if source != "inspections":
         return None
     kind, stmt, how = inspections.dispatch_records(tenant, code, start, end)

@@ -143,7 +143,8 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
     board = service.board(definition, tenant, period)
     return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
                   periods=service.periods(definition, today), sub=sub, figures=figures, as_of=as_of,
-                  rows=list(service.layout_rows(filed_on)), filed_on=filed_on, levels=service.LEVELS, fills=fills, form=form,
+                  rows=list(service.layout_rows(filed_on)), filed_on=filed_on, levels=service.LEVELS, fills=fills,
+                  form=form,
                   board=board, return_form=return_form or ReturnForm(), export_form=ExportForm(),
                   superseded=superseded, error=error, display=service.display, today=today,
                   refreshable=tenant.kind in service.ROLLUP_KINDS and not locked)

@@ -761,8 +761,8 @@ def dispatch_conditions(tenant: Tenant, start: date, end: date) -> dict:
 
 # Rows of the dispatch table counted from the ledger (the codes of DISPATCH_ROWS.md).
 DISPATCH_ROWS = ("hazards.self_found", "hazards.self_rectified", "hazards.dept_found", "hazards.dept_rectified",
-                 "hazards.listed", "hazards.listed_rectified", "hazards.tip_found", "hazards.tip_rectified", "stock.open", "stock.cleared", "increment.found",
-                 "increment.open", "zero.overdue", "zero.reached")
+                 "hazards.listed", "hazards.listed_rectified", "hazards.tip_found", "hazards.tip_rectified",
+                 "stock.open", "stock.cleared", "increment.found", "increment.open", "zero.overdue", "zero.reached")
 
 
 def dispatch_filter(tenant: Tenant, code: str, start: date, end: date):

@@ -202,3 +202,17 @@ def test_the_definition_pages_validate_in_chinese_and_audit(session, client, tre
     assert changed.status_code == 303 and (d.period, d.due_day, d.due_time) == ("quarter", 25, None)
     other = service.create_definition(tree["b"], campaign, _spec(name="乙区表"))
     assert client.get(f"/dispatch/definitions/{other.id}/edit").status_code == 404
+
+
+def test_a_districts_typed_figures_hold_its_villages_past_a_street_that_does_not_fill(session, tree, campaign,
+                                                                                     make_tenant, make_user):
+    village = make_tenant(tree["a_street"], kind="village", name="甲村")
+    weekly = service.create_definition(tree["a"], campaign, _spec())
+    period = service.parse_period(weekly, "2024-06-03", TODAY)
+    service.save_manual(weekly, village, period, {"lead.study_sessions": "3"})
+    sub = service.submit(weekly, village, period, member_of(make_user(village, role="staff")))
+    assert service.table(weekly, tree["a"], period).get("lead.study_sessions") == 0  # not yet accepted
+    service.approve(sub, member_of(make_user(tree["a"], role="leader")))
+    assert service.table(weekly, tree["a"], period).get("lead.study_sessions") == 3
+    # The city above 甲区 gets them only through 甲区's own table, which 甲区 does not fill here.
+    assert service.table(weekly, tree["city"], period).get("lead.study_sessions") == 0
