@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 
 from portal.accountability import service as accountability
 from portal.audit import service as audit
+from portal.database import compare_and_set
 from portal.dispatch import periods as periods_
 from portal.dispatch.periods import (PERIOD_LABELS, DispatchError, Period, current_period, parse_period,  # noqa: F401
                                      period_of, periods, span)
@@ -359,9 +360,11 @@ def _change(definition: ReportDefinition, spec: TableSpec, user) -> ReportDefini
     value = _clean(definition.tenant, definition.campaign, spec, same=definition)
     before = _described(definition)
     if filed(definition):
+        # Of two admins changing one table at once, one makes the next version; the other is told.
+        compare_and_set(definition, "replaced_at", "该调度表刚刚已被他人修改，请刷新页面，在现行版本上修改。",
+                        replaced_at=clock.now())
         new = ReportDefinition(tenant=definition.tenant, campaign=definition.campaign, series_id=definition.series_id,
                                version=definition.version + 1, **value)
-        definition.replaced_at = clock.now()
         db.session.add(new)
         db.session.flush()
         db.session.execute(update(ReportSubmission).where(
