@@ -30,7 +30,9 @@ def _load(definition_id, tenant_id) -> tuple[ReportDefinition, Tenant]:
     tenant = get_managed_or_404(tenant_id)
     if definition.tenant_id not in tenant.ancestor_ids + [tenant.id]:
         abort(404)
-    return definition, tenant
+    # A link to an earlier version (a reminder sent before the change) opens the table in force;
+    # a period filed on the earlier version still shows its rows (_page).
+    return service.current(definition), tenant
 
 
 def _period(definition):

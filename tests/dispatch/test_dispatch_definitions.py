@@ -276,3 +276,22 @@ def test_two_admins_changing_a_filed_table_at_once_make_one_new_version(committe
                                       .order_by(ReportDefinition.version)).scalars().all()
         assert [(d.version, d.replaced_at is None) for d in versions] == [(1, False), (2, True)]
         db.session.remove()
+
+
+def test_the_page_of_a_changed_table_shows_filed_periods_on_their_version(session, client, tree, campaign,
+                                                                          make_tenant, make_user):
+    village = make_tenant(tree["a_street"], kind="village", name="甲村")
+    admin = member_of(make_user(tree["a"], role="admin"))
+    weekly = service.create_definition(tree["a"], campaign, _spec())
+    user = make_user(village, role="staff")
+    last_week = service.parse_period(weekly, "2024-06-03", TODAY)
+    service.submit(weekly, village, last_week, member_of(user))
+    spec = service.spec_of(weekly)
+    spec.rows = spec.rows + ["lead.inspectors"]
+    v2 = service.change_definition(weekly, spec, admin)
+    login(client, user)
+    # The old version's link opens the table in force; this week has the new row to type.
+    page = client.get(f"/dispatch/{weekly.id}/units/{village.id}").get_data(as_text=True)
+    assert "配备专兼职技术检查员数量" in page and f"/dispatch/{v2.id}/units/{village.id}/figures" in page
+    filed = client.get(f"/dispatch/{v2.id}/units/{village.id}?period=2024-06-03").get_data(as_text=True)
+    assert "已报待审" in filed and "配备专兼职技术检查员数量" not in filed
