@@ -213,8 +213,9 @@ def main() -> None:
     p50, p95 = percentiles(stock_samples)
     print(f"{'存量增量 + 月度趋势（服务函数）':<34}{p50:>9.1f}{p95:>9.1f}")
     print("调度表数字：企业自查 {} / 已整改 {}；部门检查 {} / 已整改 {}；挂牌督办 {} / 已整改 {}；举报 {} / 已整改 {}".format(
-        figures.self_found, figures.self_rectified, figures.department_found, figures.department_rectified,
-        figures.listed, figures.listed_rectified, figures.tip_found, figures.tip_rectified))
+        *(figures[code] for code in ("hazards.self_found", "hazards.self_rectified", "hazards.dept_found",
+                                     "hazards.dept_rectified", "hazards.listed", "hazards.listed_rectified",
+                                     "hazards.tip_found", "hazards.tip_rectified"))))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ PERMISSIONS = {
     "accountability.write": {"discipline", "leader"},
     # Dispatch tables. A unit's office types its few figures and submits; its admin and leader
     # approve, return and urge the units below; discipline reads and exports.
+    "dispatch.define": {"admin"},
     "dispatch.fill": {"admin", "leader", "staff"},
     "dispatch.review": {"admin", "leader"},
     "dispatch.export": {"admin", "leader", "staff", "discipline"},

@@ -35,6 +35,13 @@ def _check_for(key: str) -> Check | None:
     return next((check for pattern, check in _checks.items() if fnmatchcase(key, pattern)), None)
 
 
+def looser(key: str, parent_value: Any, value: Any) -> str | None:
+    """Why `value` is looser than `parent_value` under the check registered for `key`, or None.
+    For rules kept in their own tables (a dispatch table extending its parent's)."""
+    check = _check_for(key)
+    return check(parent_value, value) if check and parent_value is not None else None
+
+
 def chain(tenant: Tenant) -> list[int]:
     """Ids from the root down to `tenant` itself."""
     return ids_of(tenant.path)
@@ -76,12 +83,9 @@ def inherited(tenant: Tenant, key: str) -> Any:
 
 def set_value(tenant: Tenant, key: str, value: Any) -> TenantSetting:
     """Give `tenant` its own value of `key`; refused if looser than the inherited one."""
-    check = _check_for(key)
-    parent_value = inherited(tenant, key)
-    if check and parent_value is not None:
-        message = check(parent_value, value)
-        if message:
-            raise LooserThanParent(message)
+    message = looser(key, inherited(tenant, key), value)
+    if message:
+        raise LooserThanParent(message)
     setting = db.session.execute(
         select(TenantSetting).where(TenantSetting.tenant_id == tenant.id, TenantSetting.key == key)
     ).scalar_one_or_none()

@@ -490,6 +490,24 @@ def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = 
 
 # --- Dispatch figures --------------------------------------------------------------------------------
 
+def _dispatch_conditions(tenant: Tenant, start: date, end: date):
+    """(records of `tenant`'s subtree decided in the period, naming a person other than by a
+    letter, aimed at a unit by 约谈 or 通报): what the figures count and the drill-down lists."""
+    r = AccountabilityRecord
+    return (and_(in_subtree(r.tenant_path, tenant.path), r.decided_on.between(start, end)),
+            and_(r.subject_person != "", r.measure.notin_(LETTERS)),
+            and_(r.subject_person == "", r.measure.in_(UNIT_MEASURES)))
+
+
+def dispatch_records(tenant: Tenant, code: str, start: date, end: date):
+    """The records behind enf.accountable_persons (one a person: the row counts people) or
+    enf.interviews, as `dispatch_figures` counts them (a SELECT)."""
+    period, named, aimed_at_unit = _dispatch_conditions(tenant, start, end)
+    r = AccountabilityRecord
+    return select(r).where(period, named if code == "enf.accountable_persons" else aimed_at_unit) \
+        .order_by(r.decided_on, r.id)
+
+
 def dispatch_figures(tenant: Tenant, start: date, end: date) -> inspections.Figures:
     """Every spot-check and enforcement row of the dispatch table (sections 二 and 三) for the
     work of `tenant` and the units below it, `start`..`end` inclusive: the inspections' figures
@@ -503,12 +521,10 @@ def dispatch_figures(tenant: Tenant, start: date, end: date) -> inspections.Figu
     One more grouped statement; the current scope applies."""
     figures = inspections.dispatch_figures(tenant, start, end)
     r = AccountabilityRecord
-    period = and_(in_subtree(r.tenant_path, tenant.path), r.decided_on.between(start, end))
+    period, named, aimed_at_unit = _dispatch_conditions(tenant, start, end)
     # A person is their name within their unit: the same name in two units is two people.
-    person = case((and_(r.subject_person != "", r.measure.notin_(LETTERS)),
-                   cast(r.subject_unit_id, String) + literal(":") + r.subject_person))
-    at_unit = func.coalesce(func.sum(case((and_(r.subject_person == "", r.measure.in_(UNIT_MEASURES)), 1),
-                                          else_=0)), 0)
+    person = case((named, cast(r.subject_unit_id, String) + literal(":") + r.subject_person))
+    at_unit = func.coalesce(func.sum(case((aimed_at_unit, 1), else_=0)), 0)
 
     def rows(level):
         stmt = select(level.label("level"), func.count(distinct(person)), at_unit).where(period)

@@ -10,7 +10,11 @@ STATUSES = {"draft": "未报", "submitted": "已报待审", "approved": "已通�
 
 class ReportDefinition(Inherited, db.Model):
     """A dispatch table owned by a node; it applies to the owner's whole subtree. `layout` is the
-    form's blocks in order: [{"title": …, "rows": [{"code": …, "label": …}]}]."""
+    form's blocks in order: [{"title": …, "rows": [{"code": …, "label": …}]}].
+
+    A table that already has submissions is never edited in place: the change is a new version
+    (same `series_id`, `version` + 1) and the old one gets `replaced_at`, so a period filed on it
+    keeps the rows and due dates it was filed with."""
 
     __tablename__ = "report_definitions"
 
@@ -18,8 +22,24 @@ class ReportDefinition(Inherited, db.Model):
     campaign_id = db.Column(db.Integer, db.ForeignKey("campaigns.id"), nullable=False, index=True)
     name = db.Column(db.String(200), nullable=False)
     period = db.Column(db.String(16), nullable=False)
+    # Weekly: 1 (Monday) … 7; monthly: day of the next month; quarterly: day of the quarter's
+    # last month; yearly: day of `due_month`.
     due_day = db.Column(db.Integer)
+    due_month = db.Column(db.Integer)
+    # Beijing time on the due day by which the table must be in; None: by the end of that day.
+    due_time = db.Column(db.Time)
+    # Reporting runs from the period holding `starts_on` to the one holding `ends_on` (None: the
+    # campaign's own dates).
+    starts_on = db.Column(db.Date)
+    ends_on = db.Column(db.Date)
     cumulative = db.Column(db.Boolean, nullable=False, default=True)
+    # Kinds of unit below the owner that fill it (FILLERS in the service).
+    fillers = db.Column(db.JSON, nullable=False, default=list)
+    # The ancestor's table this one extends: it keeps every row of it and reports no less often.
+    parent_id = db.Column(db.Integer, db.ForeignKey("report_definitions.id"))
+    series_id = db.Column(db.Integer, index=True)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    replaced_at = db.Column(db.DateTime)
     # Rows the form counts separately for 省 / 市 / 县 (national note 3).
     by_level = db.Column(db.Boolean, nullable=False, default=False)
     layout = db.Column(db.JSON, nullable=False)
@@ -27,6 +47,7 @@ class ReportDefinition(Inherited, db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 
     campaign = relationship("Campaign")
+    parent = relationship("ReportDefinition", remote_side=[id])
 
 
 class ReportSubmission(TenantOwned, db.Model):

@@ -4,39 +4,40 @@ submission, approval, locking and supersession, reminders and the official expor
 from __future__ import annotations
 
 import calendar
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.accountability import service as accountability
 from portal.audit import service as audit
-from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission
 from portal.database import compare_and_set, lock
+from portal.dispatch import periods as periods_
+from portal.dispatch.periods import (PERIOD_LABELS, DispatchError, Period, current_period, parse_period,  # noqa: F401
+                                     period_of, periods, span)
+from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission
 from portal.errors import Refused
 from portal.exports import service as exports
 from portal import spreadsheets
 from portal.extensions import db
 from portal.hazards import service as hazards
+from portal.hazards.models import Hazard
 from portal.inspections import service as inspections
 from portal.plans import rules as plan_rules
 from portal.plans import service as plans
 from portal.plans.models import Campaign
 from portal.tips import service as tips
-from tenants import clock
+from tenants import clock, inherit
 from tenants.models import Membership, Tenant
 from tenants.paths import ids_of, in_subtree
 from tenants.scope import Scope, scoped_as, writing_for
 
 Figures = inspections.Figures
-
-
-class DispatchError(Refused):
-    """A step the dispatch rules refuse; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,39 @@ METRICS = {
     "lead.media_column": Metric("是否在主流媒体播放安全生产专题栏目", "是/否", "manual", yes_no=True),
     "lead.inspectors": Metric("配备专兼职技术检查员数量", "人", "manual", by_level=True),
     "lead.supervision_rounds": Metric("组织开展考核巡查督导检查", "次", "manual"),
+    # The 2024–2026 三年行动 (seeds/004_…): clear the 2023 stock by 2024, curb the increment in
+    # 2025, dynamic zero by 2026. Counted as at the period's end, whatever the table's start.
+    "stock.open": Metric("2023年及以前排查发现的重大事故隐患存量（尚未销号）", "个", "hazards"),
+    "stock.cleared": Metric("存量重大事故隐患中已整改销号的", "个", "hazards"),
+    "increment.found": Metric("本年新排查发现的重大事故隐患（增量）", "个", "hazards"),
+    "increment.open": Metric("本年增量中尚未销号的", "个", "hazards"),
+    "zero.overdue": Metric("超过整改期限仍未销号的重大事故隐患", "个", "hazards"),
+    "zero.reached": Metric("是否实现重大事故隐患动态清零", "是/否", "hazards", yes_no=True),
 }
+# The catalogue's blocks: a table composed from codes puts each row under its block, in this order.
+BLOCKS = {"hazards": "总体情况", "spot": "对企业自查自改进行抽查检查情况", "enf": "部门精准严格执法情况",
+          "lead": "组织领导情况", "stock": "治本攻坚三年行动重大事故隐患存量、增量和动态清零情况"}
+BLOCK_OF = {"hazards": "hazards", "spot": "spot", "enf": "enf", "lead": "lead", "stock": "stock",
+            "increment": "stock", "zero": "stock"}
+
+
+def block_of(code: str) -> str:
+    return BLOCK_OF[code.split(".")[0]]
 SECOND = {m.second[0]: (code, m.second) for code, m in METRICS.items() if m.second}
 # Levels of the national split (省、市、县分别统计).
 LEVELS = {"province": "省级", "city": "市级", "district": "县级"}
-# Units that fill and submit a table: government levels and their departments.
-SUBMITTING_KINDS = ("province", "city", "district", "street", "department")
-PERIOD_LABELS = {"week": "周报", "half_month": "半月报", "month": "月报", "quarter": "季报", "year": "年报"}
+# Kinds of unit a table may be filled by; 站所 are departments under a township.
+FILLERS = {"province": "省级", "city": "市级", "district": "区县", "street": "街道/乡镇", "village": "村/社区",
+           "department": "部门", "station": "站所"}
+# The filler kinds that can sit below an owner of each kind (tenants.models.CHILD_KINDS, with the
+# departments under a street as 站所).
+FILLERS_BELOW = {
+    "national": tuple(FILLERS), "province": ("city", "district", "street", "village", "department", "station"),
+    "city": ("district", "street", "village", "department", "station"),
+    "district": ("street", "village", "department", "station"), "street": ("village", "station"),
+}
+# Who filled a table before the kinds were chosen: every government level and department below.
+LEGACY_FILLERS = ("province", "city", "district", "street", "department")
 BOARD = {"submitted": "已报", "pending": "未报", "overdue": "逾期"}
 
 
@@ -110,168 +137,290 @@ def layout_rows(definition: ReportDefinition):
 
 # ---------------------------------------------------------------- definitions
 
-def create_definition(owner: Tenant, campaign: Campaign, *, name: str, layout: list[dict], by_level: bool = False,
-                      notes: str = "", period: str | None = None, due_day: int | None = None,
-                      cumulative: bool | None = None, actor: Membership | None = None) -> ReportDefinition:
-    """A table `owner` sends to its subtree. Period and due day default to the plan rule in force
-    for the owner (调度表上报), and may not be looser than it."""
-    rule = plans.effective_rule(owner, campaign.id, "dispatch_report")
-    value = {"period": period or (rule or {}).get("period"),
-             "due_day": due_day if period else (rule or {}).get("due_day"),
-             "cumulative": (rule or {}).get("cumulative", True) if cumulative is None else cumulative}
-    if value["period"] not in PERIOD_LABELS:
-        raise DispatchError("请选择调度表的上报周期（周、半月、月、季度、年）。")
-    try:
-        value = plan_rules.clean("dispatch_report", value)
-    except plan_rules.RuleError as e:
-        raise DispatchError(str(e)) from None
-    if rule:
-        message = plan_rules.looser("dispatch_report", rule, value)
+def filler_kind(tenant: Tenant) -> str:
+    if tenant.kind == "department" and tenant.parent is not None and tenant.parent.kind == "street":
+        return "station"
+    return tenant.kind
+
+
+def catalogue() -> list[tuple[str, str, list[tuple[str, Metric]]]]:
+    """The rows a table can be composed of, by block: [(block, title, [(code, metric)])]."""
+    return [(key, title, [(code, m) for code, m in METRICS.items() if block_of(code) == key])
+            for key, title in BLOCKS.items()]
+
+
+def compose(rows: list[str], base: list[dict] | None = None) -> list[dict]:
+    """A layout of the catalogue's `rows`: those of the base (a parent table's layout, its titles and
+    labels kept) in its order, every other added to the block of its kind in the catalogue's order."""
+    layout = [{"title": b["title"], "rows": [dict(r) for r in b["rows"] if r["code"] in rows]} for b in base or []]
+    present = {r["code"] for b in layout for r in b["rows"]}
+    for code in (c for c in METRICS if c in rows and c not in present):
+        key = block_of(code)
+        block = next((b for b in layout if b["rows"] and block_of(b["rows"][0]["code"]) == key), None)
+        if block is None:
+            block = {"title": BLOCKS[key], "rows": []}
+            layout.append(block)
+        block["rows"].append({"code": code})
+    return layout
+
+
+def _terms(d) -> dict:
+    """What a child table may not loosen, as the inheritance check compares it."""
+    return {"rows": set(codes(d)), "period": d.period, "due_day": d.due_day, "due_month": d.due_month,
+            "due_time": d.due_time, "cumulative": d.cumulative, "describe": periods_.describe(d),
+            "starts_on": periods_.first_day(d), "ends_on": periods_.last_day(d)}
+
+
+def _looser(parent: dict, child: dict) -> str | None:
+    """Why a table is looser than the parent table it extends: a row dropped, reported less often
+    or later, not cumulative where the parent is, starting later or ending earlier."""
+    dropped = [METRICS[c].label for c in METRICS if c in parent["rows"] and c not in child["rows"]]
+    if dropped:
+        return f"不得删减上级调度表的行：{'、'.join(dropped)}。"
+    p_days, c_days = plan_rules.PERIODS[parent["period"]][1], plan_rules.PERIODS[child["period"]][1]
+    later = c_days == p_days and (child["due_month"] or 0, child["due_day"] or 0, child["due_time"] or time.max) > \
+        (parent["due_month"] or 0, parent["due_day"] or 0, parent["due_time"] or time.max)
+    if c_days > p_days or later:
+        return f"不得放宽上级调度表的上报要求：上级为“{parent['describe']}”，本级为“{child['describe']}”。"
+    if parent["cumulative"] and not child["cumulative"]:
+        return "上级调度表报累计数据，本级也须报累计数据。"
+    if child["starts_on"] > parent["starts_on"] or child["ends_on"] < parent["ends_on"]:
+        return (f"上报起止日期不得短于上级调度表（{parent['starts_on']} 至 {parent['ends_on']}）。")
+    return None
+
+
+inherit.register_check("dispatch.table", _looser)
+
+
+def current(definition: ReportDefinition) -> ReportDefinition:
+    """The version of `definition`'s table in force now."""
+    if definition.replaced_at is None:
+        return definition
+    return db.session.execute(select(ReportDefinition).where(
+        ReportDefinition.series_id == definition.series_id, ReportDefinition.replaced_at.is_(None))).scalar_one()
+
+
+def _series_ids(definition: ReportDefinition):
+    return select(ReportDefinition.id).where(ReportDefinition.series_id == definition.series_id)
+
+
+@dataclass
+class TableSpec:
+    """What an admin chooses for a table; `clean` checks it whole and says everything wrong."""
+    name: str = ""
+    rows: list[str] | None = None
+    layout: list[dict] | None = None
+    parent: ReportDefinition | None = None
+    period: str | None = None
+    due_day: int | None = None
+    due_month: int | None = None
+    due_time: time | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    cumulative: bool = True
+    fillers: list[str] | None = None
+    by_level: bool = False
+    notes: str = ""
+
+
+def _clean(owner: Tenant, campaign: Campaign, spec: TableSpec, same: ReportDefinition | None = None) -> dict:
+    errors = []
+    name = (spec.name or "").strip()
+    if not name:
+        errors.append("请填写调度表名称。")
+    elif len(name) > 200:
+        errors.append(f"调度表名称最多 200 个字，现为 {len(name)} 个字。")
+    elif db.session.execute(select(ReportDefinition.id).where(
+            ReportDefinition.tenant_id == owner.id, ReportDefinition.name == name,
+            ReportDefinition.replaced_at.is_(None),
+            ReportDefinition.series_id != (same.series_id if same else -1))).first():
+        errors.append(f"本单位已有名为“{name}”的调度表。")
+    period, day, month, at = spec.period, spec.due_day, spec.due_month, spec.due_time
+    if period not in PERIOD_LABELS:
+        errors.append("请选择上报周期：每周、每半月、每月、每季度或每年。")
+    elif period == "week":
+        if day not in range(1, 8):
+            errors.append("每周上报请选择截止的星期几。")
+        at = at or time(12)  # 河北区: 每周一中午前
+        month = None
+    elif period == "half_month":
+        day = month = None
+    elif period == "month":
+        if day not in range(1, 29):
+            errors.append("每月上报请填写次月的截止日（1 到 28 日）。")
+        month = None
+    elif period == "quarter":
+        if day not in range(1, 32):
+            errors.append("每季度上报请填写季度末月的截止日（1 到 31 日）。")
+        month = None
+    else:
+        try:
+            date(2001, month, day)
+        except (TypeError, ValueError):
+            errors.append("每年上报请填写有效的截止日期（月、日）。")
+    starts = spec.starts_on or campaign.starts_on
+    ends = spec.ends_on or campaign.ends_on
+    if ends < starts:
+        errors.append(f"停止上报日期（{ends}）不能早于开始上报日期（{starts}）。")
+    fillers = list(dict.fromkeys(spec.fillers or []))
+    allowed = FILLERS_BELOW.get(owner.kind, ())
+    if not fillers:
+        errors.append("请选择由哪些下级单位填报。")
+    elif any(f not in allowed for f in fillers):
+        wrong = [FILLERS.get(f, f) for f in fillers if f not in allowed]
+        errors.append(f"{owner.name}之下没有这类单位：{'、'.join(wrong)}。")
+    parent = spec.parent
+    if parent is not None:
+        parent = current(parent)
+        if parent.tenant_id not in owner.ancestor_ids:
+            errors.append("只能继承上级单位的调度表。")
+        elif parent.campaign_id != campaign.id:
+            errors.append("继承的调度表须属于同一专项行动。")
+    layout = spec.layout
+    if layout is None:
+        rows = [r for r in (spec.rows or []) if r]
+        unknown = [r for r in rows if r not in METRICS]
+        if unknown:
+            errors.append(f"未知的调度表行：{'、'.join(unknown)}。")
+        # A changed table keeps its own titles and labels; a new one starts from its parent's.
+        base = same.layout if same is not None else parent.layout if parent is not None else None
+        layout = compose(rows, base)
+    else:
+        unknown = [r["code"] for b in layout for r in b["rows"] if r["code"] not in METRICS]
+        if unknown:
+            errors.append(f"未知的调度表行：{'、'.join(unknown)}。")
+    layout = [b for b in layout if b["rows"]]
+    if not layout:
+        errors.append("请至少选择一行。")
+    if errors:
+        raise DispatchError("；".join(errors))
+    value = dict(name=name, period=period, due_day=day, due_month=month, due_time=at, starts_on=spec.starts_on,
+                 ends_on=spec.ends_on, cumulative=bool(spec.cumulative), fillers=fillers, layout=layout,
+                 parent_id=parent.id if parent is not None else None, by_level=spec.by_level, notes=spec.notes or "")
+    draft = ReportDefinition(campaign=campaign, **value)
+    if parent is not None:
+        message = inherit.looser("dispatch.table", _terms(parent), _terms(draft))
         if message:
             raise DispatchError(message)
-    unknown = [r["code"] for b in layout for r in b["rows"] if r["code"] not in METRICS]
-    if unknown:
-        raise DispatchError(f"未知的调度表行：{'、'.join(unknown)}。")
-    definition = ReportDefinition(tenant=owner, campaign=campaign, name=name.strip(), period=value["period"],
-                                  due_day=value["due_day"], cumulative=value["cumulative"], by_level=by_level,
-                                  layout=layout, notes=notes)
+    rule = plans.effective_rule(owner, campaign.id, "dispatch_report")
+    # A yearly table is the annual summary asked besides the periodic one (东丽经开区: quarterly
+    # and by 12-25); the plan's cadence binds the periodic tables.
+    if rule and period != "year":
+        message = plan_rules.looser("dispatch_report", rule, {"period": period, "due_day": day,
+                                                              "cumulative": value["cumulative"]})
+        if message:
+            raise DispatchError(message)
+    return value
+
+
+def create_definition(owner: Tenant, campaign: Campaign, spec: TableSpec | None = None, *, actor=None,
+                      **fields) -> ReportDefinition:
+    """A table `owner` sends to the units below it. Period and due day default to the plan rule in
+    force for the owner (调度表上报) and may not be looser than it, nor than a parent table's."""
+    spec = spec or TableSpec(**fields)
+    if spec.period is None:
+        rule = plans.effective_rule(owner, campaign.id, "dispatch_report") or {}
+        spec.period, spec.due_day = rule.get("period"), rule.get("due_day")
+        spec.cumulative = rule.get("cumulative", True) if "cumulative" not in fields else spec.cumulative
+    if spec.fillers is None:
+        spec.fillers = [k for k in LEGACY_FILLERS if k in FILLERS_BELOW.get(owner.kind, ())]
+    value = _clean(owner, campaign, spec)
+    definition = ReportDefinition(tenant=owner, campaign=campaign, **value)
     db.session.add(definition)
     db.session.flush()
-    audit.record(owner, "dispatch.defined", definition, {"name": definition.name, "period": definition.period,
-                                                         "rows": codes(definition)}, actor=actor)
+    definition.series_id = definition.id
+    audit.record(owner, "dispatch.defined", definition, _described(definition), actor=actor)
     return definition
 
 
+def _described(d: ReportDefinition) -> dict:
+    return {"name": d.name, "version": d.version, "period": d.period, "due": periods_.describe(d),
+            "starts_on": str(periods_.first_day(d)), "ends_on": str(periods_.last_day(d)),
+            "cumulative": d.cumulative, "fillers": d.fillers, "rows": codes(d),
+            "parent": d.parent.name if d.parent_id else None}
+
+
+def filed(definition: ReportDefinition) -> bool:
+    """Whether any unit has submitted on this version: then a change makes a new version."""
+    return db.session.execute(select(ReportSubmission.id).where(
+        ReportSubmission.definition_id == definition.id, ReportSubmission.status != "draft").limit(1)).first() \
+        is not None
+
+
+def change_definition(definition: ReportDefinition, spec: TableSpec, actor: Membership) -> ReportDefinition:
+    """Change a table: in place while nobody has filed on it, otherwise as a new version (the
+    periods filed keep theirs; unfiled drafts move to the new one). The tables that extend it
+    gain the rows it gains."""
+    if definition.replaced_at is not None:
+        raise DispatchError("这是调度表的旧版本，请修改现行版本。")
+    if actor.tenant_id != definition.tenant_id:
+        raise DispatchError("只有制定调度表的单位可以修改它。")
+    return _change(definition, spec, actor.user)
+
+
+def _change(definition: ReportDefinition, spec: TableSpec, user) -> ReportDefinition:
+    if spec.parent is None and definition.parent_id:
+        spec.parent = definition.parent
+    value = _clean(definition.tenant, definition.campaign, spec, same=definition)
+    before = _described(definition)
+    if filed(definition):
+        # Of two admins changing one table at once, one makes the next version; the other is told.
+        compare_and_set(definition, "replaced_at", "该调度表刚刚已被他人修改，请刷新页面，在现行版本上修改。",
+                        replaced_at=clock.now())
+        new = ReportDefinition(tenant=definition.tenant, campaign=definition.campaign, series_id=definition.series_id,
+                               version=definition.version + 1, **value)
+        db.session.add(new)
+        db.session.flush()
+        db.session.execute(update(ReportSubmission).where(
+            ReportSubmission.definition_id == definition.id, ReportSubmission.status.in_(("draft", "returned")))
+            .values(definition_id=new.id).execution_options(synchronize_session=False))
+        db.session.expire_all()
+        event = "dispatch.versioned"
+    else:
+        new = definition
+        for key, v in value.items():
+            setattr(new, key, v)
+        db.session.flush()
+        event = "dispatch.changed"
+    audit.record(new.tenant, event, new, {"before": before, "after": _described(new)}, actor=user)
+    added = set(codes(new))
+    for child in db.session.execute(select(ReportDefinition).where(
+            ReportDefinition.parent_id.in_(_series_ids(new)), ReportDefinition.replaced_at.is_(None))).scalars().all():
+        if not added <= set(codes(child)):
+            _change(child, TableSpec(
+                name=child.name, layout=compose(codes(child) + list(added), child.layout), parent=new,
+                period=child.period, due_day=child.due_day, due_month=child.due_month, due_time=child.due_time,
+                starts_on=child.starts_on, ends_on=child.ends_on, cumulative=child.cumulative,
+                fillers=child.fillers, by_level=child.by_level, notes=child.notes), user)
+    return new
+
+
+def spec_of(definition: ReportDefinition) -> TableSpec:
+    return TableSpec(name=definition.name, rows=codes(definition), parent=definition.parent,
+                     period=definition.period, due_day=definition.due_day, due_month=definition.due_month,
+                     due_time=definition.due_time, starts_on=definition.starts_on, ends_on=definition.ends_on,
+                     cumulative=definition.cumulative, fillers=list(definition.fillers), by_level=definition.by_level,
+                     notes=definition.notes)
+
+
 def definitions_for(tenant: Tenant) -> list[ReportDefinition]:
-    """Tables that apply to `tenant`: owned on its path, nearest owner last. One query."""
+    """Tables in force for `tenant`: owned on its path, nearest owner last. One query."""
     ids = ids_of(tenant.path)
-    found = db.session.execute(select(ReportDefinition).where(ReportDefinition.tenant_id.in_(ids))).scalars().all()
+    found = db.session.execute(select(ReportDefinition).where(
+        ReportDefinition.tenant_id.in_(ids), ReportDefinition.replaced_at.is_(None))).scalars().all()
     return sorted(found, key=lambda d: (ids.index(d.tenant_id), d.id))
 
 
-def reporting_definition(tenant: Tenant) -> ReportDefinition | None:
-    """The table `tenant` fills and sends to its parent: the one set nearest above it."""
-    above = [d for d in definitions_for(tenant) if d.tenant_id != tenant.id]
-    return above[-1] if above and tenant.kind in SUBMITTING_KINDS else None
+def reporting_definitions(tenant: Tenant) -> list[ReportDefinition]:
+    """The tables `tenant` fills: those naming its kind set by the nearest level above it that
+    sets any (a table extending a parent's holds every row of it, so the unit never fills both)."""
+    kind = filler_kind(tenant)
+    above = [d for d in definitions_for(tenant) if d.tenant_id != tenant.id and kind in d.fillers]
+    return [d for d in above if d.tenant_id == above[-1].tenant_id] if above else []
 
 
-# ---------------------------------------------------------------- periods
-
-# 河北区's weekly table is due "每周一中午前": a weekly table is due by noon of its due day.
-WEEKLY_DUE_AT = time(12)
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date
-    due: date
-    # Beijing time of day on `due` by which the table must be in; None: by the end of that day.
-    due_at: time | None = None
-
-    @property
-    def key(self) -> str:
-        return self.end.isoformat()
-
-    @property
-    def deadline(self) -> datetime:
-        """The moment (naive UTC, as clock.now()) from which a submission is late."""
-        if self.due_at is None:
-            return clock.moment(self.due + timedelta(days=1), time())
-        return clock.moment(self.due, self.due_at)
-
-    @property
-    def due_label(self) -> str:
-        return f"{self.due} {self.due_at:%H:%M}" if self.due_at else str(self.due)
-
-
-def _month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def period_of(definition: ReportDefinition, day: date) -> Period:
-    """The period of `definition` that contains `day`.
-
-    A weekly table runs to its due weekday (河北区: Tuesday to Monday, sent by Monday noon with the
-    figures so far); a monthly one is the calendar month, due on `due_day` of the next; a quarter
-    is due on `due_day` of its own last month (东丽经开区: the 25th); half-months and years are due
-    the day after they end (a year on 12-25 when its due day says so)."""
-    p = definition.period
-    if p == "week":
-        weekday = (definition.due_day or 1) - 1
-        end = day + timedelta(days=(weekday - day.weekday()) % 7)
-        return Period(end - timedelta(days=6), end, end, WEEKLY_DUE_AT)
-    if p == "half_month":
-        if day.day <= 15:
-            start, end = day.replace(day=1), day.replace(day=15)
-        else:
-            start, end = day.replace(day=16), _month_end(day)
-        return Period(start, end, end + timedelta(days=1))
-    if p == "month":
-        start, end = day.replace(day=1), _month_end(day)
-        following = end + timedelta(days=1)
-        return Period(start, end, following.replace(day=definition.due_day or 1))
-    if p == "quarter":
-        first = (day.month - 1) // 3 * 3 + 1
-        start = day.replace(month=first, day=1)
-        end = _month_end(day.replace(month=first + 2, day=1))
-        return Period(start, end, end.replace(day=definition.due_day) if definition.due_day else end)
-    start, end = day.replace(month=1, day=1), day.replace(month=12, day=31)
-    return Period(start, end, day.replace(month=12, day=25))
-
-
-def current_period(definition: ReportDefinition, today: date | None = None) -> Period:
-    """The period a unit works on today: the one being reported (a monthly table is the last
-    month until its due day has passed), never one before the campaign starts."""
-    today = today or clock.today()
-    period = period_of(definition, today)
-    if definition.period == "month" and today <= period_of(definition, today.replace(day=1) - timedelta(days=1)).due:
-        period = period_of(definition, today.replace(day=1) - timedelta(days=1))
-    if period.end < definition.campaign.starts_on:
-        period = period_of(definition, definition.campaign.starts_on)
-    if period.start > definition.campaign.ends_on:
-        period = period_of(definition, definition.campaign.ends_on)
-    return period
-
-
-def parse_period(definition: ReportDefinition, key: str | None, today: date | None = None) -> Period:
-    """The period whose end is `key` (YYYY-MM-DD); refused if no such period or not started."""
-    today = today or clock.today()
-    if not key:
-        return current_period(definition, today)
-    try:
-        end = date.fromisoformat(key)
-    except ValueError:
-        raise DispatchError("报告期格式不正确。") from None
-    period = period_of(definition, end)
-    if period.end != end:
-        raise DispatchError(f"{end:%Y-%m-%d} 不是本调度表的报告期截止日。")
-    if period.start > today:
-        raise DispatchError(f"报告期 {period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d} 尚未开始。")
-    if period.end < definition.campaign.starts_on:
-        raise DispatchError("该报告期在专项行动开始之前。")
-    if period.start > definition.campaign.ends_on:
-        raise DispatchError("该报告期在专项行动结束之后。")
-    return period
-
-
-def periods(definition: ReportDefinition, today: date | None = None) -> list[Period]:
-    """Every period from the campaign start to the current one, oldest first."""
-    today = today or clock.today()
-    last = current_period(definition, today)
-    out, day = [], definition.campaign.starts_on
-    while True:
-        period = period_of(definition, day)
-        out.append(period)
-        if period.end >= last.end:
-            return out
-        day = period.end + timedelta(days=1)
-
-
-def span(definition: ReportDefinition, period: Period) -> tuple[date, date]:
-    """The days a figure counts: from the campaign start when cumulative (累计)."""
-    start = definition.campaign.starts_on if definition.cumulative else period.start
-    return max(start, definition.campaign.starts_on), period.end
+def fills(definition: ReportDefinition, tenant: Tenant) -> bool:
+    return any(d.id == definition.id for d in reporting_definitions(tenant))
 
 
 # ---------------------------------------------------------------- figures
@@ -302,9 +451,24 @@ def _accepted(children: list[ReportSubmission], day: date) -> Figures:
     return out
 
 
+def _sent_to(tenant: Tenant, subs: list[ReportSubmission]) -> list[ReportSubmission]:
+    """Of tables filed below `tenant`, those that reached it with nothing between that fills or
+    owns the table (a village's table goes past a street that does not fill it; a street's goes to
+    the district, which sums its villages' through it). One query for the units between."""
+    depth = len(ids_of(tenant.path))
+    between = {i for sub in subs for i in ids_of(sub.tenant_path)[depth:-1]}
+    nodes = {t.id: t for t in db.session.execute(select(Tenant).where(Tenant.id.in_(between))).scalars()} \
+        if between else {}
+
+    def stops(node: Tenant, definition: ReportDefinition) -> bool:
+        return node.id == definition.tenant_id or filler_kind(node) in definition.fillers
+    return [sub for sub in subs
+            if not any(stops(nodes[i], sub.definition) for i in ids_of(sub.tenant_path)[depth:-1])]
+
+
 def _manual(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
     """Typed figures: the unit's own for periods ending in the span, plus what the units below it
-    accepted (their latest approved tables at the span's end less those before its start). Two
+    accepted (their latest approved tables at the span's end less those before its start). Three
     queries."""
     m = ManualFigure
     for code in (c for c, metric in METRICS.items() if metric.manual):
@@ -314,10 +478,11 @@ def _manual(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
         .group_by(m.code, m.level)).all()
     for code, level, value in own:
         _add(figures, code, level, _number(code, value))
-    below = db.session.execute(
-        select(ReportSubmission).join(Tenant, Tenant.id == ReportSubmission.tenant_id)
-        .where(Tenant.parent_id == tenant.id, ReportSubmission.status == "approved",
-               ReportSubmission.period_end <= end).order_by(ReportSubmission.period_end)).scalars().all()
+    below = _sent_to(tenant, db.session.execute(
+        select(ReportSubmission).where(in_subtree(ReportSubmission.tenant_path, tenant.path),
+                                       ReportSubmission.tenant_id != tenant.id, ReportSubmission.status == "approved",
+                                       ReportSubmission.period_end <= end)
+        .order_by(ReportSubmission.period_end)).scalars().all())
     upto, before = _accepted(below, end), _accepted(below, start - timedelta(days=1))
     for code, value in upto.total.items():
         _add(figures, code, None, value - before.total.get(code, 0))
@@ -340,14 +505,13 @@ def compute(tenant: Tenant, start: date, end: date) -> Figures:
     checks, enforcement and accountability, tip rewards from the other modules' grouped queries,
     typed figures from one more; each total and, where it can be, per level (省/市/县)."""
     figures = accountability.dispatch_figures(tenant, start, end)
-    h = hazards.dispatch_figures(tenant, start, end)
-    figures.total.update({
-        "hazards.self_found": h.self_found, "hazards.self_rectified": h.self_rectified,
-        "hazards.dept_found": h.department_found, "hazards.dept_rectified": h.department_rectified,
-        "hazards.listed": h.listed, "hazards.listed_rectified": h.listed_rectified})
-    for level, (listed, rectified) in h.listed_by_level.items():
-        figures.add(level, "hazards.listed", listed)
-        figures.add(level, "hazards.listed_rectified", rectified)
+    for key, value in hazards.dispatch_figures(tenant, start, end).items():
+        code, _, level = key.partition("@")
+        if code in METRICS:
+            if level:
+                figures.add(level, code, value)
+            else:
+                figures.total[code] = value
     total, anonymous = tips.reward_figures(tenant, start, end)
     figures.total["lead.tip_rewards"] = total.quantize(Decimal("0.01"))
     figures.total["lead.tip_rewards.anonymous"] = anonymous.quantize(Decimal("0.01"))
@@ -357,6 +521,74 @@ def compute(tenant: Tenant, start: date, end: date) -> Figures:
 
 def table(definition: ReportDefinition, tenant: Tenant, period: Period) -> Figures:
     return compute(tenant, *span(definition, period))
+
+
+# ---------------------------------------------------------------- drill-down
+
+@dataclass(frozen=True)
+class Record:
+    """One thing a derived figure counts, once, as the figure counts it (an enterprise for a row in
+    家, a person for 人), and what it adds to the figure."""
+    day: date
+    unit: str
+    text: str
+    value: int | Decimal
+    endpoint: str
+    args: dict
+
+
+def _grouped(items, key, make) -> list[Record]:
+    groups: dict = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return [make(group) for group in groups.values()]
+
+
+def records(tenant: Tenant, code: str, start: date, end: date) -> list[Record] | None:
+    """The records behind a derived figure of `tenant` for `start`..`end` (the table's span), with
+    the very conditions that count it (each module's dispatch query); None for a typed row. For
+    动态清零 (yes/no), the hazards that keep it from being reached."""
+    first = SECOND[code][0] if code in SECOND else code
+    source = METRICS[first].source
+    if source == "hazards":
+        found = db.session.execute(select(Hazard).where(hazards.dispatch_filter(tenant, code, start, end))
+                                   .order_by(Hazard.found_at, Hazard.id)).scalars().all()
+        return [Record(h.found_at, h.tenant.name, f"{h.description}（{h.status_label}）",
+                       0 if code == "zero.reached" else 1, "hazards.show", {"hazard_id": h.id}) for h in found]
+    if source == "tips":
+        found = db.session.execute(tips.rewarded_tips(tenant, start, end, code.endswith(".anonymous"))).scalars()
+        return [Record(t.rewarded_on, t.enterprise_name, "匿名举报" if t.anonymous else "实名举报",
+                       Decimal(t.reward).quantize(Decimal("0.01")), "tips.show", {"tip_id": t.id}) for t in found]
+    if code in ("enf.accountable_persons", "enf.interviews"):
+        found = db.session.execute(accountability.dispatch_records(tenant, code, start, end)).scalars().all()
+        if code == "enf.interviews":
+            return [Record(r.decided_on, r.subject_unit_name, r.measure_label, 1, "accountability.show",
+                           {"record_id": r.id}) for r in found]
+        return _grouped(found, lambda r: (r.subject_unit_id, r.subject_person), lambda rs: Record(
+            rs[0].decided_on, rs[0].subject_unit_name,
+            f"{rs[0].subject_person}：{'、'.join(r.measure_label for r in rs)}", 1, "accountability.show",
+            {"record_id": rs[0].id}))
+    if source != "inspections":
+        return None
+    kind, stmt, how = inspections.dispatch_records(tenant, code, start, end)
+    found = db.session.execute(stmt).scalars().all()
+    if kind == "inspections":
+        if how == "enterprises":
+            return _grouped(found, lambda i: i.tenant_id, lambda group: Record(
+                group[0].inspected_on, group[0].tenant.name,
+                "抽查 " + "、".join(f"{i.inspected_on}（{i.unit_name}）" for i in group), 1,
+                "inspections.show", {"inspection_id": group[0].id}))
+        return [Record(i.inspected_on, i.tenant.name, f"{i.unit_name}帮扶指导", 1, "inspections.show",
+                       {"inspection_id": i.id}) for i in found]
+
+    def action(a, value) -> Record:
+        return Record(a.decided_on, a.inspection.tenant.name, f"{a.kind_label} {a.document_number}".strip(), value,
+                      "inspections.show", {"inspection_id": a.inspection_id})
+    if how == "enterprises":
+        return _grouped(found, lambda a: a.tenant_id, lambda group: action(group[0], 1))
+    value = {"amount": lambda a: Decimal(a.amount or 0).quantize(Decimal("0.01")), "persons": lambda a: a.persons,
+             "count": lambda a: 1}[how]
+    return [action(a, value(a)) for a in found]
 
 
 # ---------------------------------------------------------------- roll-ups
@@ -412,7 +644,8 @@ def refresh_rollups(today: date | None = None) -> Iterator[DispatchRollup]:
     can commit one at a time instead of holding the write lock for the whole run."""
     today = today or clock.today()
     done = set()
-    for definition in db.session.execute(select(ReportDefinition).order_by(ReportDefinition.id)).scalars():
+    for definition in db.session.execute(select(ReportDefinition).where(ReportDefinition.replaced_at.is_(None))
+                                         .order_by(ReportDefinition.id)).scalars():
         *earlier, current = periods(definition, today)
         nodes = db.session.execute(select(Tenant).where(in_subtree(Tenant.path, definition.tenant.path),
                                                         Tenant.kind.in_(ROLLUP_KINDS))).scalars().all()
@@ -459,8 +692,9 @@ def display(code: str, value) -> str:
 # ---------------------------------------------------------------- submissions
 
 def submission(definition: ReportDefinition, tenant: Tenant, period: Period) -> ReportSubmission | None:
+    """`tenant`'s table for `period`, on whichever version of the table it was filed."""
     return db.session.execute(select(ReportSubmission).where(
-        ReportSubmission.definition_id == definition.id, ReportSubmission.tenant_id == tenant.id,
+        ReportSubmission.definition_id.in_(_series_ids(definition)), ReportSubmission.tenant_id == tenant.id,
         ReportSubmission.period_end == period.end)).scalar_one_or_none()
 
 
@@ -478,11 +712,14 @@ def _draft(definition: ReportDefinition, tenant: Tenant, period: Period) -> Repo
         except IntegrityError:
             found = submission(definition, tenant, period)  # the other request's, committed meanwhile
     lock(found)
+    if found.status in ("draft", "returned") and found.definition_id != definition.id:
+        # Not filed (or sent back): it is filed on the version in force.
+        found.definition = definition
     return found
 
 
 def _fillable(definition: ReportDefinition, tenant: Tenant) -> None:
-    if tenant.kind not in SUBMITTING_KINDS or reporting_definition(tenant) is not definition:
+    if not fills(definition, tenant):
         raise DispatchError(f"“{tenant.name}”不填报“{definition.name}”。")
 
 
@@ -554,7 +791,7 @@ def corrections_since(definition: ReportDefinition, tenant: Tenant, before: Peri
     """Locked tables of `tenant` before `before` whose figures the records no longer give:
     {period_end: {code: [locked, now]}}. A cumulative table carries the correction forward."""
     locked = db.session.execute(select(ReportSubmission).where(
-        ReportSubmission.definition_id == definition.id, ReportSubmission.tenant_id == tenant.id,
+        ReportSubmission.definition_id.in_(_series_ids(definition)), ReportSubmission.tenant_id == tenant.id,
         ReportSubmission.status == "approved", ReportSubmission.period_end < before.end)
         .order_by(ReportSubmission.period_end)).scalars().all()
     out = {}
@@ -581,12 +818,12 @@ def submit(definition: ReportDefinition, tenant: Tenant, period: Period, actor: 
     # The typed part is also kept cumulative, whatever the table shows: the level above sums it.
     sub.figures = {**frozen(table(definition, tenant, period)), "manual": frozen(manual)}
     sub.corrections = corrections_since(definition, tenant, period) or None
-    sub.status, sub.submitted_at, sub.late = "submitted", now, now >= period.deadline
+    sub.status, sub.submitted_at, sub.late = "submitted", now, period.late(now)
     sub.reason = ""
     db.session.flush()
     for end in sub.corrections or {}:
         older = db.session.execute(select(ReportSubmission).where(
-            ReportSubmission.definition_id == definition.id, ReportSubmission.tenant_id == tenant.id,
+            ReportSubmission.definition_id.in_(_series_ids(definition)), ReportSubmission.tenant_id == tenant.id,
             ReportSubmission.period_end == date.fromisoformat(end))).scalar_one()
         older.superseded_by_id = sub.id
     audit.record(tenant, "dispatch.submitted", sub, {"definition": definition.name, "period_end": period.key,
@@ -595,9 +832,23 @@ def submit(definition: ReportDefinition, tenant: Tenant, period: Period, actor: 
     return sub
 
 
+def reviewer(definition: ReportDefinition, unit: Tenant) -> Tenant:
+    """The unit `unit` sends its table to: the nearest above it that fills the same table, or else
+    the table's owner (a village's table goes to the district that set it when the street between
+    does not fill it)."""
+    ids = ids_of(unit.path)[:-1]
+    above = {t.id: t for t in db.session.execute(select(Tenant).where(Tenant.id.in_(ids))).scalars()}
+    for tid in reversed(ids):
+        node = above[tid]
+        if tid == definition.tenant_id or filler_kind(node) in definition.fillers:
+            return node
+    return above[definition.tenant_id]
+
+
 def _decider(sub: ReportSubmission, actor: Membership) -> None:
-    if sub.tenant.parent_id != actor.tenant_id:
-        raise DispatchError(f"只有“{sub.tenant.name}”的上一级可以审核它的调度表。")
+    above = reviewer(sub.definition, sub.tenant)
+    if above.id != actor.tenant_id:
+        raise DispatchError(f"只有“{sub.tenant.name}”的上一级（{above.name}）可以审核它的调度表。")
     if sub.status != "submitted":
         raise DispatchError(f"该期调度表当前为“{sub.status_label}”，没有待审核的上报。")
 
@@ -632,10 +883,16 @@ def return_(sub: ReportSubmission, actor: Membership, reason: str) -> ReportSubm
     return sub
 
 
-def children(parent: Tenant) -> list[Tenant]:
-    """The units that send `parent` their tables."""
-    return db.session.execute(select(Tenant).where(Tenant.parent_id == parent.id,
-                                                   Tenant.kind.in_(SUBMITTING_KINDS)).order_by(Tenant.id)).scalars().all()
+def children(definition: ReportDefinition, parent: Tenant) -> list[Tenant]:
+    """The units that send `parent` their tables of `definition`: those below it that fill it with
+    no other filling unit between (reviewer). One query."""
+    kinds = {"department" if k == "station" else k for k in definition.fillers}
+    below = db.session.execute(select(Tenant).where(in_subtree(Tenant.path, parent.path), Tenant.id != parent.id,
+                                                    Tenant.kind.in_(kinds)).order_by(Tenant.path)).scalars().all()
+    units = [t for t in below if filler_kind(t) in definition.fillers]
+    filling = {t.id for t in units}
+    depth = len(ids_of(parent.path))
+    return [t for t in units if not filling.intersection(ids_of(t.path)[depth:-1])]
 
 
 @dataclass
@@ -654,9 +911,9 @@ def board(definition: ReportDefinition, parent: Tenant, period: Period, now: dat
     """已报 / 未报 / 逾期 (from the period's deadline on) of each unit below `parent` for `period`.
     Two queries."""
     now = now or clock.now()
-    units = children(parent)
+    units = children(definition, parent)
     subs = {s.tenant_id: s for s in db.session.execute(select(ReportSubmission).where(
-        ReportSubmission.definition_id == definition.id, ReportSubmission.period_end == period.end,
+        ReportSubmission.definition_id.in_(_series_ids(definition)), ReportSubmission.period_end == period.end,
         ReportSubmission.tenant_id.in_([u.id for u in units]))).scalars()}
     rows = []
     for unit in units:
@@ -742,7 +999,7 @@ def _columns(tenant: Tenant, params: dict) -> tuple[ReportDefinition, Period, li
     period = period_of(definition, date.fromisoformat(params["period_end"]))
     columns = [(tenant.name, table(definition, tenant, period))]
     if params.get("children"):
-        columns += [(child.name, table(definition, child, period)) for child in children(tenant)]
+        columns += [(child.name, table(definition, child, period)) for child in children(definition, tenant)]
     return definition, period, columns
 
 

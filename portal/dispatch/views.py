@@ -6,18 +6,22 @@ from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from portal.dispatch import service
-from portal.dispatch.forms import ExportForm, ReturnForm, manual_form, manual_values
+from portal.dispatch import periods, service
+from portal.dispatch.forms import DefinitionForm, ExportForm, ReturnForm, manual_form, manual_values
 from portal.dispatch.models import ReportDefinition, ReportSubmission
 from portal.errors import Refused
 from portal.exports import jobs
 from portal.extensions import db
+from portal.plans import service as plans
+from portal.plans.models import Campaign
 from portal.web import attempt, can, render, requires
 from tenants import clock
 from tenants.models import Tenant
 from tenants.scope import get_managed_or_404, get_scoped_or_404
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
+# Records listed under a figure; beyond them the hazard ledger (same filter) pages through all.
+RECORDS_SHOWN = 500
 
 
 def _load(definition_id, tenant_id) -> tuple[ReportDefinition, Tenant]:
@@ -26,7 +30,9 @@ def _load(definition_id, tenant_id) -> tuple[ReportDefinition, Tenant]:
     tenant = get_managed_or_404(tenant_id)
     if definition.tenant_id not in tenant.ancestor_ids + [tenant.id]:
         abort(404)
-    return definition, tenant
+    # A link to an earlier version (a reminder sent before the change) opens the table in force;
+    # a period filed on the earlier version still shows its rows (_page).
+    return service.current(definition), tenant
 
 
 def _period(definition):
@@ -41,27 +47,106 @@ def _period(definition):
 def index():
     unit = g.membership.tenant
     return render("dispatch/index.html", unit=unit, definitions=service.definitions_for(unit),
-                  reporting=service.reporting_definition(unit))
+                  reporting=[d.id for d in service.reporting_definitions(unit)], describe=periods.describe,
+                  fillers=service.FILLERS, fillers_below=service.FILLERS_BELOW)
+
+
+def _definition_form(owner: Tenant, spec: service.TableSpec | None = None) -> DefinitionForm:
+    form = DefinitionForm() if spec is None else DefinitionForm(
+        formdata=None, name=spec.name, period=spec.period, due_weekday=spec.due_day if spec.period == "week" else 1,
+        due_time=spec.due_time, due_day=spec.due_day if spec.period != "week" else None, due_month=spec.due_month,
+        starts_on=spec.starts_on, ends_on=spec.ends_on, cumulative=spec.cumulative, fillers=spec.fillers,
+        rows=spec.rows, notes=spec.notes, parent_id=spec.parent.id if spec.parent else None)
+    form.campaign_id.choices = [(c.id, f"{c.name}（{c.starts_on} 至 {c.ends_on}）") for c in plans.campaigns()]
+    form.parent_id.choices = [("", "不继承，自行选择各行")] + [
+        (d.id, f"{d.tenant.name}：{d.name}") for d in service.definitions_for(owner) if d.tenant_id != owner.id]
+    form.fillers.choices = [(k, service.FILLERS[k]) for k in service.FILLERS_BELOW.get(owner.kind, ())]
+    form.rows.choices = [(code, m.label) for code, m in service.METRICS.items()]
+    return form
+
+
+def _spec(form: DefinitionForm) -> service.TableSpec:
+    week = form.period.data == "week"
+    parent = get_scoped_or_404(ReportDefinition, form.parent_id.data) if form.parent_id.data else None
+    return service.TableSpec(
+        name=form.name.data, rows=form.rows.data, parent=parent, period=form.period.data,
+        due_day=form.due_weekday.data if week else form.due_day.data, due_month=form.due_month.data,
+        due_time=form.due_time.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+        cumulative=form.cumulative.data, fillers=form.fillers.data, notes=form.notes.data or "")
+
+
+def _definition_page(form, owner, definition=None, error=None):
+    status = 422 if error or form.errors else 200
+    return render("dispatch/definition.html", status=status, form=form, owner=owner, definition=definition,
+                  catalogue=service.catalogue(), error=error or ("提交的内容有误，请按提示修改。" if form.errors else None),
+                  inherited=set(service.codes(service.current(definition.parent))) if definition and definition.parent
+                  else set(), filed=service.filed(definition) if definition else False)
+
+
+@bp.route("/definitions/new", methods=["GET", "POST"])
+@login_required
+@requires("dispatch.define")
+def new_definition():
+    """A level composes a table for the units below it from the catalogue of rows."""
+    owner = g.membership.tenant
+    if owner.kind not in service.FILLERS_BELOW:
+        abort(404)
+    form = _definition_form(owner)
+    if request.method == "GET":
+        return _definition_page(form, owner)
+    if not form.validate():
+        return _definition_page(form, owner)
+    campaign = db.session.get(Campaign, form.campaign_id.data) if form.campaign_id.data else None
+    if campaign is None:
+        return _definition_page(form, owner, error="请选择专项行动。")
+    definition, error = attempt(lambda: service.create_definition(owner, campaign, _spec(form), actor=g.membership))
+    if error:
+        return _definition_page(form, owner, error=error)
+    return redirect(url_for("dispatch.table", definition_id=definition.id, tenant_id=owner.id), code=303)
+
+
+@bp.route("/definitions/<int:definition_id>/edit", methods=["GET", "POST"])
+@login_required
+@requires("dispatch.define")
+def edit_definition(definition_id):
+    """Change a table; once units have filed on it the change is a new version."""
+    definition = get_scoped_or_404(ReportDefinition, definition_id)
+    owner = g.membership.tenant
+    if definition.tenant_id != owner.id:
+        abort(404)
+    if request.method == "GET":
+        return _definition_page(_definition_form(owner, service.spec_of(definition)), owner, definition)
+    form = _definition_form(owner)
+    form.campaign_id.data = definition.campaign_id
+    if not form.validate():
+        return _definition_page(form, owner, definition)
+    changed, error = attempt(lambda: service.change_definition(definition, _spec(form), g.membership))
+    if error:
+        return _definition_page(form, owner, definition, error=error)
+    return redirect(url_for("dispatch.table", definition_id=changed.id, tenant_id=owner.id), code=303)
 
 
 def _page(definition, tenant, period, *, error=None, status=200, form=None, return_form=None, block=None):
     today = clock.today()
     sub = service.submission(definition, tenant, period)
     own = tenant.id == g.membership.tenant_id
-    fills = own and can("dispatch.fill") and service.reporting_definition(tenant) is definition
+    fills = own and can("dispatch.fill") and service.fills(definition, tenant)
+    # A period filed on an earlier version of the table shows the rows it was filed with.
+    filed_on = sub.definition if sub is not None and sub.status not in ("draft", "returned") else definition
     locked = sub is not None and bool(sub.figures)
     if locked:
         figures, as_of = service.thawed(sub.figures), None
     else:
         figures, as_of = service.shown(definition, tenant, period)
-    manual_rows = [(code, label) for _, _, _, code, label, m in service.layout_rows(definition) if m.manual]
+    manual_rows = [(code, label) for _, _, _, code, label, m in service.layout_rows(filed_on) if m.manual]
     if form is None and fills:
         form = manual_form(manual_rows, {k: service.display(k, v) for k, v in service.manual_values(sub).items()})
     superseded = db.session.get(ReportSubmission, sub.superseded_by_id) if sub and sub.superseded_by_id else None
     board = service.board(definition, tenant, period)
     return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
                   periods=service.periods(definition, today), sub=sub, figures=figures, as_of=as_of,
-                  rows=list(service.layout_rows(definition)), levels=service.LEVELS, fills=fills, form=form,
+                  rows=list(service.layout_rows(filed_on)), filed_on=filed_on, levels=service.LEVELS, fills=fills,
+                  form=form,
                   board=board, return_form=return_form or ReturnForm(), export_form=ExportForm(),
                   superseded=superseded, error=error, display=service.display, today=today,
                   refreshable=tenant.kind in service.ROLLUP_KINDS and not locked)
@@ -218,6 +303,7 @@ def drill(definition_id, tenant_id, code):
     return render("dispatch/drill.html", definition=definition, tenant=tenant, period=period, code=code,
                   metric=service.METRICS.get(code) or service.METRICS[service.SECOND[code][0]],
                   value=figures.get(code), as_of=as_of, units=units, start=start, end=end,
+                  records=service.records(tenant, code, start, end), shown=RECORDS_SHOWN,
                   own=service.manual_values(own).get(code), display=service.display, error=error)
 
 

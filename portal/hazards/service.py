@@ -555,18 +555,32 @@ class LedgerFilter:
     within: Tenant | None = None
     q: str = ""
     sort: str = "unit"
+    # A dispatch row (DISPATCH_ROWS) of `within` for the days `start`..`end`: exactly the hazards
+    # its figure counts.
+    row: str = ""
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def dispatch_row(self) -> bool:
+        return self.row in DISPATCH_ROWS and self.within is not None and self.start is not None \
+            and self.end is not None
 
     def params(self) -> dict:
         """The filter as export parameters (JSON)."""
         return {"status": self.status, "level": self.level, "source": self.source, "industry": self.industry,
                 "overdue": self.overdue, "listed": self.listed, "within_id": self.within.id if self.within else None,
-                "q": self.q, "sort": self.sort}
+                "q": self.q, "sort": self.sort, "row": self.row,
+                "start": self.start.isoformat() if self.start else None,
+                "end": self.end.isoformat() if self.end else None}
 
 
 def ledger(f: LedgerFilter, today: date | None = None):
     """Hazards readable in the current scope that match `f` (a SELECT to paginate or export)."""
     stmt = select(Hazard)
-    if f.within is not None:
+    if f.dispatch_row:
+        stmt = stmt.where(dispatch_filter(f.within, f.row, f.start, f.end))
+    elif f.within is not None:
         stmt = stmt.where(in_subtree(Hazard.tenant_path, f.within.path))
     if f.status in STATUSES:
         stmt = stmt.where(Hazard.status == f.status)
@@ -720,62 +734,82 @@ def monthly_trend(tenant: Tenant, year: int, today: date | None = None) -> list[
     return months
 
 
-@dataclass(frozen=True)
-class DispatchFigures:
-    """The 总体情况 rows of the national dispatch table (全国重大事故隐患专项排查整治 2023 行动进展
-    情况调度表), counted from the ledger."""
-
-    self_found: int  # 1 企业自查发现的重大事故隐患
-    self_rectified: int  # 2 其中已完成整改的
-    department_found: int  # 3 部门检查发现的重大事故隐患
-    department_rectified: int  # 4 其中已完成整改的
-    listed: int  # 5 政府挂牌督办的重大事故隐患
-    listed_rectified: int  # 6 其中已完成整改的
-    listed_by_level: dict  # kind of the listing level → (listed, rectified): 省、市、县分别统计
-    tip_found: int  # verified tips that became major hazards (not a national row; kept for the tips rows)
-    tip_rectified: int
-
-
-def dispatch_figures(tenant: Tenant, start: date, end: date) -> DispatchFigures:
-    """Major hazards of `tenant`'s area (its subtree; for a department its industries in its
-    government's territory) for the period `start`..`end`, both days included:
+def dispatch_conditions(tenant: Tenant, start: date, end: date) -> dict:
+    """What each hazard row of a dispatch table counts, as a condition on a hazard, for the days
+    `start`..`end` (both included). The figures sum these and the drill-down lists them, so a
+    number and its list cannot disagree.
 
     - found: found (`found_at`) in the period, by source: 企业自查 (self), 部门检查 (department);
     - rectified: of those, accepted (验收通过, `accepted_on`) on or before `end`: the department has
       checked the fix, which is what 已完成整改 means on the table;
-    - listed: listed for supervision (`listed_on`) in the period, whenever found, grouped by the
-      kind of the listing level; rectified as above.
-
-    A cumulative table passes the campaign's start as `start`. One grouped query over the
-    (tenant_path, level, source, found_at, accepted_on) and (tenant_path, listed_on) indexes; the
-    current scope still applies, so a caller sees only what its user may read.
+    - listed: listed for supervision (`listed_on`) in the period by a level, whenever found;
+    - stock.* (存量, the three-year action): found before the stock cut-off (`cutoff`), still open
+      at `end` / closed out by then; a snapshot at `end`, whatever the table's start;
+    - increment.* (增量): found from 1 January of `end`'s year (not before the cut-off) to `end`,
+      and of them those still open at `end`;
+    - zero.overdue: open at `end` and past its rectification deadline; 动态清零 (zero.reached) is
+      reached when neither these nor stock are left.
     """
     found = Hazard.found_at.between(start, end)
-    was_listed = Hazard.listed_on.between(start, end)
+    listed = and_(Hazard.listed_on.between(start, end), Hazard.listed_level.is_not(None))
     rectified = Hazard.accepted_on <= end
+    cut = cutoff(tenant)
+    open_at_end = and_(Hazard.found_at <= end, or_(Hazard.closed_on.is_(None), Hazard.closed_on > end))
+    stock = Hazard.found_at < cut
+    increment = Hazard.found_at.between(max(cut, date(end.year, 1, 1)), end)
+    return {
+        "hazards.self_found": and_(Hazard.source == "self", found),
+        "hazards.self_rectified": and_(Hazard.source == "self", found, rectified),
+        "hazards.dept_found": and_(Hazard.source == "department", found),
+        "hazards.dept_rectified": and_(Hazard.source == "department", found, rectified),
+        "hazards.listed": listed,
+        "hazards.listed_rectified": and_(listed, rectified),
+        # Not rows of the seeds' tables: verified tips that became major hazards.
+        "hazards.tip_found": and_(Hazard.source == "tip", found),
+        "hazards.tip_rectified": and_(Hazard.source == "tip", found, rectified),
+        "stock.open": and_(stock, open_at_end),
+        "stock.cleared": and_(stock, Hazard.closed_on <= end),
+        "increment.found": increment,
+        "increment.open": and_(increment, open_at_end),
+        "zero.overdue": and_(open_at_end, Hazard.fix_deadline < end),
+        "zero.reached": or_(and_(stock, open_at_end), and_(open_at_end, Hazard.fix_deadline < end)),
+    }
+
+
+# Rows of the dispatch table counted from the ledger (the codes of DISPATCH_ROWS.md).
+DISPATCH_ROWS = ("hazards.self_found", "hazards.self_rectified", "hazards.dept_found", "hazards.dept_rectified",
+                 "hazards.listed", "hazards.listed_rectified", "hazards.tip_found", "hazards.tip_rectified",
+                 "stock.open", "stock.cleared", "increment.found", "increment.open", "zero.overdue", "zero.reached")
+
+
+def dispatch_filter(tenant: Tenant, code: str, start: date, end: date):
+    """The major hazards of `tenant`'s area that the row `code` counts (for zero.reached: those
+    that keep it from 动态清零)."""
+    return and_(_area(tenant), Hazard.level == "major", dispatch_conditions(tenant, start, end)[code])
+
+
+def dispatch_figures(tenant: Tenant, start: date, end: date) -> dict:
+    """Every hazard row of `tenant`'s area for `start`..`end` (dispatch_conditions), and the
+    listed rows by the kind of the listing level (省、市、县分别统计) as
+    {"hazards.listed@city": n, …}. One grouped query; the current scope still applies, so a
+    caller sees only what its user may read."""
+    conditions = dispatch_conditions(tenant, start, end)
+    counted = [code for code in DISPATCH_ROWS if code != "zero.reached"]
 
     def n(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
     rows = db.session.execute(
-        select(Hazard.source, Hazard.listed_level, n(found), n(and_(found, rectified)), n(was_listed),
-               n(and_(was_listed, rectified)))
-        .where(_area(tenant), Hazard.level == "major", or_(found, was_listed))
-        .group_by(Hazard.source, Hazard.listed_level)).all()
-    by_source = {s: [0, 0] for s in SOURCES}
-    by_level: dict[str, list[int]] = {}
-    for source, level, n_found, n_found_rect, n_listed, n_listed_rect in rows:
-        by_source[source][0] += int(n_found)
-        by_source[source][1] += int(n_found_rect)
-        if level and n_listed:
-            by_level.setdefault(level, [0, 0])
-            by_level[level][0] += int(n_listed)
-            by_level[level][1] += int(n_listed_rect)
-    return DispatchFigures(
-        self_found=by_source["self"][0], self_rectified=by_source["self"][1],
-        department_found=by_source["department"][0], department_rectified=by_source["department"][1],
-        listed=sum(v[0] for v in by_level.values()), listed_rectified=sum(v[1] for v in by_level.values()),
-        listed_by_level={k: tuple(v) for k, v in by_level.items()},
-        tip_found=by_source["tip"][0], tip_rectified=by_source["tip"][1])
+        select(Hazard.listed_level, *[n(conditions[code]) for code in counted])
+        .where(_area(tenant), Hazard.level == "major", Hazard.found_at <= end)
+        .group_by(Hazard.listed_level)).all()
+    out = {code: 0 for code in counted}
+    for level, *values in rows:
+        for code, value in zip(counted, values):
+            out[code] += int(value)
+            if level and code.startswith("hazards.listed") and value:
+                out[f"{code}@{level}"] = out.get(f"{code}@{level}", 0) + int(value)
+    out["zero.reached"] = int(out["stock.open"] == 0 and out["zero.overdue"] == 0)
+    return out
 
 
 # --- Excel import and export -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The ledger, a hazard's page and its steps, the inbox, listed hazards, import/export, standards."""
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
@@ -32,7 +33,18 @@ def _filters() -> service.LedgerFilter:
     return service.LedgerFilter(status=args.get("status", ""), level=args.get("level", ""),
                                 source=args.get("source", ""), industry=args.get("industry", ""),
                                 overdue=args.get("overdue") == "1", listed=args.get("listed") == "1", within=within,
-                                q=args.get("q", "").strip()[:100], sort=args.get("sort", "unit"))
+                                q=args.get("q", "").strip()[:100], sort=args.get("sort", "unit"),
+                                row=args.get("row", ""), start=_day(args.get("start")), end=_day(args.get("end")))
+
+
+def _day(text: str | None) -> date | None:
+    """A day of a dispatch row's span; a malformed one is refused (422) rather than widening the list."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(422, "统计区间日期格式应为 年-月-日，例如 2024-06-30。")
 
 
 def _streets():

@@ -592,6 +592,53 @@ def _n(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+_a = EnforcementAction
+# The enforcement rows: which actions each counts, and how (actions, 万元, persons, enterprises).
+ACTION_ROWS = {
+    "enf.penalties": (_a.kind.in_(FINE_KINDS), "count"),
+    "enf.penalties.amount": (_a.kind.in_(FINE_KINDS), "amount"),
+    "enf.double_penalties": (_a.kind == "double_penalty", "count"),
+    "enf.referred_persons": (_a.kind == "referral", "persons"),
+    "enf.suspended": (_a.kind == "suspension", "enterprises"),
+    "enf.exposed": (_a.kind.in_(EXPOSURE_KINDS), "enterprises"),
+    "enf.cases_published": (_a.published_case, "count"),
+    "enf.cases_published.crime": (and_(_a.published_case, _a.dangerous_operation_crime), "count"),
+}
+
+
+def _dispatch_conditions(tenant: Tenant, start: date, end: date):
+    """(signed by this unit or one below, spot checks in the period, 帮扶指导 visits in the period,
+    actions decided in the period on such records): what the figures count and the drill-down
+    lists."""
+    signed = and_(in_subtree(Inspection.unit_path, tenant.path), Inspection.status == "signed")
+    spot = and_(signed, Inspection.kind == "spot", Inspection.inspected_on.between(start, end))
+    visits = and_(signed, Inspection.kind == "assist", Inspection.amends_id.is_(None),
+                  Inspection.inspected_on.between(start, end))
+    return signed, spot, visits, and_(signed, EnforcementAction.decided_on.between(start, end))
+
+
+def dispatch_records(tenant: Tenant, code: str, start: date, end: date):
+    """The records behind one row of sections (二) and (三), as `dispatch_figures` counts them:
+    ("inspections", SELECT of Inspection) for spot checks (by enterprise: the row counts 家) and
+    visits, ("actions", SELECT of EnforcementAction, how the row counts them) for enforcement."""
+    _, spot, visits, decided = _dispatch_conditions(tenant, start, end)
+    if code in SPOT_CODES:
+        stmt = select(Inspection).where(spot)
+        if code != "spot.enterprises":
+            stmt = stmt.where(exists().where(SpotFinding.inspection_id == Inspection.id, SpotFinding.code == code))
+        return "inspections", stmt.order_by(Inspection.inspected_on, Inspection.id), "enterprises"
+    if code in ("enf.assist_areas", "enf.assist_enterprises"):
+        t = Tenant.__table__
+        to_enterprise = t.c.kind == "enterprise"
+        stmt = (select(Inspection).join(t, t.c.id == Inspection.tenant_id)
+                .where(visits, to_enterprise if code == "enf.assist_enterprises" else ~to_enterprise))
+        return "inspections", stmt.order_by(Inspection.inspected_on, Inspection.id), "count"
+    condition, how = ACTION_ROWS[code]
+    stmt = (select(EnforcementAction).join(Inspection, Inspection.id == EnforcementAction.inspection_id)
+            .where(decided, condition).order_by(EnforcementAction.decided_on, EnforcementAction.id))
+    return "actions", stmt, how
+
+
 def dispatch_figures(tenant: Tenant, start: date, end: date) -> Figures:
     """Spot checks and enforcement done by `tenant` and the units below it from `start` to `end`
     (both included), counting signed records only:
@@ -606,8 +653,7 @@ def dispatch_figures(tenant: Tenant, start: date, end: date) -> Figures:
     Amendments add what they add (their own findings and actions) but are not extra visits.
     One statement per family (spot checks, visits, enforcement); the current scope applies."""
     figures = Figures()
-    signed = and_(in_subtree(Inspection.unit_path, tenant.path), Inspection.status == "signed")
-    spot = and_(signed, Inspection.kind == "spot", Inspection.inspected_on.between(start, end))
+    _, spot, visited, decided = _dispatch_conditions(tenant, start, end)
     enterprises = func.count(distinct(Inspection.tenant_id))
 
     def spot_rows(level):
@@ -627,9 +673,7 @@ def dispatch_figures(tenant: Tenant, start: date, end: date) -> Figures:
     t = Tenant.__table__
     to_enterprise = t.c.kind == "enterprise"
     visits = (select(Inspection.level, _n(~to_enterprise), _n(to_enterprise))
-              .join(t, t.c.id == Inspection.tenant_id)
-              .where(signed, Inspection.kind == "assist", Inspection.amends_id.is_(None),
-                     Inspection.inspected_on.between(start, end)).group_by(Inspection.level))
+              .join(t, t.c.id == Inspection.tenant_id).where(visited).group_by(Inspection.level))
     figures.total.update({"enf.assist_areas": 0, "enf.assist_enterprises": 0})
     for level, areas, to_enterprises in db.session.execute(visits).all():
         # Visits add up across levels, so the total is their sum.
@@ -639,19 +683,14 @@ def dispatch_figures(tenant: Tenant, start: date, end: date) -> Figures:
         figures.total["enf.assist_enterprises"] += int(to_enterprises)
 
     a = EnforcementAction
-    fine = a.kind.in_(FINE_KINDS)
-    codes = ("enf.penalties", "enf.penalties.amount", "enf.double_penalties", "enf.referred_persons",
-             "enf.suspended", "enf.exposed", "enf.cases_published", "enf.cases_published.crime")
+    measure = {"count": lambda c: _n(c), "amount": lambda c: func.coalesce(func.sum(case((c, a.amount))), 0),
+               "persons": lambda c: func.coalesce(func.sum(case((c, a.persons), else_=0)), 0),
+               "enterprises": lambda c: func.count(distinct(case((c, a.tenant_id))))}
+    codes = tuple(ACTION_ROWS)
 
     def enforcement_rows(level):
-        stmt = (select(level.label("level"), _n(fine), func.coalesce(func.sum(case((fine, a.amount))), 0),
-                       _n(a.kind == "double_penalty"),
-                       func.coalesce(func.sum(case((a.kind == "referral", a.persons), else_=0)), 0),
-                       func.count(distinct(case((a.kind == "suspension", a.tenant_id)))),
-                       func.count(distinct(case((a.kind.in_(EXPOSURE_KINDS), a.tenant_id)))),
-                       _n(a.published_case), _n(and_(a.published_case, a.dangerous_operation_crime)))
-                .join(Inspection, Inspection.id == a.inspection_id)
-                .where(signed, a.decided_on.between(start, end)))
+        stmt = (select(level.label("level"), *[measure[how](condition) for condition, how in ACTION_ROWS.values()])
+                .join(Inspection, Inspection.id == a.inspection_id).where(decided))
         return (stmt.group_by(level),) if level is Inspection.level else (stmt,)
     for level, *values in db.session.execute(_per_level_and_total(enforcement_rows)).all():
         for code, value in zip(codes, values):

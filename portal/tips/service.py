@@ -212,9 +212,20 @@ def reward(tip: Tip, actor: Membership, *, amount: Decimal | None, named: bool, 
 def reward_figures(tenant: Tenant, start: date, end: date) -> tuple[Decimal, Decimal]:
     """举报奖励（万元），其中匿名举报查实奖励（万元） of the dispatch table, for `tenant`'s area
     and rewards recorded from `start` to `end` inclusive."""
-    rewarded = and_(Tip.rewarded_on >= start, Tip.rewarded_on <= end)
     total, anonymous = db.session.execute(
         select(func.coalesce(func.sum(Tip.reward), 0),
                func.coalesce(func.sum(case((Tip.anonymous.is_(True), Tip.reward), else_=0)), 0))
-        .where(Scope.of(tenant, "staff").criteria(Tip), rewarded)).one()
+        .where(_rewarded(tenant, start, end))).one()
     return Decimal(total), Decimal(anonymous)
+
+
+def _rewarded(tenant: Tenant, start: date, end: date):
+    return and_(Scope.of(tenant, "staff").criteria(Tip), Tip.rewarded_on >= start, Tip.rewarded_on <= end)
+
+
+def rewarded_tips(tenant: Tenant, start: date, end: date, anonymous_only: bool = False):
+    """The tips whose rewards `reward_figures` sums (a SELECT)."""
+    stmt = select(Tip).where(_rewarded(tenant, start, end))
+    if anonymous_only:
+        stmt = stmt.where(Tip.anonymous.is_(True))
+    return stmt.order_by(Tip.rewarded_on, Tip.id)

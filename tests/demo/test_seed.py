@@ -163,3 +163,26 @@ def test_hedong_inspector_sees_only_emergency_industries_enterprises(session):
     assert enterprises
     assert {e.industry for e in enterprises} == {"hazchem", "industry_trade"}
     assert all(e.name.startswith("天津市河东区") for e in enterprises)
+
+
+def test_the_seeds_tables_are_defined_with_their_cadences(session):
+    from datetime import date
+
+    from portal.dispatch import periods, service
+    from portal.dispatch.models import ReportDefinition
+    seed()
+    session.flush()
+    tables = {d.name: d for d in session.execute(select(ReportDefinition)).scalars()}
+    cadences = {name: periods.describe(d) for name, d in tables.items()}
+    assert cadences == {
+        "全国重大事故隐患专项排查整治 2023 行动进展情况调度表": "每月（次月 5 日前）上报",
+        "河北区重大事故隐患专项排查整治2023行动进展情况调度表": "每周一 12:00前上报",
+        "河东区重大事故隐患专项排查整治2023行动半月汇总表": "每半月上报（次日内）",
+        "东丽经开区安全生产治本攻坚三年行动季度报送表": "每季度末月 25 日前上报",
+        "东丽经开区安全生产治本攻坚三年行动年度报送表": "每年 12 月 25 日前上报",
+    }
+    quarterly = tables["东丽经开区安全生产治本攻坚三年行动季度报送表"]
+    assert service.codes(quarterly)[-2:] == ["zero.overdue", "zero.reached"]
+    assert service.current_period(quarterly, date(2024, 6, 20)).due == date(2024, 6, 25)
+    hedong_street = _one(session, name="大王庄街道")
+    assert [d.name for d in service.reporting_definitions(hedong_street)] == ["河东区重大事故隐患专项排查整治2023行动半月汇总表"]

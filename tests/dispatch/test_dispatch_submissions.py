@@ -44,7 +44,7 @@ def test_bad_manual_input_is_refused_and_nothing_is_written(session, tree, natio
     assert session.query(ManualFigure).count() == 0
     _refused(service.parse_period, national, "2024-08-31", TODAY, match="尚未开始")
     _refused(service.parse_period, national, "2024-06-29", TODAY, match="不是本调度表的报告期截止日")
-    _refused(service.parse_period, national, "2023-12-31", TODAY, match="专项行动开始之前")
+    _refused(service.parse_period, national, "2023-12-31", TODAY, match="开始上报（2024-01-01）之前")
 
 
 def test_submit_approve_lock_and_return(session, tree, national, people):

@@ -100,26 +100,28 @@ def test_dispatch_figures_against_a_hand_built_ledger(session, people, ledger):
            listed_by="a_street", listed_on=date(2024, 4, 5))
     ledger(source="department", enterprise="b_shop", found=date(2024, 3, 3))  # 乙区
     f = service.dispatch_figures(t["a"], start, end)
-    assert (f.self_found, f.self_rectified) == (4, 2)
-    assert (f.department_found, f.department_rectified) == (2, 1)
-    assert (f.listed, f.listed_rectified) == (3, 2)
-    assert f.listed_by_level == {"district": (1, 1), "city": (1, 0), "street": (1, 1)}
-    assert (f.tip_found, f.tip_rectified) == (1, 1)
+    assert (f["hazards.self_found"], f["hazards.self_rectified"]) == (4, 2)
+    assert (f["hazards.dept_found"], f["hazards.dept_rectified"]) == (2, 1)
+    assert (f["hazards.listed"], f["hazards.listed_rectified"]) == (3, 2)
+    assert {k: v for k, v in f.items() if "@" in k} == {
+        "hazards.listed@district": 1, "hazards.listed_rectified@district": 1, "hazards.listed@city": 1,
+        "hazards.listed@street": 1, "hazards.listed_rectified@street": 1}
+    assert (f["hazards.tip_found"], f["hazards.tip_rectified"]) == (1, 1)
     # The same for the street, and for the commerce department (only its industry).
-    assert service.dispatch_figures(t["a_street"], start, end).self_found == 4
+    assert service.dispatch_figures(t["a_street"], start, end)["hazards.self_found"] == 4
     commerce = service.dispatch_figures(t["a_dept"], start, end)
-    assert (commerce.self_found, commerce.department_found, commerce.listed) == (0, 1, 1)
+    assert (commerce["hazards.self_found"], commerce["hazards.dept_found"], commerce["hazards.listed"]) == (0, 1, 1)
     sibling = service.dispatch_figures(t["b"], start, end)
-    assert (sibling.department_found, sibling.self_found, sibling.listed) == (1, 0, 0)
+    assert (sibling["hazards.dept_found"], sibling["hazards.self_found"], sibling["hazards.listed"]) == (1, 0, 0)
 
 
 def test_dispatch_figures_respect_the_callers_scope(session, people, ledger):
     t = people["tree"]
     ledger(source="self", found=date(2024, 3, 1))
     with scoped_as(Scope.of(t["b"], "admin")):
-        assert service.dispatch_figures(t["a"], date(2024, 1, 1), date(2024, 12, 31)).self_found == 0
+        assert service.dispatch_figures(t["a"], date(2024, 1, 1), date(2024, 12, 31))["hazards.self_found"] == 0
     with scoped_as(Scope.of(t["city"], "admin")):
-        assert service.dispatch_figures(t["a"], date(2024, 1, 1), date(2024, 12, 31)).self_found == 1
+        assert service.dispatch_figures(t["a"], date(2024, 1, 1), date(2024, 12, 31))["hazards.self_found"] == 1
 
 
 def test_dispatch_figures_are_one_query(session, people, ledger, app):
@@ -135,4 +137,6 @@ def test_dispatch_figures_are_one_query(session, people, ledger, app):
         service.dispatch_figures(people["tree"]["a"], date(2024, 1, 1), date(2024, 12, 31))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    # The stock cut-off in force (one setting lookup) and one grouped count.
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2 and "tenant_settings" in selects[0]
