@@ -2,13 +2,13 @@
 submission records one decision; records made before (and by the demo or CLI) have none
 
 Revision ID: 0016
-Revises: 0013
+Revises: (see down_revision)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -5,14 +5,14 @@ that read the per-transaction scope settings, and a FORCEd policy on `tenants` a
 of a tenants.models.Scoped model. SQLite: nothing.
 
 Revision ID: 0017
-Revises: 0013
+Revises: (see down_revision)
 """
 from alembic import op
 
 from tenants import rls
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -2,13 +2,13 @@
 runs of periodic jobs, unique per (job, slot), which is also their lock
 
 Revision ID: 0018
-Revises: 0013
+Revises: (see down_revision)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0013"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

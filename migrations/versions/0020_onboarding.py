@@ -1,13 +1,13 @@
 """an enterprise's address (生产经营地址), entered with it on registration or in a bulk import
 
 Revision ID: 0020
-Revises: 0013
+Revises: (see down_revision)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0013"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

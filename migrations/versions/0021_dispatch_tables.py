@@ -5,13 +5,13 @@ Existing tables become version 1 of their own series, filled as before by every 
 and department below (the nearest owner's tables win).
 
 Revision ID: 0021
-Revises: 0013
+Revises: (see down_revision)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0013"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
