@@ -276,28 +276,16 @@ def post(client, url, data=None, **kwargs):
     return client.post(url, data=data, **kwargs)
 
 
-def at_once(app, action, count: int = 2) -> list:
-    """Run `action()` in `count` threads released together, each in its own app context (so its
-    own database connection); return their results, or raise the first thread's error."""
-    import threading
-    barrier, results, errors = threading.Barrier(count), [], []
+def results_at_once(app, action, count: int = 2) -> list:
+    """`action()` in `count` threads released together (at_once), each in its own app context and
+    so its own database connection; their results."""
+    results = []
 
-    def run():
-        try:
-            with app.app_context():
-                barrier.wait()
-                try:
-                    results.append(action())
-                finally:
-                    db.session.remove()
-        except Exception as e:  # re-raised below: a thread's exception would otherwise vanish
-            errors.append(e)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    def work(_):
+        with app.app_context():
+            try:
+                results.append(action())
+            finally:
+                db.session.remove()
+    at_once(work, count)
     return results

@@ -29,7 +29,7 @@ from tenants.models import Membership, Tenant
 from tenants.paths import attach
 from tenants.clock import now
 from tenants.scope import Scope, unscoped
-from tests.conftest import PASSWORD, at_once, login, post, unique
+from tests.conftest import PASSWORD, login, post, results_at_once, unique
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 ROOT = Path(__file__).resolve().parents[2]
@@ -341,7 +341,7 @@ def test_two_recoverers_at_once_hand_a_dead_job_over_once(committed_app):
             db.session.commit()
             doc_id = doc.id
             db.session.remove()
-        outcomes = at_once(committed_app, jobs.recover)
+        outcomes = results_at_once(committed_app, jobs.recover)
         assert sorted(outcomes, key=len) == [{}, {doc_id: "queued"}]
         assert queue.count == 1
         with committed_app.app_context(), unscoped():

@@ -6,13 +6,14 @@ from sqlalchemy import func, insert, select
 
 from portal.audit import service as audit
 from portal.audit.models import AuditEvent
+from portal.auth.models import User
 from portal.extensions import db
 from portal.plans.models import Notification
 from portal.schedule import service
 from portal.schedule.models import ScheduleRun
 from tenants.clock import now
 from tenants.scope import unscoped
-from tests.conftest import at_once, login
+from tests.conftest import login, results_at_once
 from tests.hazards.conftest import make_hazard, people, standards  # noqa: F401  (fixtures)
 
 # 2026-03-02 09:10 Beijing time: every daily job (01:00, 02:00, 08:30) is due.
@@ -20,7 +21,7 @@ AT = datetime(2026, 3, 2, 1, 10)
 
 
 def test_two_schedulers_at_once_run_each_due_job_once(committed_app):
-    results = at_once(committed_app, lambda: [(run.job, run.result) for run in service.run_due(AT)])
+    results = results_at_once(committed_app, lambda: [(run.job, run.result) for run in service.run_due(AT)])
     runs = results[0] + results[1]
     assert sorted(runs) == sorted((job.name, "ok") for job in service.JOBS)
     with committed_app.app_context(), unscoped():
@@ -40,12 +41,14 @@ def test_a_broken_audit_chain_fails_the_run_and_tells_the_admins(client, session
         tenant_id=tree["a"].id, tenant_path=tree["a"].path, seq=last.seq + 1, action="setting.updated",
         object_type="", data={"key": "forged"}, created_at=now(), prev_hash=last.hash, hash="f" * 64))
     session.commit()
+    # Ids: the nightly check ends the session's transaction, so objects read before it are gone.
+    told, admin_id = {tree["root"].id, tree["a"].id}, admin.id
     runs = {run.job: run for run in service.run_due(AT)}
     assert runs["audit-verify"].result == "failed" and "审计链断裂" in runs["audit-verify"].summary
     assert runs["dispatch-rollup"].result == "ok"  # the other jobs still ran
     alerts = session.execute(select(Notification.tenant_id).where(Notification.kind == "alert")).scalars().all()
-    assert set(alerts) >= {tree["root"].id, tree["a"].id}
-    login(client, admin)
+    assert set(alerts) >= told
+    login(client, session.get(User, admin_id))
     page = client.get("/schedule/").get_data(as_text=True)
     assert "审计链校验（每日 02:00）" in page and "失败" in page and "成功" in page and " 秒" in page
     assert "审计链断裂" in client.get("/notifications/").get_data(as_text=True)
