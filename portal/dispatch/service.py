@@ -3,8 +3,6 @@ computed from its subtree's records (derived rows) and its units' typed figures 
 submission, approval, locking and supersession, reminders and the official exports."""
 from __future__ import annotations
 
-import calendar
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -21,7 +19,6 @@ from portal.dispatch import periods as periods_
 from portal.dispatch.periods import (PERIOD_LABELS, DispatchError, Period, current_period, parse_period,  # noqa: F401
                                      period_of, periods, span)
 from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission
-from portal.errors import Refused
 from portal.exports import service as exports
 from portal import spreadsheets
 from portal.extensions import db

@@ -3,7 +3,6 @@ its five fixes, the closed loop, listed supervision, stock and increment, the di
 and the ledger's Excel import and Excel/PDF export. No request, no templates."""
 from __future__ import annotations
 
-import io
 import json
 import uuid
 from dataclasses import dataclass, fields
