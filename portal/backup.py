@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from portal.extensions import db
+from tenants import rls
 
 
 class BackupError(Exception):
@@ -76,6 +77,10 @@ def restore(source: Path) -> None:
     dsn, schema = _pg_target()
     _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *schema,
           f"--dbname={dsn}", str(source)])
+    role = current_app.config.get("DATABASE_APP_ROLE")
+    if role:
+        with rls.as_owner(), db.engine.begin() as connection:
+            rls.grant(connection, role)
 
 
 def row_counts() -> dict[str, int]:

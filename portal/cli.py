@@ -244,5 +244,7 @@ def restore_command(path, yes):
 
 
 def init_app(app) -> None:
-    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli, dispatch_cli, setup_cli):
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    for group in (tenants_cli, audit_cli, demo_cli, hazards_cli, checklists_cli, dispatch_cli, schedule_cli, setup_cli):
         app.cli.add_command(group)

@@ -62,7 +62,9 @@ def lock_tenants() -> None:
 def reserve_ids() -> int:
     """The first free tenant id; call lock_tenants first in the same transaction."""
     lock_tenants()
-    return (db.session.execute(select(func.max(Tenant.__table__.c.id))).scalar() or 0) + 1
+    from tenants.scope import unscoped
+    with unscoped():  # the highest id of the whole table, not of the rows PostgreSQL's policies show
+        return (db.session.execute(select(func.max(Tenant.__table__.c.id))).scalar() or 0) + 1
 
 
 def node_row(id_: int, parent_id: int, path: str, depth: int, **fields) -> dict:
@@ -78,8 +80,10 @@ def insert_nodes(rows: list[dict]) -> None:
         db.session.execute(insert(Tenant.__table__), rows[start:start + BATCH])
     if rows and db.session.get_bind().dialect.name == "postgresql":
         # Explicit ids leave the serial sequence behind; the next ORM insert would collide.
-        db.session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), "
-                                "(SELECT max(id) FROM tenants))"))
+        from tenants.scope import unscoped
+        with unscoped():
+            db.session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), "
+                                    "(SELECT max(id) FROM tenants))"))
     # Rows written behind the ORM's back: a loaded parent must not keep a stale list of children.
     parents = {row["parent_id"] for row in rows}
     for obj in list(db.session.identity_map.values()):

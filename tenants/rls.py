@@ -13,7 +13,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from tenants.models import GOVERNMENT_KINDS
 from tenants.scope import database_settings
@@ -126,6 +126,12 @@ def create_role(op, role: str = APP_ROLE) -> None:
     op.execute(_ROLE_SQL.format(role=role))
     for statement in _FUNCTIONS_SQL:
         op.execute(statement.format(governments=_governments()))
+
+
+def grant(connection, role: str = APP_ROLE) -> None:
+    """The app role's grants on this schema once more: a restore into an emptied schema brings back
+    the tables, their policies and the functions, not the grants on the schema itself."""
+    connection.execute(text(_ROLE_SQL.format(role=role)))
 
 
 def drop_role_grants(op, role: str = APP_ROLE) -> None:

@@ -172,8 +172,10 @@ def scoped_as(scope: Scope):
 def database_settings() -> tuple[str, str, str]:
     """The scope in force as PostgreSQL's row-level security reads it (tenants.rls): the subtree's
     path ('/' when unscoped, '' when none is set), and for a department its parent's path and its
-    industries ('' otherwise)."""
-    return _settings(_current.get())
+    industries ('' otherwise). Inside `writing_for` the database lets the statement through: the
+    listener holds it to exactly the nodes named, which the policies' path ranges cannot express."""
+    scope = _current.get()
+    return _settings(_ALL if scope is not None and _opened.get() else scope)
 
 
 @lru_cache(maxsize=4096)

@@ -39,6 +39,8 @@ DOCUMENTS = {
                                                             "city": DISCIPLINE_AND_LEADERS}),
     "dossier_of_city": ("accountability.dossier", "city", {"city": DISCIPLINE_AND_LEADERS}),
     "letter": ("accountability.letter", "a", {"a": DISCIPLINE_AND_LEADERS, "city": DISCIPLINE_AND_LEADERS}),
+    # Initial passwords: the importing unit's own admins, not even the city's.
+    "account_letters": ("onboarding.letters", "a", {"a": frozenset({"admin"})}),
 }
 
 

@@ -39,7 +39,7 @@ def test_setup_creates_the_chain_down_to_a_county_and_its_admin_once(committed_a
         assert (m.tenant.name, m.role, user.display_name) == ("方山县", "admin", "方山县管理员")
         actions = set(db.session.execute(select(AuditEvent.action)).scalars())
         assert {"setup.initialized", "user.created"} <= actions
-        assert verify()[1] is None
+        assert verify()[1] == []
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

@@ -10,13 +10,14 @@ from portal.extensions import db
 from tenants import service as tenants_service
 from tenants.models import Tenant
 from tenants.paths import attach
+from tenants.rls import as_owner
 from tenants.scope import unscoped
 from tests.conftest import unique
 
 
 def _destroy(app):
     """What a lost disk or a wrong DROP leaves: no tables at all."""
-    with app.app_context():
+    with app.app_context(), as_owner():  # as an operator would: the app's role owns nothing
         if db.engine.dialect.name == "sqlite":
             db.engine.dispose()
             os.remove(db.engine.url.database)
