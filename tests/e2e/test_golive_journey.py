@@ -1,7 +1,8 @@
 """Going live with no demo, in a real Chromium: the operator runs `flask setup init`, 方山县's admin
 imports the county's townships, adds 积翠镇's 站所 with their industries and a village, uploads 30
 enterprises (one bad row refused by row and column, then corrected), prints the account letters
-and reads them back; a principal logs in with the initial password and opens the enterprise's lists."""
+and reads them back; a principal logs in with the initial password, must change it, and opens the
+enterprise's lists."""
 from __future__ import annotations
 
 import io
@@ -10,7 +11,7 @@ import re
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in, log_out, pdf_text, serving
+from tests.e2e.conftest import first_log_in, log_out, pdf_text, serving
 from tests.onboarding.conftest import code, enterprise_row, workbook
 
 ENTERPRISES = 30
@@ -40,7 +41,7 @@ def test_a_county_goes_live_from_an_empty_database(committed_app, browser, tmp_p
         context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        log_in(page, base, "fangshan_admin", password)
+        first_log_in(page, base, "fangshan_admin", password, "Fangshan#2026")
         expect(page.get_by_role("heading", name="方山县")).to_be_visible()
 
         # The county's townships from the bundled 2023 divisions.
@@ -114,8 +115,9 @@ def test_a_county_goes_live_from_an_empty_database(committed_app, browser, tmp_p
         assert letter and letter.group(1) == "13900000007", text[:500]
         log_out(page)
 
-        # The principal's first login with the initial password; the enterprise's lists open.
-        log_in(page, base, letter.group(1), letter.group(2))
+        # The principal's first login with the initial password: a password of their own first, then
+        # the enterprise's lists.
+        first_log_in(page, base, letter.group(1), letter.group(2), "Ziji#Mima2026")
         page.get_by_role("navigation").get_by_role("link", name="责任清单").click()
         expect(page.get_by_role("heading", name="方山县第7商贸有限公司")).to_be_visible()
         context.close()

@@ -29,7 +29,8 @@ def _village(app) -> int:
     with app.app_context(), unscoped():
         street = db.session.execute(select(Tenant).where(Tenant.name == "大王庄街道")).scalar_one()
         village = tree.create_child(street, kind="village", name="大王庄测试社区")
-        auth.create_user(village, username="village_staff", display_name="社区网格员", password=PASSWORD, role="staff")
+        auth.accept_password(auth.create_user(village, username="village_staff", display_name="社区网格员",
+                                              password=PASSWORD, role="staff"))  # set up as one the user chose
         shop = tree.register_enterprise(village, name="社区测试超市", code=credit_code.make("91120102MA0TEXT01"),
                                         industry="commerce", high_risk=False)
         db.session.add(Hazard(tenant=shop, level="major", source="self", industry="commerce",

@@ -268,7 +268,8 @@ def test_an_rq_worker_killed_mid_job_is_replaced_and_the_pdf_is_still_produced(c
     port = _free_port()
     log = open(tmp_path / "servers.log", "w")
     web = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
-                           cwd=ROOT, env={**env, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2"},
+                           cwd=ROOT, env={**env, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2",
+                                                 "SECURE_COOKIES": "0"},  # plain HTTP on loopback
                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     first = _start_worker(env, queue_name, log)
     second = None
