@@ -84,6 +84,13 @@ def _overdue_reminders(at: datetime) -> str:
     return f"逾期任务 {tasks} 项、逾期未整改隐患 {overdue_hazards} 条已提醒"
 
 
+def _audit_anchor(at: datetime) -> str:
+    from portal.audit import service as audit
+    recorded = audit.anchor()
+    db.session.commit()
+    return f"记入上级审计链的链头 {recorded} 个"
+
+
 def _exports_recover(at: datetime) -> str:
     from portal.exports import jobs
     outcome = jobs.recover(at)
@@ -114,6 +121,8 @@ JOBS = [
     Job("dispatch-rollup", "调度表汇总（每 30 分钟）", every(30), _dispatch_rollup),
     Job("exports-recover", "导出任务巡检（每 5 分钟）", every(5), _exports_recover),
     Job("checklists-evaluate", "企业履职评估（每日 01:00）", daily(clock_time(1, 0)), _checklists_evaluate),
+    # Anchored before the check, so the night's verify covers the anchors just written.
+    Job("audit-anchor", "审计链逐级锚定（每日 01:30）", daily(clock_time(1, 30)), _audit_anchor),
     Job("audit-verify", "审计链校验（每日 02:00）", daily(clock_time(2, 0)), _audit_verify),
     Job("overdue-reminders", "逾期提醒（每日 08:30）", daily(clock_time(8, 30)), _overdue_reminders),
 ]

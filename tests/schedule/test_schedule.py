@@ -64,3 +64,16 @@ def test_the_daily_reminders_tell_an_enterprise_of_its_hazard_past_deadline(sess
     notes = session.execute(select(Notification).where(Notification.kind == "overdue")).scalars().all()
     assert [(n.tenant_id, n.link) for n in notes] == [(plant, f"/hazards/{overdue}")]
     assert "2024-07-31" in notes[0].text
+
+
+def test_the_nightly_anchor_records_a_district_head_in_its_city_chain_before_the_check(session, tree):
+    event = audit.record(tree["a"], "setting.updated", data={"key": "x"})
+    head, district, city = (event.seq, event.hash), tree["a"].id, tree["city"].id
+    session.commit()
+    runs = {run.job: run for run in service.run_due(AT)}
+    assert runs["audit-anchor"].result == "ok" and runs["audit-verify"].result == "ok"
+    with unscoped():
+        anchors = session.execute(select(AuditEvent).where(
+            AuditEvent.action == audit.ANCHOR, AuditEvent.tenant_id == city, AuditEvent.object_id == district
+        )).scalars().all()
+    assert [(a.data["seq"], a.data["hash"]) for a in anchors] == [head]
