@@ -37,7 +37,9 @@ def test_two_inspectors_sign_an_accident_follows_and_discipline_traces_it(live_s
     log_in(page, base, chen[0], chen[1])
     page.get_by_role("navigation").get_by_role("link", name="检查执法").click()
     page.get_by_role("link", name="新建检查记录").click()
-    page.get_by_role("searchbox", name="查找被检查单位").fill("东昊")
+    search = page.get_by_role("searchbox", name="查找被检查单位")
+    search.fill("东昊")
+    search.press("Enter")  # as a person finishes typing; the live search may not be bound yet on a slow load
     row = page.get_by_role("row", name=re.compile(ENTERPRISE))
     row.get_by_role("link", name="选择").click()
     expect(page.get_by_role("heading", name=f"检查“{ENTERPRISE}”")).to_be_visible()
