@@ -172,11 +172,11 @@ def _tips(hedong: Tenant, by_name: dict, members: dict, today: date) -> None:
     street = by_name["天津河东万达广场商业管理有限公司"].parent
     tips.submit(district_id=hedong.id, street_id=street.id, enterprise_name="天津河东万达广场商业管理有限公司",
                 address="河东区津塘路", description="地下二层库房夜间有人堆放大量纸箱和液化气钢瓶，消防通道被堵。", anonymous=True,
-                sender="demo-1", secret="demo", limit=5)
+                sender="demo-1", limit=5)
     market = by_name["天津市河东区大直沽农贸市场管理有限公司"]
     tips.submit(district_id=hedong.id, street_id=market.parent_id, enterprise_name="大直沽农贸市场",
                 address="大直沽", description="市场北门几家小吃摊用液化气罐，没有报警器，胶管老化。", anonymous=False,
-                reporter_name="李女士", contact="139****0000", sender="demo-2", secret="demo", limit=5)
+                reporter_name="李女士", contact="139****0000", sender="demo-2", limit=5)
     tip = db.session.execute(select(Tip).where(Tip.enterprise_name == "大直沽农贸市场")).scalar_one()
     verifier = members["hedong_admin"]
     tips.verify(tip, verifier, true=True, note="现场核查属实，已责令立即整改", enterprise=market,

@@ -1,5 +1,5 @@
-"""Tips owned by the street (or district) they were sent to, their photos, and the per-address
-counter that throttles a flood."""
+"""Tips owned by the street (or district) they were sent to, and their photos. A flood from one
+address is held back by portal.ratelimit."""
 from sqlalchemy.orm import relationship
 
 from portal.extensions import db
@@ -58,17 +58,3 @@ class TipPhoto(TenantOwned, db.Model):
 
     tip = relationship("Tip", back_populates="photos")
     upload = relationship(Upload)
-
-
-class TipThrottle(db.Model):
-    """One row per submission attempt: a keyed hash of the sender's address and the time, kept
-    apart from the tip so an anonymous tip is never linked to where it came from. Rows older than
-    the window are deleted as new ones arrive."""
-
-    __tablename__ = "tip_throttle"
-
-    id = db.Column(db.Integer, primary_key=True)
-    address_hash = db.Column(db.String(64), nullable=False)
-    created_at = db.Column(db.DateTime, nullable=False, default=now)
-
-    __table_args__ = (db.Index("ix_tip_throttle_address_created", "address_hash", "created_at"),)

@@ -3,19 +3,19 @@ code; verification by the street, the hazard a true tip becomes, and the reward.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import and_, case, func, select
 
 from portal.audit import service as audit
 from portal.database import lock
 from portal.errors import Refused
 from portal.extensions import db
 from portal.hazards import service as hazards
-from portal.tips.models import Tip, TipPhoto, TipThrottle
+from portal import ratelimit
+from portal.tips.models import Tip, TipPhoto
 from portal.uploads import service as uploads
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, Membership, Tenant
@@ -73,29 +73,19 @@ def streets(district_id: int | None) -> list[tuple[int, str]]:
                 .scalars()]
 
 
-def _address_key(address: str, secret: str) -> str:
-    # Keyed, so the stored value cannot be turned back into an address by trying them all.
-    return hmac.new(secret.encode(), (address or "").encode(), hashlib.sha256).hexdigest()
+def _too_many(limit: int) -> TooManyTips:
+    return TooManyTips(f"同一网络地址一小时内最多提交 {limit} 条举报，请稍后再试；情况紧急请直接拨打 12350。")
 
 
-def check_quota(*, sender: str, secret: str, limit: int) -> None:
-    """Refuse a sender who has already sent `limit` tips within the hour."""
-    since = clock.now() - WINDOW
-    recent = db.session.execute(select(func.count()).select_from(TipThrottle).where(
-        TipThrottle.address_hash == _address_key(sender, secret), TipThrottle.created_at >= since)).scalar_one()
-    if recent >= limit:
-        raise TooManyTips(f"同一网络地址一小时内最多提交 {limit} 条举报，请稍后再试；情况紧急请直接拨打 12350。")
-
-
-def _count_sender(sender: str, secret: str, limit: int) -> None:
-    check_quota(sender=sender, secret=secret, limit=limit)
-    db.session.execute(delete(TipThrottle).where(TipThrottle.created_at < clock.now() - WINDOW))
-    db.session.add(TipThrottle(address_hash=_address_key(sender, secret)))
+def check_quota(*, sender: str, limit: int) -> None:
+    """Refuse a sender who has already sent `limit` tips within the hour (before the form is read)."""
+    if ratelimit.used("tips", sender, WINDOW) >= limit:
+        raise _too_many(limit)
 
 
 def submit(*, district_id: int | None, street_id: int | None, enterprise_name: str, address: str,
            description: str, anonymous: bool, reporter_name: str = "", contact: str = "", photos=(),
-           sender: str, secret: str, limit: int) -> str:
+           sender: str, limit: int) -> str:
     """Take a tip from anyone; return its tracking code (shown once, stored only as a digest).
     It goes to the chosen street, or to the district when no street was chosen."""
     enterprise_name, address, description = (enterprise_name or "").strip(), (address or "").strip(), \
@@ -122,7 +112,8 @@ def submit(*, district_id: int | None, street_id: int | None, enterprise_name: s
             if street is None or street.kind != "street" or street.parent_id != district.id:
                 raise TipError("所选街道/乡镇不属于该区县，请重新选择。")
             destination = street
-        _count_sender(sender, secret, limit)
+        if not ratelimit.take("tips", sender, limit, WINDOW):
+            raise _too_many(limit)
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         tip = Tip(tenant=destination, code_digest=_digest(code), enterprise_name=enterprise_name, address=address,
                   description=description, anonymous=bool(anonymous), reporter_name=reporter_name, contact=contact)

@@ -29,8 +29,7 @@ def new():
     form = _tip_form()
     error = None
     if request.method == "POST":
-        sender = dict(sender=request.remote_addr or "", secret=current_app.config["SECRET_KEY"],
-                      limit=current_app.config.get("TIPS_PER_HOUR", 5))
+        sender = dict(sender=request.remote_addr or "", limit=current_app.config.get("TIPS_PER_HOUR", 5))
         try:
             service.check_quota(**sender)
         except service.TooManyTips as e:

@@ -22,7 +22,7 @@ def session(committed_session):
 def tip(session, tree):
     service.submit(district_id=tree["a"].id, street_id=tree["a_street"].id, enterprise_name="甲化工厂",
                    address="甲街道", description="仓库违规储存液化气钢瓶，堆在疏散通道旁", anonymous=True,
-                   sender="192.0.2.1", secret="test", limit=5)
+                   sender="192.0.2.1", limit=5)
     return session.execute(select(Tip)).scalar_one()
 
 

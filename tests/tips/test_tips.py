@@ -2,7 +2,7 @@
 a flood from one address refused, the street verifies and a true tip becomes a hazard; rewards."""
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from portal.hazards.models import Hazard
 from portal.tips import service
-from portal.tips.models import Tip, TipThrottle
-from tests.conftest import csrf_token, login, post
+from portal import ratelimit
+from portal.ratelimit import RateHit
+from portal.tips.models import Tip
+from tests.conftest import csrf_token, login, post, results_at_once
 from tests.hazards.conftest import PNG, member
 
 SECRET_TEXT = "三号仓库夜间违规储存液化气钢瓶五十余个"
@@ -78,19 +80,52 @@ def test_the_status_page_shows_the_state_and_nothing_else(client, session, tree,
     assert r.status_code == 404 and "没有找到" in r.get_data(as_text=True)
 
 
-def test_a_flood_from_one_address_gets_429(client, session, tree, app):
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+def redis_limits(app, monkeypatch):
+    """Rate limits counted in Redis, as several web hosts share them."""
+    from redis import Redis
+    redis = Redis.from_url(REDIS_URL)
+    redis.delete(*redis.keys("ratelimit:tips:*") or ["none"])
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    yield redis
+    redis.delete(*redis.keys("ratelimit:tips:*") or ["none"])
+
+
+@pytest.fixture(params=["database", "redis"])
+def counted_in(request):
+    """Where the hits are counted: the database (one host) or Redis (None: the database)."""
+    return request.getfixturevalue("redis_limits") if request.param == "redis" else None
+
+
+def test_a_flood_from_one_address_gets_429(client, session, tree, app, counted_in):
     limit = app.config.get("TIPS_PER_HOUR", 5)
     for _ in range(limit):
         assert _submit(client, tree).status_code == 201
     r = _submit(client, tree)
     assert r.status_code == 429 and "一小时内最多提交" in r.get_data(as_text=True) and "12350" in r.get_data(as_text=True)
     assert session.execute(select(func.count()).select_from(Tip)).scalar_one() == limit
-    # Another address is not held back, and the throttle keeps no address in the clear.
+    # Another address is not held back, and the limit keeps no address in the clear.
     r = client.post("/tips/", data={**_form(tree), "csrf_token": csrf_token(client)},
                     environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert r.status_code == 201
-    hashes = session.execute(select(TipThrottle.address_hash)).scalars().all()
-    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes) and "127.0.0.1" not in str(hashes)
+    if counted_in is None:
+        stored = session.execute(select(RateHit.key_hash)).scalars().all()
+    else:
+        # Nothing in this host's database: the next request may reach another host.
+        assert session.execute(select(func.count()).select_from(RateHit)).scalar_one() == 0
+        stored = [k.decode() for k in counted_in.keys("ratelimit:tips:*")]
+        assert sorted(counted_in.zcard(k) for k in stored) == [1, limit]
+    assert len(stored) == (limit + 1 if counted_in is None else 2)
+    assert all(re.search(r"[0-9a-f]{64}$", h) for h in stored) and "127.0.0.1" not in str(stored)
+
+
+def test_the_redis_limit_holds_when_several_hosts_take_the_last_request_at_once(app, redis_limits):
+    """Redis checks and counts in one script: of many requests at once, exactly the limit pass."""
+    assert sorted(results_at_once(app, lambda: ratelimit.take("tips", "198.51.100.7", 3, timedelta(hours=1)), 8)) \
+        == [False] * 5 + [True] * 3
 
 
 def test_script_in_a_tip_is_shown_escaped(client, session, tree, staff):
