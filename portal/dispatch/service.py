@@ -946,6 +946,53 @@ def remind(definition: ReportDefinition, parent: Tenant, period: Period, actor: 
     return urged
 
 
+def fillers(definition: ReportDefinition) -> list[Tenant]:
+    """Every unit that fills `definition` (reporting_definitions, for a whole subtree at once): below
+    its owner, of a filling kind, and under no nearer level that sets a table for its kind. Two queries."""
+    owner = definition.tenant
+    kinds = {"department" if k == "station" else k for k in definition.fillers}
+    below = db.session.execute(select(Tenant).where(in_subtree(Tenant.path, owner.path), Tenant.id != owner.id,
+                                                    Tenant.kind.in_(kinds)).order_by(Tenant.path)).scalars().all()
+    nearer: dict[int, set[str]] = {}
+    for d in db.session.execute(select(ReportDefinition).where(
+            ReportDefinition.tenant_id.in_(select(Tenant.id).where(in_subtree(Tenant.path, owner.path),
+                                                                   Tenant.id != owner.id)),
+            ReportDefinition.replaced_at.is_(None))).scalars():
+        nearer.setdefault(d.tenant_id, set()).update(d.fillers)
+    return [t for t in below if filler_kind(t) in definition.fillers
+            and not any(filler_kind(t) in nearer.get(above, ()) for above in ids_of(t.path)[:-1])]
+
+
+def _latest_due(definition: ReportDefinition, today: date) -> Period | None:
+    """The last period of `definition` due today or before; None before its first is due."""
+    period = period_of(definition, min(today, periods_.last_day(definition)))
+    while period.due > today:
+        period = period_of(definition, period.start - timedelta(days=1))
+    return None if period.end < periods_.first_day(definition) else period
+
+
+def notify_unfiled(now: datetime | None = None) -> int:
+    """The daily automatic reminder (portal.schedule): every unit that has not filed the latest
+    period due of each table it fills is told, on the due day and each day after until the next
+    period falls due. It is not a 催报: no reminder is counted against the unit."""
+    now = now or clock.now()
+    told = 0
+    for definition in db.session.execute(select(ReportDefinition).where(ReportDefinition.replaced_at.is_(None))
+                                         .order_by(ReportDefinition.id)).scalars().all():
+        period = _latest_due(definition, clock.day_of(now))
+        if period is None:
+            continue
+        filed = set(db.session.execute(select(ReportSubmission.tenant_id).where(
+            ReportSubmission.definition_id.in_(_series_ids(definition)), ReportSubmission.period_end == period.end,
+            ReportSubmission.status.in_(("submitted", "approved")))).scalars())
+        late = [unit for unit in fillers(definition) if unit.id not in filed]
+        when = "已逾期未报，请尽快上报" if period.late(now) else f"今天截止（{period.due_label}），请按时上报"
+        plans.notify_units([(unit, table_link(definition, unit, period)) for unit in late], "overdue",
+                           f"《{definition.name}》（截至 {period.end}）{when}")
+        told += len(late)
+    return told
+
+
 def table_link(definition: ReportDefinition, tenant: Tenant, period: Period) -> str:
     """The path of `tenant`'s table page for `period`. Built from the URL map rather than
     url_for, which needs a request: a reminder is a service call that may have none."""

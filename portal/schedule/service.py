@@ -76,12 +76,13 @@ def _checklists_evaluate(at: datetime) -> str:
 
 
 def _overdue_reminders(at: datetime) -> str:
+    from portal.dispatch import service as dispatch
     from portal.hazards import service as hazards
     from portal.plans import service as plans
     day = clock.day_of(at)
-    tasks, overdue_hazards = plans.notify_overdue(day), hazards.notify_overdue(day)
+    tasks, overdue_hazards, unfiled = plans.notify_overdue(day), hazards.notify_overdue(day), dispatch.notify_unfiled(at)
     db.session.commit()
-    return f"逾期任务 {tasks} 项、逾期未整改隐患 {overdue_hazards} 条已提醒"
+    return f"逾期任务 {tasks} 项、逾期未整改隐患 {overdue_hazards} 条、到期未报调度表 {unfiled} 份已提醒"
 
 
 def _audit_anchor(at: datetime) -> str:

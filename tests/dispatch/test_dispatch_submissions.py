@@ -5,10 +5,13 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import delete, select
 
 from portal.dispatch import service
 from portal.dispatch.models import ManualFigure
 from portal.exports import jobs
+from portal.plans.models import Notification
+from tenants.models import Tenant
 from tests.dispatch.test_dispatch_figures import _hazard, member_of
 from tests.exports.test_pdf import pdf_text
 
@@ -155,3 +158,35 @@ def test_excel_gives_each_level_figure_a_cell_of_its_own(session, tree, national
     jobs.run(doc.id, people["city"].id)
     text = pdf_text(doc.content)
     assert "市级：2 / 0 / 0" in text and "县级：3 / 3 / 0" in text
+
+
+def test_the_fillers_of_a_table_are_exactly_the_units_it_is_in_force_for(session, tree, national, weekly):
+    """fillers (the daily reminder's list) agrees with reporting_definitions unit by unit: 甲区's own
+    weekly table takes its streets and departments off the national one."""
+    units = session.execute(select(Tenant)).scalars().all()
+    for definition in (national, weekly):
+        assert {t.id for t in service.fillers(definition)} == {t.id for t in units if service.fills(definition, t)}
+    assert tree["a_dept"] in service.fillers(weekly) and tree["a_dept"] not in service.fillers(national)
+    assert tree["b_street"] in service.fillers(national)
+
+
+def test_the_daily_reminder_tells_each_unit_that_has_not_filed_the_period_due(session, tree, national, people):
+    june = service.parse_period(national, "2024-06-30", TODAY)
+    service.submit(national, tree["a_street"], june, people["street"], NOW)
+    unfiled = [t for t in service.fillers(national) if t != tree["a_street"]]
+    # 2024-07-05 08:30 Beijing, the national table's due day for June.
+    assert service.notify_unfiled(datetime(2024, 7, 5, 0, 30)) == len(unfiled)
+    notes = session.execute(select(Notification).where(Notification.kind == "overdue")).scalars().all()
+    assert {n.tenant_id for n in notes} == {t.id for t in unfiled}
+    dept = next(n for n in notes if n.tenant_id == tree["a_dept"].id)
+    assert dept.text == f"《{national.name}》（截至 2024-06-30）今天截止（2024-07-05），请按时上报"
+    assert dept.link == service.table_link(national, tree["a_dept"], june)
+    # The next morning it is late; counting no 催报 against the unit.
+    session.execute(delete(Notification))
+    assert service.notify_unfiled(datetime(2024, 7, 6, 0, 30)) == len(unfiled)
+    dept = session.execute(select(Notification).where(Notification.tenant_id == tree["a_dept"].id)).scalar_one()
+    assert dept.text == f"《{national.name}》（截至 2024-06-30）已逾期未报，请尽快上报"
+    assert service.submission(national, tree["a_dept"], june) is None
+    # Before the table's first period falls due nobody is told.
+    session.execute(delete(Notification))
+    assert service.notify_unfiled(datetime(2024, 1, 20, 0, 30)) == 0
