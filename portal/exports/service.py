@@ -175,7 +175,9 @@ def run_export(doc_id: int, scope: Scope) -> None:
         doc = db.session.execute(select(ExportDocument).where(ExportDocument.id == doc_id)).scalar_one()
         try:
             _progress(doc, "running", 5)
-            with read_only():
+            # No autoflush: the digest set on `doc` for the template must not turn this read into a
+            # write (on SQLite a read snapshot that the heartbeat has since passed cannot become one).
+            with read_only(), db.session.no_autoflush:
                 built = _builders[doc.kind](doc.tenant, doc.params)
                 generated_at = now()
                 digest = hashlib.sha256(_canonical({
