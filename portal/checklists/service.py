@@ -109,9 +109,9 @@ def _later_due(parent: dict, child: dict) -> str | None:
     return None
 
 
-inherit.register_check("checklist.item.*", _looser_evidence)
+inherit.register_check("checklist.item.*", _looser_evidence, strictest=lambda a, b: max(a, b, key=_evidence_rank))
 for _kind in KINDS:
-    inherit.register_check(due_key(_kind), _later_due)
+    inherit.register_check(due_key(_kind), _later_due, strictest=lambda a, b: min(a, b, key=lambda v: v["due_on"]))
 
 
 @dataclass
@@ -147,21 +147,15 @@ def list_title(tenant: Tenant, kind: str) -> str:
     return max(rows, key=lambda r: ids.index(r.tenant_id)).title if rows else KINDS[kind]
 
 
-def _strictest_evidence(settings) -> str:
-    # A parent that tightens after its child set its own value still binds the child.
-    values = [s.value for s in settings]
-    return max(values, key=_evidence_rank)["evidence"] if values else "none"
-
-
 def evidence_required(tenant: Tenant, item: ChecklistItem) -> str:
-    """The strictest proof asked of `item` on `tenant`'s path."""
-    return _strictest_evidence(inherit.owners(tenant, item_key(item.id)))
+    """The strictest proof asked of `item` of `tenant` (tenants.inherit)."""
+    return inherit.resolve(tenant, item_key(item.id), {"evidence": "none"})["evidence"]
 
 
 def due_on(tenant: Tenant, kind: str) -> date | None:
-    """The earliest signing deadline set on `tenant`'s path for `kind`."""
-    values = [s.value["due_on"] for s in inherit.owners(tenant, due_key(kind))]
-    return date.fromisoformat(min(values)) if values else None
+    """The earliest signing deadline set for `tenant`'s `kind` (tenants.inherit)."""
+    value = inherit.resolve(tenant, due_key(kind))
+    return date.fromisoformat(value["due_on"]) if value else None
 
 
 def effective_items(tenant: Tenant, kind: str) -> list[ListItem]:
@@ -172,9 +166,10 @@ def effective_items(tenant: Tenant, kind: str) -> list[ListItem]:
         .where(ChecklistTemplate.kind == kind, ChecklistTemplate.tenant_id.in_(ids), ChecklistItem.removed_at.is_(None))
     ).all()
     rows.sort(key=lambda r: (ids.index(r.tenant_id), r.ChecklistItem.position, r.ChecklistItem.id))
-    settings = inherit.owners_of(tenant, [item_key(r.ChecklistItem.id) for r in rows])
+    evidence = inherit.resolve_many(tenant, [item_key(r.ChecklistItem.id) for r in rows])
     items = [ListItem(r.ChecklistItem, r.ChecklistItem.tenant,
-                      _strictest_evidence(settings[item_key(r.ChecklistItem.id)]), r.tenant_id == tenant.id)
+                      (evidence[item_key(r.ChecklistItem.id)][0] or {"evidence": "none"})["evidence"],
+                      r.tenant_id == tenant.id)
              for r in rows]
     for number, li in enumerate(items, 1):
         li.number = number
@@ -723,13 +718,16 @@ def campaign_on(today: date):
     return max(running, key=lambda c: c.starts_on) if running else None
 
 
+# The periodic duties and the plan rule that sets how often each is due.
+DUTY_RULES = {"inspection": "principal_inspection", "drill": "drill"}
+
+
 def _rules(enterprise: Tenant, campaign) -> dict[str, dict | None]:
     """How often each periodic duty is due for `enterprise` while `campaign` runs; the plan rules
-    are read only through portal.plans (the nearest plan's value, the high-risk part if it binds)."""
+    are read only through portal.plans (the strictest in force, the high-risk part if it binds)."""
     if campaign is None:
         return {}
-    return {"inspection": plans.requirement(enterprise, campaign.id, "principal_inspection"),
-            "drill": plans.requirement(enterprise, campaign.id, "drill")}
+    return {duty: plans.requirement(enterprise, campaign.id, code) for duty, code in DUTY_RULES.items()}
 
 
 def duty_rule(enterprise: Tenant, duty: str, today: date) -> str | None:
@@ -740,7 +738,11 @@ def duty_rule(enterprise: Tenant, duty: str, today: date) -> str | None:
     if duty in ONCE:
         return f"专项行动期间至少 1 次（{campaign.name}）"
     rule = _rules(enterprise, campaign).get(duty)
-    return f"每{PERIOD_UNIT[rule['per']]}至少 {rule['times']} 次（{campaign.name}）" if rule else None
+    if not rule:
+        return None
+    # Which unit set it: the enterprise's street or district, or a department supervising its industry.
+    setter = next(r["owner"] for r in plans.rule_table(enterprise, campaign.id) if r["rule"].code == DUTY_RULES[duty])
+    return f"每{PERIOD_UNIT[rule['per']]}至少 {rule['times']} 次（{campaign.name}，{setter.name}规定）"
 
 
 PERIODIC = (("inspection", "principal_not_led", "主要负责人未带队检查"), ("drill", "no_drill", "未按规定开展应急演练"))

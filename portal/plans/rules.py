@@ -1,6 +1,7 @@
 """The typed rules a plan clause may carry, how each reads in Chinese, and which of two values is
 stricter. Values are stored as TenantSetting rows `plan.<campaign id>.<rule code>` through
-tenants.inherit, which refuses a child's value looser than its parent's with the check below.
+tenants.inherit, which refuses a child's value looser than its parent's with the check below and
+resolves the strictest of every level (and supervising department) that sets one.
 
 Two shapes:
 - frequency: how often something must happen, for every unit and (optionally) for high-risk
@@ -161,4 +162,5 @@ def applicable(code: str, value: dict | None, high_risk: bool) -> dict | None:
 
 
 for _code in RULES:
-    inherit.register_check(key("*", _code), lambda parent, child, code=_code: looser(code, parent, child))
+    inherit.register_check(key("*", _code), lambda parent, child, code=_code: looser(code, parent, child),
+                           strictest=lambda a, b, code=_code: strictest(code, a, b))

@@ -183,7 +183,8 @@ def sections(items: list[Item]) -> list[tuple[str, list[Item]]]:
 
 
 def effective_rule(tenant: Tenant, campaign_id: int, code: str) -> dict | None:
-    """The rule `code` in force for `tenant` in the campaign: the nearest plan's value. One query."""
+    """The rule `code` in force for `tenant` in the campaign: the strictest of the levels above it
+    and, for an enterprise, of the departments supervising it (tenants.inherit). One query."""
     return inherit.resolve(tenant, rules.key(campaign_id, code))
 
 
@@ -192,37 +193,34 @@ def requirement(enterprise: Tenant, campaign_id: int, code: str) -> dict | None:
     return rules.applicable(code, effective_rule(enterprise, campaign_id, code), enterprise.high_risk)
 
 
-def rule_table(plan: Plan) -> list[dict]:
-    """Every rule with the value in force for the plan's node and the node that set it. One query."""
-    keys = {code: rules.key(plan.campaign_id, code) for code in rules.RULES}
-    found = inherit.owners_of(plan.tenant, list(keys.values()))
+def rule_table(tenant: Tenant, campaign_id: int) -> list[dict]:
+    """Every rule with the value in force for `tenant` and the unit that set it. Two queries."""
+    keys = {code: rules.key(campaign_id, code) for code in rules.RULES}
+    found = inherit.resolve_many(tenant, list(keys.values()))
     table = []
+    units = {}
+    if any(owner for _, owner in found.values()):
+        # A supervising department may have set it: outside an enterprise user's read scope, named
+        # here because its rule binds the enterprise.
+        with unscoped():
+            units = {u.id: u for u in db.session.execute(select(Tenant).where(
+                Tenant.id.in_({owner.tenant_id for _, owner in found.values() if owner}))).scalars()}
     for code, rule in rules.RULES.items():
-        nearest = found[keys[code]][0] if found[keys[code]] else None
-        value = nearest.value if nearest else None
-        table.append({"rule": rule, "value": value, "owner": nearest.tenant if nearest else None,
+        value, owner = found[keys[code]]
+        table.append({"rule": rule, "value": value, "owner": units[owner.tenant_id] if owner else None,
                       "text": rules.describe(code, value)})
     return table
 
 
 def _set_rule(plan: Plan, code: str, value: dict) -> dict:
-    """Make `value` the plan node's own rule (refused if looser than the one above), and raise any
-    own value below that is now looser, so the nearest value is always the strictest."""
+    """Make `value` the plan node's own rule, refused if looser than the one above. A stricter
+    value reaches the levels below at once (tenants.inherit resolves the strictest)."""
     key = rules.key(plan.campaign_id, code)
     try:
         value = rules.clean(code, rules.merge(code, inherit.inherited(plan.tenant, key), value))
     except rules.RuleError as e:
         raise Refused(str(e)) from None
     inherit.set_value(plan.tenant, key, value)
-    below = db.session.execute(select(TenantSetting).where(
-        TenantSetting.key == key, in_subtree(TenantSetting.tenant_path, plan.tenant.path),
-        TenantSetting.tenant_id != plan.tenant_id)).scalars().all()
-    for setting in below:
-        raised = rules.strictest(code, value, setting.value)
-        if raised != setting.value:
-            audit.record(setting.tenant, "plan.rule_raised", setting,
-                         {"rule": code, "from": setting.value, "to": raised, "by": plan.tenant_id})
-            setting.value = raised
     return value
 
 

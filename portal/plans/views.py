@@ -115,7 +115,7 @@ def plan(plan_id):
     items = service.effective_clauses(plan)
     own = plan.tenant_id == g.membership.tenant_id and can("plans.manage")
     return render("plans/plan.html", plan=plan, sections=service.sections(items), own=own,
-                  chain=service.chain_plans(plan.tenant, plan.campaign_id), rule_table=service.rule_table(plan),
+                  chain=service.chain_plans(plan.tenant, plan.campaign_id), rule_table=service.rule_table(plan.tenant, plan.campaign_id),
                   tightened=[i for i in items if i.owner.id == plan.id and i.tightened], RULES=rules.RULES,
                   describe=rules.describe)
 

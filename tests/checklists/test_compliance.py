@@ -9,7 +9,7 @@ from portal.checklists import service
 from portal.checklists.models import ComplianceFinding
 from tenants.scope import Scope, scoped_as
 from tests.checklists.conftest import QUARTER_END, fill_all, registered, tighten
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login
 
 NEXT_DAY = date(2026, 10, 1)
 
@@ -67,6 +67,24 @@ def test_a_street_that_asks_monthly_inspections_of_everyone_binds_its_enterprise
     tighten(tree["a_street"], campaign, national, "principal_inspection", {"all": {"times": 1, "per": "month"}})
     assert ("failure", "2026年8月主要负责人未带队检查", date(2026, 9, 1)) in of(shop, QUARTER_END, "principal_not_led")
     assert not [t for _, t, _ in of(tree["b_shop"], QUARTER_END, "principal_not_led") if "8月" in t]
+
+
+def test_a_department_that_asks_monthly_inspections_of_its_industry_binds_the_enterprises_it_supervises(
+        session, tree, campaign, national, client, make_user, frozen):
+    """三管三必须: 甲区商务局 tightens for 商贸; 甲商场 under 甲街道 is judged by it and its duty page
+    says who set the rule; 甲化工厂 beside it and 乙区's shop are not."""
+    shop = tree["a_shop"]
+    inspect(shop, date(2026, 5, 15))
+    inspect(shop, date(2026, 7, 15))
+    tighten(tree["a_dept"], campaign, national, "principal_inspection", {"all": {"times": 1, "per": "month"}})
+    assert ("failure", "2026年8月主要负责人未带队检查", date(2026, 9, 1)) in of(shop, QUARTER_END, "principal_not_led")
+    assert not [t for _, t, _ in of(tree["b_shop"], QUARTER_END, "principal_not_led") if "8月" in t]
+    assert service.duty_rule(tree["a_plant"], "inspection", QUARTER_END).endswith("国务院安委会规定）")
+    principal = make_user(shop, role="principal")
+    session.commit()
+    login(client, principal)
+    page = client.get(f"/checklists/units/{shop.id}/duties/inspection").get_data(as_text=True)
+    assert "现行要求：<strong>每月至少 1 次（重大事故隐患专项排查整治2026行动，甲区商务局规定）</strong>" in page
 
 
 def drill(enterprise, day, escape=True):

@@ -6,6 +6,7 @@ from sqlalchemy import event, select
 from portal.audit.models import AuditEvent
 from portal.errors import Refused
 from portal.plans import rules, service
+from tenants import inherit
 from tenants.models import TenantSetting
 from tenants.scope import Scope, scoped_as
 from tests.plans.conftest import DRILL, clause_with
@@ -99,17 +100,19 @@ def test_effective_rule_is_one_query_for_any_node(session, tree, campaign, natio
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
 
 
-def test_a_parent_tightening_later_raises_the_looser_values_below(session, tree, campaign, national):
+def test_a_parent_tightening_later_binds_the_levels_below_at_once(session, tree, campaign, national):
     district = service.create_plan(tree["a"], campaign, title="甲区方案", issuer="甲区安委会")
     _tighten(district, "drill", {"high_risk": {"times": 1, "per": "quarter"}})
     province = service.create_plan(tree["province"], campaign, title="省方案", issuer="省安委会")
     _tighten(province, "drill", {"high_risk": {"times": 1, "per": "month"}, "all": {"times": 2, "per": "year"}})
-    # 甲区's own value was quarterly; the province's monthly now binds 甲区 too, and says so in its audit chain.
+    # 甲区's own value was quarterly; the province's monthly binds 甲区 and its enterprises at once,
+    # and 甲区's plan page names the province as the unit that set it. 甲区's own value is kept.
     assert service.effective_rule(tree["a_plant"], campaign.id, "drill") == \
         {"all": {"times": 2, "per": "year"}, "high_risk": {"times": 1, "per": "month"}}
-    raised = session.execute(select(AuditEvent).where(AuditEvent.tenant_id == tree["a"].id,
-                                                      AuditEvent.action == "plan.rule_raised")).scalar_one()
-    assert raised.data["from"]["high_risk"] == {"times": 1, "per": "quarter"}
+    drill = next(r for r in service.rule_table(tree["a"], campaign.id) if r["rule"].code == "drill")
+    assert drill["owner"] == tree["province"] and "每月" in drill["text"]
+    assert inherit.owners(tree["a"], rules.key(campaign.id, "drill"))[0].value["high_risk"] == \
+        {"times": 1, "per": "quarter"}
 
 
 def test_units_below_and_supervising_departments_read_the_rules_above(session, tree, campaign, national):
@@ -129,3 +132,35 @@ def test_units_below_and_supervising_departments_read_the_rules_above(session, t
             session.expunge_all()  # read from the database, through the reader's scope
             enterprise = session.get(Tenant, enterprise_id)
             assert service.requirement(enterprise, campaign_id, "drill") == expected, scope
+
+
+def test_an_enterprise_is_bound_by_the_strictest_of_its_levels_and_every_department_supervising_it(
+        session, tree, campaign, national, make_tenant):
+    """三管三必须: 甲商场 (商贸, under 甲街道) answers to 甲区 and to both departments of 甲区 that
+    supervise 商贸; the strictest value wins, named with the unit that set it."""
+    market = make_tenant(tree["a"], kind="department", name="甲区市场监管局", supervised_industries=["commerce", "food"])
+    district = service.create_plan(tree["a"], campaign, title="甲区方案", issuer="甲区安委会")
+    _tighten(district, "drill", {"all": {"times": 2, "per": "year"}})
+    commerce = service.create_plan(tree["a_dept"], campaign, title="甲区商务局方案", issuer="甲区商务局")
+    _tighten(commerce, "drill", {"all": {"times": 1, "per": "quarter"}})
+    _tighten(commerce, "principal_inspection", {"all": {"times": 1, "per": "month"}})
+    supervision = service.create_plan(market, campaign, title="甲区市场监管局方案", issuer="甲区市场监管局")
+    _tighten(supervision, "drill", {"all": {"times": 1, "per": "month"}})
+    _tighten(supervision, "principal_inspection", {"all": {"times": 1, "per": "quarter"}})
+
+    shop = tree["a_shop"]
+    assert service.requirement(shop, campaign.id, "drill") == {"times": 1, "per": "month"}
+    assert service.requirement(shop, campaign.id, "principal_inspection") == {"times": 1, "per": "month"}
+    table = {r["rule"].code: r for r in service.rule_table(shop, campaign.id)}
+    assert table["drill"]["owner"] == market and table["principal_inspection"]["owner"] == tree["a_dept"]
+    # The chemical plant beside it is no 商贸 enterprise: the district's rule binds it, not theirs.
+    district_rule = service.effective_rule(tree["a"], campaign.id, "drill")
+    assert district_rule["all"] == {"times": 2, "per": "year"}
+    assert service.effective_rule(tree["a_plant"], campaign.id, "drill") == district_rule
+    # 乙区's shop is 商贸 too, but outside 甲区: neither department reaches it.
+    assert service.requirement(tree["b_shop"], campaign.id, "drill") == DRILL["all"]
+    # The street between reads its district's rule: departments bind enterprises, not levels.
+    assert service.effective_rule(tree["a_street"], campaign.id, "drill") == district_rule
+    # The shop's principal reads the same, though the departments are outside its read scope.
+    with scoped_as(Scope.of(shop, "principal")):
+        assert service.requirement(shop, campaign.id, "drill") == {"times": 1, "per": "month"}
