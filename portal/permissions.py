@@ -42,6 +42,9 @@ PERMISSIONS = {
     # writes only accountability records, which leaders may write too.
     "inspections.write": {"inspector", "staff"},
     "accidents.record": {"admin", "leader", "staff", "inspector"},
+    # An enterprise reports its own accidents at once (its principal or safety officer); its
+    # township or street confirms them with accidents.record.
+    "accidents.report": {"principal", "safety_officer"},
     "accountability.trace": {"admin", "leader", "staff", "inspector", "discipline"},
     "accountability.write": {"discipline", "leader"},
     # Dispatch tables. A unit's office types its few figures and submits; its admin and leader

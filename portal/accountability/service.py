@@ -355,7 +355,8 @@ def _timeline(t: Trace) -> list[Entry]:
             else f"{d.resolved_on:%Y-%m-%d} 已落实"
         entries.append(Entry(d.since, "duty", f"企业履职：{d.text}", lasted, key=f"compliance:{d.id}"))
     for x in t.accidents:
-        entries.append(Entry(x.occurred_on, "accident", f"事故：{x.kind_label}，死亡 {x.deaths} 人、受伤 {x.injuries} 人",
+        entries.append(Entry(x.occurred_on, "accident", f"事故：{x.kind_label}，死亡 {x.deaths} 人、受伤 {x.injuries} 人"
+                             f"（{x.report_label}）",
                              x.summary, key=f"accident:{x.id}"))
     for r in t.records:
         entries.append(Entry(r.decided_on, "record", f"{r.tenant.name}{r.measure_label}：{r.subject_unit_name}"

@@ -98,6 +98,8 @@ ACTIONS = {
     "inspection.finalized": "检查记录生效",
     "inspection.amended": "新建更正记录",
     "accident.recorded": "登记事故",
+    "accident.reported": "企业报告事故",
+    "accident.confirmed": "确认企业事故报告",
     "accountability.recorded": "追责问责",
     "dispatch.defined": "制定调度表",
     "dispatch.figures_saved": "填写调度表数据",

@@ -246,12 +246,24 @@ class Accident(TenantOwned, db.Model):
     summary = db.Column(db.Text, nullable=False)
     recorded_by_id = db.Column(db.ForeignKey("users.id"))
     created_at = db.Column(db.DateTime, nullable=False, default=now)
+    # Reported by the enterprise itself (seed 003: at once, to its township or street), which then
+    # confirms it; one recorded by a government unit is confirmed as it is recorded.
+    self_reported = db.Column(db.Boolean, nullable=False, default=False)
+    confirmed_at = db.Column(db.DateTime)
+    confirmed_by_id = db.Column(db.ForeignKey("users.id"))
 
     tenant = relationship("Tenant", foreign_keys="Accident.tenant_id")
-    recorded_by = relationship("User")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    confirmed_by = relationship("User", foreign_keys=[confirmed_by_id])
 
     __table_args__ = (db.Index("ix_accidents_tenant_path_occurred_on", "tenant_path", "occurred_on"),)
 
     @property
     def kind_label(self) -> str:
         return ACCIDENT_KINDS[self.kind]
+
+    @property
+    def report_label(self) -> str:
+        if not self.self_reported:
+            return "政府部门登记"
+        return "企业报告，已确认" if self.confirmed_at else "企业报告，待街道（乡镇）确认"

@@ -9,24 +9,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import and_, case, distinct, exists, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from portal.audit import service as audit
 from portal.auth import service as auth
 from portal.auth.models import User
-from portal.database import lock
+from portal.database import compare_and_set, lock
 from portal.errors import Refused
+from portal.permissions import allows
 from portal.exports import service as exports
 from portal.extensions import db
 from portal.hazards import service as hazards
 from portal.hazards.models import OPEN_STATUSES, Hazard
+from portal.plans import service as plans
 from portal.inspections.models import (ACCIDENT_KINDS, ACTION_KINDS, EXPOSURE_KINDS, FINDINGS, FINE_KINDS, KINDS,
                                        Accident, CheckedItem, EnforcementAction, Inspection, InspectionHazard,
                                        Signature, SpotFinding)
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, Membership, Tenant
-from tenants.paths import in_subtree
+from tenants.paths import ids_of, in_subtree
 from tenants.scope import Scope, may_change
 
 # Who may be listed on (and sign) an inspection record of their unit.
@@ -521,11 +524,71 @@ def build_record(tenant: Tenant, params: dict) -> exports.Built:
 
 def record_accident(actor: Membership, enterprise: Tenant, *, occurred_on: date | None, kind: str,
                     deaths: int | None, injuries: int | None, summary: str, today: date | None = None) -> Accident:
+    """An accident recorded by a government unit (or department) over the enterprise: confirmed as
+    it is recorded. The enterprise reports its own through report_accident."""
+    if actor.tenant.kind == "enterprise" or not may_change(actor, enterprise):
+        raise InspectionError("该企业不在本单位的管辖范围内。")
+    accident = _accident(actor, enterprise, occurred_on, kind, deaths, injuries, summary, today)
+    accident.confirmed_at, accident.confirmed_by_id = clock.now(), actor.user_id
+    db.session.flush()
+    audit.record(enterprise, "accident.recorded", accident,
+                 {"occurred_on": occurred_on.isoformat(), "kind": kind, "deaths": accident.deaths,
+                  "injuries": accident.injuries}, actor=actor.user)
+    return accident
+
+
+def report_accident(actor: Membership, *, occurred_on: date | None, kind: str, deaths: int | None,
+                    injuries: int | None, summary: str, today: date | None = None) -> Accident:
+    """The enterprise reports its own accident at once to its township or street (seed 003), which
+    is told and confirms it; the trace counts it from the report on."""
+    enterprise = actor.tenant
+    if enterprise.kind != "enterprise" or not allows(actor, "accidents.report"):
+        raise InspectionError("只有企业的主要负责人或安全管理人员可以报告本企业的事故。")
+    accident = _accident(actor, enterprise, occurred_on, kind, deaths, injuries, summary, today)
+    accident.self_reported = True
+    db.session.flush()
+    audit.record(enterprise, "accident.reported", accident,
+                 {"occurred_on": occurred_on.isoformat(), "kind": kind, "deaths": accident.deaths,
+                  "injuries": accident.injuries}, actor=actor.user)
+    street = confirmer(enterprise)
+    urls = current_app.url_map.bind("", script_name=current_app.config["APPLICATION_ROOT"])
+    plans.notify_units([(street, urls.build("inspections.accidents", {"pending": 1}))], "accident",
+                       f"{enterprise.name}报告事故：{occurred_on} {accident.kind_label}，死亡 {accident.deaths} 人、"
+                       f"受伤 {accident.injuries} 人，请核实确认")
+    return accident
+
+
+def confirmer(enterprise: Tenant) -> Tenant:
+    """The unit an enterprise reports its accidents to: its township or street (else the nearest
+    government level above it)."""
+    above = db.session.execute(select(Tenant).where(Tenant.id.in_(ids_of(enterprise.path)[:-1]),
+                                                    Tenant.kind.in_(GOVERNMENT_KINDS))).scalars().all()
+    above.sort(key=lambda t: t.path.count("/"))
+    return next((t for t in above if t.kind == "street"), above[-1])
+
+
+def confirm_accident(actor: Membership, accident: Accident) -> None:
+    """The township or street (or a level above it) confirms an accident the enterprise reported;
+    two confirmations at once record one."""
+    if actor.tenant.kind == "enterprise" or not allows(actor, "accidents.record") \
+            or not may_change(actor, accident.tenant):
+        raise InspectionError("只有企业所在街道（乡镇）或上级单位的人员可以确认事故报告。")
+    if not accident.self_reported:
+        raise InspectionError("这起事故由政府部门登记，无需确认。")
+    if accident.confirmed_at is not None:
+        raise InspectionError(f"这起事故已于 {clock.local(accident.confirmed_at)} 确认。")
+    compare_and_set(accident, "confirmed_at", "这起事故刚刚已由他人确认（{record.confirmed_by.display_name}）。",
+                    confirmed_at=clock.now(), confirmed_by_id=actor.user_id)
+    audit.record(accident.tenant, "accident.confirmed", accident, {"occurred_on": accident.occurred_on.isoformat()},
+                 actor=actor.user)
+
+
+def _accident(actor: Membership, enterprise: Tenant, occurred_on: date | None, kind: str, deaths: int | None,
+              injuries: int | None, summary: str, today: date | None) -> Accident:
+    """An accident checked and added (flushed by the caller), or refused in Chinese."""
     today = today or clock.today()
     if enterprise.kind != "enterprise":
         raise InspectionError("事故须登记在企业名下。")
-    if actor.tenant.kind == "enterprise" or not may_change(actor, enterprise):
-        raise InspectionError("该企业不在本单位的管辖范围内。")
     if kind not in ACCIDENT_KINDS:
         raise InspectionError("请选择事故类别。")
     if occurred_on is None or occurred_on > today:
@@ -539,15 +602,13 @@ def record_accident(actor: Membership, enterprise: Tenant, *, occurred_on: date 
     accident = Accident(tenant=enterprise, occurred_on=occurred_on, kind=kind, deaths=deaths, injuries=injuries,
                         summary=summary, recorded_by_id=actor.user_id)
     db.session.add(accident)
-    db.session.flush()
-    audit.record(enterprise, "accident.recorded", accident,
-                 {"occurred_on": occurred_on.isoformat(), "kind": kind, "deaths": deaths, "injuries": injuries},
-                 actor=actor.user)
     return accident
 
 
-def accidents(within: Tenant | None = None, enterprise: Tenant | None = None):
+def accidents(within: Tenant | None = None, enterprise: Tenant | None = None, pending: bool = False):
     stmt = select(Accident).options(selectinload(Accident.tenant))
+    if pending:
+        stmt = stmt.where(Accident.self_reported.is_(True), Accident.confirmed_at.is_(None))
     if within is not None:
         stmt = stmt.where(in_subtree(Accident.tenant_path, within.path))
     if enterprise is not None:

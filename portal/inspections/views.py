@@ -12,7 +12,7 @@ from portal.hazards import service as hazards
 from portal.inspections import service
 from portal.inspections.forms import (AccidentForm, ActionForm, AmendForm, EditForm, FindingForm, FoundHazardForm,
                                       InspectionForm, ItemsForm, RemoveForm, SignForm)
-from portal.inspections.models import ACCIDENT_KINDS, FINDINGS, KINDS, STATUSES, Inspection
+from portal.inspections.models import ACCIDENT_KINDS, FINDINGS, KINDS, STATUSES, Accident, Inspection
 from portal.uploads.service import read_limited
 from portal.web import attempt, can, form_status, paginate, render, requires
 from tenants import clock
@@ -276,8 +276,40 @@ def export(inspection_id):
 @bp.get("/accidents/")
 @login_required
 def accidents():
-    page = paginate(service.accidents())
-    return render("inspections/accidents.html", "rows", page=page)
+    pending = request.args.get("pending") == "1"
+    page = paginate(service.accidents(pending=pending))
+    return render("inspections/accidents.html", "rows", page=page, pending=pending)
+
+
+@bp.route("/accidents/report", methods=["GET", "POST"])
+@login_required
+@requires("accidents.report")
+def report_accident():
+    """An enterprise reports its own accident to its township or street."""
+    enterprise = g.membership.tenant
+    if enterprise.kind != "enterprise":
+        abort(404)
+    form = AccidentForm()
+    error = None
+    if form.validate_on_submit():
+        accident, error = attempt(lambda: service.report_accident(
+            g.membership, occurred_on=form.occurred_on.data, kind=form.kind.data, deaths=form.deaths.data,
+            injuries=form.injuries.data, summary=form.summary.data))
+        if error is None:
+            flash(f"已报告{service.confirmer(enterprise).name}，等待确认。", "success")
+            return redirect(url_for("inspections.accidents"), 303)
+    return render("inspections/accident_new.html", enterprise=enterprise, form=form, error=error, reporting=True,
+                  status=form_status())
+
+
+@bp.post("/accidents/<int:accident_id>/confirm")
+@login_required
+@requires("accidents.record")
+def confirm_accident(accident_id):
+    accident = get_scoped_or_404(Accident, accident_id)
+    _, error = attempt(lambda: service.confirm_accident(g.membership, accident))
+    flash(error or f"已确认{accident.tenant.name}的事故报告。", "error" if error else "success")
+    return redirect(url_for("inspections.accidents"), 303)
 
 
 @bp.route("/tenants/<int:tenant_id>/accidents/new", methods=["GET", "POST"])

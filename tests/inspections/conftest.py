@@ -108,4 +108,4 @@ def sample_records(session, tree, make_user) -> dict:
         measure="interview", subject_unit_id=tree["a_dept"].id, subject_person="甲区被约谈人", reason="甲区问责机密",
         basis=list(trace.items())[:1], decided_on=today), today=today)
     session.flush()
-    return {"inspection_id": [inspection.id], "record_id": [record.id]}
+    return {"inspection_id": [inspection.id], "record_id": [record.id], "accident_id": [accident.id]}
