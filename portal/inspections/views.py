@@ -12,7 +12,7 @@ from portal.hazards import service as hazards
 from portal.inspections import service
 from portal.inspections.forms import (AccidentForm, ActionForm, AmendForm, EditForm, FindingForm, FoundHazardForm,
                                       InspectionForm, ItemsForm, RemoveForm, SignForm)
-from portal.inspections.models import ACCIDENT_KINDS, FINDINGS, KINDS, STATUSES, Accident, Inspection
+from portal.inspections.models import FINDINGS, KINDS, STATUSES, Accident, Inspection
 from portal.uploads.service import read_limited
 from portal.web import attempt, can, form_status, paginate, render, requires
 from tenants import clock
@@ -281,6 +281,21 @@ def accidents():
     return render("inspections/accidents.html", "rows", page=page, pending=pending)
 
 
+def _accident_form(enterprise: Tenant, save, done: str, reporting: bool = False):
+    """The accident form, recorded by a government unit or reported by the enterprise itself."""
+    form = AccidentForm()
+    error = None
+    if form.validate_on_submit():
+        _, error = attempt(lambda: save(occurred_on=form.occurred_on.data, kind=form.kind.data,
+                                        deaths=form.deaths.data, injuries=form.injuries.data,
+                                        summary=form.summary.data))
+        if error is None:
+            flash(done, "success")
+            return redirect(url_for("inspections.accidents"), 303)
+    return render("inspections/accident_new.html", enterprise=enterprise, form=form, error=error, reporting=reporting,
+                  status=form_status())
+
+
 @bp.route("/accidents/report", methods=["GET", "POST"])
 @login_required
 @requires("accidents.report")
@@ -289,17 +304,8 @@ def report_accident():
     enterprise = g.membership.tenant
     if enterprise.kind != "enterprise":
         abort(404)
-    form = AccidentForm()
-    error = None
-    if form.validate_on_submit():
-        accident, error = attempt(lambda: service.report_accident(
-            g.membership, occurred_on=form.occurred_on.data, kind=form.kind.data, deaths=form.deaths.data,
-            injuries=form.injuries.data, summary=form.summary.data))
-        if error is None:
-            flash(f"已报告{service.confirmer(enterprise).name}，等待确认。", "success")
-            return redirect(url_for("inspections.accidents"), 303)
-    return render("inspections/accident_new.html", enterprise=enterprise, form=form, error=error, reporting=True,
-                  status=form_status())
+    return _accident_form(enterprise, lambda **values: service.report_accident(g.membership, **values),
+                          f"已报告{service.confirmer(enterprise).name}，等待确认。", reporting=True)
 
 
 @bp.post("/accidents/<int:accident_id>/confirm")
@@ -319,14 +325,5 @@ def new_accident(tenant_id):
     enterprise = get_covered_or_404(tenant_id)
     if enterprise.kind != "enterprise":
         abort(404)
-    form = AccidentForm()
-    error = None
-    if form.validate_on_submit():
-        accident, error = attempt(lambda: service.record_accident(
-            g.membership, enterprise, occurred_on=form.occurred_on.data, kind=form.kind.data,
-            deaths=form.deaths.data, injuries=form.injuries.data, summary=form.summary.data))
-        if error is None:
-            flash("已登记事故。可在倒查页面查看事故前的检查、隐患和督办情况。", "success")
-            return redirect(url_for("inspections.accidents"))
-    return render("inspections/accident_new.html", enterprise=enterprise, form=form, error=error,
-                  ACCIDENT_KINDS=ACCIDENT_KINDS, status=form_status())
+    return _accident_form(enterprise, lambda **values: service.record_accident(g.membership, enterprise, **values),
+                          "已登记事故。可在倒查页面查看事故前的检查、隐患和督办情况。")
