@@ -28,6 +28,9 @@ from tenants.paths import attach
 from tenants.scope import unscoped
 
 PASSWORD = "Test-Passw0rd"
+# Accounts are made by the hundred here: scrypt's tenth of a second each was over a third of the
+# suite's time. Servers always use scrypt (portal/config.py); this only reaches the tests' apps.
+CHEAP_HASH = "pbkdf2:sha256:1"
 # Row-level security exists only on PostgreSQL: its tests are collected there, and nowhere else
 # (not skipped: on SQLite there is nothing they could check).
 collect_ignore = [] if os.environ.get("TEST_DATABASE_URL") else ["tenants/test_rls_postgresql.py"]
@@ -41,7 +44,7 @@ def fresh_app(label: str):
     runs and committed test data never meet."""
     url = os.environ.get("TEST_DATABASE_URL")
     # The test client and the live server speak plain HTTP (tests/test_headers.py covers HTTPS).
-    config = {"TESTING": True, "SECURE_COOKIES": False}
+    config = {"TESTING": True, "SECURE_COOKIES": False, "PASSWORD_HASH_METHOD": CHEAP_HASH}
     schema = None
     if url:
         schema = f"test_{label}_{os.getpid()}"
