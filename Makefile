@@ -70,11 +70,15 @@ worker: install system-run
 schedule: install
 	$(FLASK) schedule loop
 
+# One pytest worker per core (pytest-xdist), each on a SQLite file or PostgreSQL schema of its own
+# (tests/conftest.py); a worker takes the next test as it frees up, so long journeys do not queue.
+PYTEST := $(PY) -m pytest -q -n auto --dist worksteal
+
 test: install-test system-test
-	env -u TEST_DATABASE_URL $(PY) -m pytest -q
+	env -u TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL: $$TEST_DATABASE_URL =="; \
-		$(PY) -m pytest -q; \
+		$(PYTEST); \
 	fi
 
 bench: install

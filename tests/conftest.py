@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import itertools
 import os
 import re
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -16,32 +17,58 @@ import pytest
 from flask import current_app
 from flask.ctx import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import bindparam, create_engine, make_url, select, text
 from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.schema import sort_tables_and_constraints
 
 from portal import create_app
+from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.web import attempt
 from tenants import credit_code
 from tenants.models import Tenant
 from tenants.paths import attach
+from tenants.rls import as_owner
 from tenants.scope import unscoped
 
 PASSWORD = "Test-Passw0rd"
+# Accounts are made by the hundred here: scrypt's tenth of a second each was over a third of the
+# suite's time. Servers always use scrypt (portal/config.py); this only reaches the tests' apps.
+CHEAP_HASH = "pbkdf2:sha256:1"
 # Row-level security exists only on PostgreSQL: its tests are collected there, and nowhere else
 # (not skipped: on SQLite there is nothing they could check).
 collect_ignore = [] if os.environ.get("TEST_DATABASE_URL") else ["tenants/test_rls_postgresql.py"]
 _counter = itertools.count(1)
 
 
+def _config(schema: str | None) -> dict:
+    # The test client and the live server speak plain HTTP (tests/test_headers.py covers HTTPS).
+    config = {"TESTING": True, "SECURE_COOKIES": False, "PASSWORD_HASH_METHOD": CHEAP_HASH}
+    if schema:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": f"-csearch_path={schema}"}}
+    return config
+
+
+def _sqlite_url(label: str) -> str:
+    return f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'portal-{label}-')) / 'test.db'}"
+
+
+def _app_on(url: str, schema: str | None):
+    os.environ["DATABASE_URL"] = url
+    return create_app(_config(schema))
+
+
+def _schema(app) -> str | None:
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {}).get("options")
+    return options.split("=", 1)[1] if options else None
+
+
 @contextmanager
 def fresh_app(label: str):
     """An app on a database of its own, built by the migrations and dropped afterwards:
     SQLite, a temporary file; PostgreSQL (TEST_DATABASE_URL), a schema of its own, so concurrent
-    runs and committed test data never meet."""
+    runs (and xdist workers, each a process of its own) and committed test data never meet."""
     url = os.environ.get("TEST_DATABASE_URL")
-    # The test client and the live server speak plain HTTP (tests/test_headers.py covers HTTPS).
-    config = {"TESTING": True, "SECURE_COOKIES": False}
     schema = None
     if url:
         schema = f"test_{label}_{os.getpid()}"
@@ -49,11 +76,9 @@ def fresh_app(label: str):
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
         engine.dispose()
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": f"-csearch_path={schema}"}}
     else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'portal-{label}-')) / 'test.db'}"
-    os.environ["DATABASE_URL"] = url
-    application = create_app(config)
+        url = _sqlite_url(label)
+    application = _app_on(url, schema)
     with application.app_context():
         from flask_migrate import upgrade
         upgrade()
@@ -79,11 +104,120 @@ def app():
         yield application
 
 
-@pytest.fixture
-def committed_app():
-    """For tests that need real commits from several connections (threads, a live server)."""
-    with fresh_app("committed") as application:
+@pytest.fixture(scope="session")
+def migrated():
+    """The database every committed test starts from, built by the migrations once per run (per
+    xdist worker) instead of once per test. SQLite: a file each test gets a copy of. PostgreSQL: a
+    schema the committed tests of this process take in turn, emptied after each; the migrations
+    write no rows, so an emptied schema is a freshly migrated one."""
+    with fresh_app("committed") as template:
+        with template.app_context():
+            db.engine.dispose()  # no open connection keeps pages in a WAL file beside the copied file
+        yield template
+
+
+@contextmanager
+def committed(migrated):
+    """A new app on the migrated database, committing for real; afterwards the database is
+    removed (SQLite) or emptied (PostgreSQL)."""
+    url, schema = migrated.config["SQLALCHEMY_DATABASE_URI"], _schema(migrated)
+    if schema is None:
+        template = make_url(url).database
+        url = _sqlite_url("committed")
+        shutil.copyfile(template, make_url(url).database)
+    application = _app_on(url, schema)
+    try:
         yield application
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+        if schema is None:
+            shutil.rmtree(Path(make_url(url).database).parent)
+        else:
+            with migrated.app_context(), as_owner(), unscoped():
+                with db.engine.begin() as conn:
+                    # A connection a test left open would hold its locks for ever: fail, not hang.
+                    conn.execute(text("SET LOCAL lock_timeout = '60s'"))
+                    _empty(conn)
+                db.engine.dispose()
+
+
+def _cycle_columns() -> list[tuple[str, str]]:
+    """(table, column) of the foreign keys that close a cycle (tasks ⇄ assignments): no order of
+    the tables satisfies them, so they are set after the inserts and cleared before the deletes."""
+    order = sort_tables_and_constraints(db.metadata.tables.values())
+    return [(fk.table.name, column.name) for table, fks in order if table is None for fk in fks for column in fk.columns]
+
+
+def _empty(connection) -> None:
+    """Delete every row, children first, and restart the id sequences: the schema as the migrations
+    left it (they write no rows). DELETE of a few rows costs far less than a TRUNCATE of every table
+    (new files for each); the audit table refuses DELETE (its trigger), so it alone is truncated."""
+    tables = db.metadata.sorted_tables
+    filled = set(connection.execute(text(" UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in tables))).scalars())
+    for name, column in _cycle_columns():
+        if name in filled:
+            connection.execute(db.metadata.tables[name].update().values({column: None}))
+    for table in reversed(tables):
+        if table.name in filled:
+            connection.execute(text(f"TRUNCATE {table.name}") if table.name == AuditEvent.__tablename__
+                               else table.delete())
+            if "id" in table.c:
+                connection.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), 1, false)"), {"t": table.name})
+
+
+@pytest.fixture
+def committed_app(migrated):
+    """For tests that need real commits from several connections (threads, a live server)."""
+    with committed(migrated) as application:
+        yield application
+
+
+@pytest.fixture(scope="session")
+def demo_rows(migrated):
+    """The demo as `portal.demo.seed` commits it: its accounts and every table's rows, seeded once
+    per run (per worker) and copied wherever a test needs it (`seeded`, the live server)."""
+    from portal.demo import seed
+    with committed(migrated) as application, application.app_context():
+        with unscoped():
+            accounts = seed()
+            db.session.commit()
+        db.session.remove()
+        with as_owner(), db.engine.connect() as conn:
+            rows = {table.name: [dict(r._mapping) for r in conn.execute(
+                select(table).order_by(*table.primary_key.columns))] for table in db.metadata.sorted_tables}
+    return accounts, rows
+
+
+def load_rows(connection, rows: dict) -> None:
+    """Insert `rows` (table name → rows, ids included) parents first on `connection`; on PostgreSQL
+    move each id sequence past them, as inserting them one by one would have."""
+    later = _cycle_columns()
+    for table in db.metadata.sorted_tables:
+        if rows[table.name]:
+            postponed = [name for t, name in later if t == table.name]
+            connection.execute(table.insert(), [{**row, **dict.fromkeys(postponed)} for row in rows[table.name]])
+    for name, column in later:
+        table = db.metadata.tables[name]
+        values = [{"row_id": row["id"], "value": row[column]} for row in rows[name] if row[column] is not None]
+        if values:
+            connection.execute(table.update().where(table.c.id == bindparam("row_id"))
+                               .values({column: bindparam("value")}), values)
+    if connection.dialect.name == "postgresql":
+        for table in db.metadata.sorted_tables:
+            if rows[table.name] and "id" in table.c:
+                connection.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence(:t, 'id'), GREATEST((SELECT max(id) FROM {table.name}),"
+                    " nextval(pg_get_serial_sequence(:t, 'id'))))"), {"t": table.name})
+
+
+@pytest.fixture
+def seeded(session, demo_rows):
+    """The demo loaded into this test's rolled-back session; returns the accounts `seed()` returned."""
+    accounts, rows = demo_rows
+    load_rows(session.connection(), rows)
+    return accounts
 
 
 @pytest.fixture
@@ -145,7 +279,6 @@ def refused(outcomes) -> list[str]:
 
 def audited(record, *actions: str) -> list[str]:
     """The audit actions recorded on `record` among `actions`, oldest first (read after a race)."""
-    from portal.audit.models import AuditEvent
     return list(db.session.execute(select(AuditEvent.action).where(
         AuditEvent.object_type == type(record).__name__, AuditEvent.object_id == record.id,
         AuditEvent.action.in_(actions)).order_by(AuditEvent.id)).scalars())

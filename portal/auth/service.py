@@ -5,7 +5,9 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from functools import cache
 
+from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -28,8 +30,6 @@ FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_TIME = timedelta(minutes=15)
 ANY_SOURCE = "*"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
-# Checked against the stored hash when the username is unknown, so both paths take equal time.
-_DUMMY_HASH = generate_password_hash("dummy-password-for-timing")
 WRONG = "用户名或密码错误。"
 
 # The address a password check comes from (set per request by the auth blueprint); services
@@ -52,6 +52,16 @@ def from_source(address: str | None):
         yield
     finally:
         _source.reset(token)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked instead of a stored hash when the username is unknown, so both paths take equal time."""
+    return generate_password_hash("dummy-password-for-timing", method=method)
 
 
 class AccountError(Refused):
@@ -171,7 +181,8 @@ def authenticate(username: str, password: str) -> tuple[User | None, str | None]
     name, t = _name(username), now()
     rows = _hold(name, _source.get(), t)
     user = db.session.execute(select(User).where(User.username == (username or "").strip())).scalar_one_or_none()
-    right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "") and user is not None
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    right = check_password_hash(user.password_hash if user else _dummy_hash(method), password or "") and user is not None
     until = _lock_end(rows, t)
     if until is not None:
         return None, _locked_message(until, t)
@@ -210,7 +221,7 @@ def set_initial_password(user: User, password: str) -> None:
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.must_change_password, user.password_changed_at = True, now()
 
 
@@ -304,7 +315,7 @@ def change_password(user: User, old: str, new: str) -> None:
     problem = password_problem(new)
     if problem:
         raise AccountError(problem)
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = hash_password(new)
     accept_password(user)
     _record_own(user, "auth.password_changed")
 

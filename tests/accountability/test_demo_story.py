@@ -10,8 +10,7 @@ from portal.inspections.models import Accident, Inspection
 from tenants.models import Tenant
 
 
-def test_demo_trace_of_the_fire(session):
-    seed()
+def test_demo_trace_of_the_fire(session, seeded):
     steel = session.execute(select(Tenant).where(Tenant.name == STEEL)).scalar_one()
     accident = session.execute(select(Accident).where(Accident.tenant_id == steel.id)).scalar_one()
     t = service.trace(steel, accident=accident)
@@ -26,8 +25,7 @@ def test_demo_trace_of_the_fire(session):
     assert amended.signed and amended.amends.signed
 
 
-def test_seeding_twice_adds_no_inspection(session):
-    seed()
+def test_seeding_twice_adds_no_inspection(session, seeded):
     count = session.execute(select(func.count()).select_from(Inspection)).scalar_one()
     seed()
     assert session.execute(select(func.count()).select_from(Inspection)).scalar_one() == count == 5

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from portal import create_app
 from portal.audit.models import AuditEvent
 from portal.auth import service
 from portal.auth.models import LoginThrottle
@@ -92,10 +93,18 @@ def test_unknown_and_known_names_get_the_same_answers(client, tree, make_user):
     assert "账号已锁定" in known[-1][1]
 
 
-def test_unknown_names_are_checked_against_a_password_hash_too():
-    # Same work for both: the dummy hash is made by the same function, so it costs what a real one does.
-    from werkzeug.security import generate_password_hash
-    assert service._DUMMY_HASH.split("$")[0] == generate_password_hash("x").split("$")[0]
+def test_unknown_names_are_checked_against_a_password_hash_too(app, monkeypatch):
+    # Same work for both: the dummy hash is made by the same method, so it costs what a real one does.
+    with app.app_context():
+        method = app.config["PASSWORD_HASH_METHOD"]
+        assert service._dummy_hash(method).split("$")[0] == service.hash_password("x").split("$")[0]
+    # The suite hashes cheaply (tests/conftest.py); a server always uses scrypt, whatever its environment.
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("PASSWORD_HASH_METHOD", "plain")
+    production = create_app()
+    with production.app_context():
+        assert production.config["PASSWORD_HASH_METHOD"] == "scrypt"
+        assert service.hash_password("x").startswith("scrypt:")
 
 
 def test_lock_expires_after_fifteen_minutes(session, tree, make_user):

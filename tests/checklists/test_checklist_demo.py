@@ -17,9 +17,7 @@ def _counts(session):
             for m in (ChecklistItem, ChecklistFill, DutyRecord, ComplianceFinding)]
 
 
-def test_demo_lists_duties_and_findings(session):
-    seed()
-    session.flush()
+def test_demo_lists_duties_and_findings(session, seeded):
     wanda = _one(session, name="天津河东万达广场商业管理有限公司")
     titles = [li.item.title for li in service.effective_items(wanda, "campaign_tasks")]
     assert len(titles) == 9 and titles[0] == "研究组织本企业重大事故隐患排查整治"

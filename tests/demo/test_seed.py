@@ -37,8 +37,7 @@ def _counts(session):
             for model in (Tenant, User, Membership, TenantSetting, AuditEvent, ExportDocument)}
 
 
-def test_tree_is_national_root_tianjin_and_three_districts_with_real_streets(session):
-    seed()
+def test_tree_is_national_root_tianjin_and_three_districts_with_real_streets(session, seeded):
     tianjin = _one(session, code="12")
     assert tianjin.name == "天津市" and tianjin.kind == "province"
     assert tianjin.parent.name == "国务院安委会" and tianjin.parent.parent_id is None
@@ -52,8 +51,7 @@ def test_tree_is_national_root_tianjin_and_three_districts_with_real_streets(ses
             assert street.code.startswith(district.code) and street.path.startswith(district.path)
 
 
-def test_every_district_has_the_five_departments(session):
-    seed()
+def test_every_district_has_the_five_departments(session, seeded):
     for code in ("120102", "120105", "120110"):
         district = _one(session, code=code)
         departments = {d.name[len(district.name):]: d.supervised_industries
@@ -67,8 +65,7 @@ def test_every_district_has_the_five_departments(session):
         }
 
 
-def test_sixty_enterprises_with_valid_unique_credit_codes_spread_over_streets(session):
-    seed()
+def test_sixty_enterprises_with_valid_unique_credit_codes_spread_over_streets(session, seeded):
     enterprises = session.execute(select(Tenant).where(Tenant.kind == "enterprise")).scalars().all()
     assert len(enterprises) == 60
     codes = [e.credit_code for e in enterprises]
@@ -89,8 +86,8 @@ def test_sixty_enterprises_with_valid_unique_credit_codes_spread_over_streets(se
     assert 0 < sum(e.high_risk for e in enterprises) < 60
 
 
-def test_one_account_per_role_and_each_can_log_in(session):
-    accounts = seed()
+def test_one_account_per_role_and_each_can_log_in(session, seeded):
+    accounts = seeded
     assert [row[0] for row in accounts] == [a[0] for a in ACCOUNTS]
     assert password_problem(PASSWORD) is None
     roles = Counter()
@@ -115,8 +112,7 @@ def test_one_account_per_role_and_each_can_log_in(session):
     assert [u.username for u in everyone if password_change_due(u, 90)] == []
 
 
-def test_hedong_letterhead_is_inherited_by_its_streets(session):
-    seed()
+def test_hedong_letterhead_is_inherited_by_its_streets(session, seeded):
     street = _one(session, code="120102002")
     head = exports.letterhead(street)
     assert head["header"] == "天津市河东区安全生产委员会办公室"
@@ -124,8 +120,8 @@ def test_hedong_letterhead_is_inherited_by_its_streets(session):
     assert exports.letterhead(_one(session, code="120105"))["owner"] is None
 
 
-def test_second_seed_creates_nothing_and_returns_the_same_accounts(session):
-    first = seed()
+def test_second_seed_creates_nothing_and_returns_the_same_accounts(session, seeded):
+    first = seeded
     session.flush()
     before = _counts(session)
     assert before["Tenant"] == 1 + 1 + 3 + len(HEDONG_STREETS) + len(HEBEI_STREETS) \
@@ -136,8 +132,7 @@ def test_second_seed_creates_nothing_and_returns_the_same_accounts(session):
     assert _counts(session) == before
 
 
-def test_hebei_admin_scope_excludes_hedong(session):
-    seed()
+def test_hebei_admin_scope_excludes_hedong(session, seeded):
     hebei, hedong = _one(session, code="120105"), _one(session, code="120102")
     hedong_shop = _one(session, name="天津河东万达广场商业管理有限公司")
     with scoped_as(Scope.of(hebei, "admin")):
@@ -154,8 +149,7 @@ def test_hebei_admin_scope_excludes_hedong(session):
         assert {m.user.username for m in members} == {"hebei_admin", "hebei_commerce"}  # 商务局 fills the weekly table
 
 
-def test_hedong_inspector_sees_only_emergency_industries_enterprises(session):
-    seed()
+def test_hedong_inspector_sees_only_emergency_industries_enterprises(session, seeded):
     department = _one(session, name="河东区应急管理局")
     with scoped_as(Scope.of(department, "inspector")):
         session.expunge_all()
@@ -165,13 +159,11 @@ def test_hedong_inspector_sees_only_emergency_industries_enterprises(session):
     assert all(e.name.startswith("天津市河东区") for e in enterprises)
 
 
-def test_the_seeds_tables_are_defined_with_their_cadences(session):
+def test_the_seeds_tables_are_defined_with_their_cadences(session, seeded):
     from datetime import date
 
     from portal.dispatch import periods, service
     from portal.dispatch.models import ReportDefinition
-    seed()
-    session.flush()
     tables = {d.name: d for d in session.execute(select(ReportDefinition)).scalars()}
     cadences = {name: periods.describe(d) for name, d in tables.items()}
     assert cadences == {

@@ -18,9 +18,10 @@ from playwright.sync_api import Page, expect, sync_playwright
 from pypdf import PdfReader
 from werkzeug.serving import make_server
 
-from portal.demo import seed
 from portal.extensions import db
+from tenants.rls import as_owner
 from tenants.scope import unscoped
+from tests.conftest import load_rows
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, never a downloaded one; no sandbox (containers), no calls to Google.
@@ -51,25 +52,35 @@ def serving(app):
 
 
 @pytest.fixture
-def live_server(committed_app):
+def live_server(committed_app, demo_rows):
+    """The demo, as `seed()` committed it once for the run, copied into this test's database."""
     app = committed_app
-    with app.app_context():
-        with unscoped():
-            accounts = seed()
-            db.session.commit()
-        db.session.remove()
+    accounts, rows = demo_rows
+    with app.app_context(), as_owner(), unscoped():
+        with db.engine.begin() as conn:
+            load_rows(conn, rows)
+        db.engine.dispose()
     with serving(app) as url:
         yield LiveServer(url, {row[0]: row for row in accounts})
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium for the run (per worker): launching it took seconds per module."""
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield instance
         finally:
             instance.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The run's Chromium; whatever windows (contexts) a journey opened are closed after it."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 def log_in(page: Page, base: str, username: str, password: str) -> None:

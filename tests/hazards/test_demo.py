@@ -12,9 +12,7 @@ from tenants.models import Tenant
 from tenants.scope import Scope, scoped_as
 
 
-def test_the_demo_ledger_covers_the_loop_stock_listing_and_tips(session):
-    seed()
-    session.flush()
+def test_the_demo_ledger_covers_the_loop_stock_listing_and_tips(session, seeded):
     hazards = session.execute(select(Hazard)).scalars().all()
     assert 30 <= len(hazards) <= 60
     assert set(Counter(h.status for h in hazards)) == set(STATUSES)
@@ -34,9 +32,7 @@ def test_the_demo_ledger_covers_the_loop_stock_listing_and_tips(session):
     assert session.execute(select(func.count()).select_from(Hazard)).scalar_one() == before
 
 
-def test_the_commerce_bureau_sees_only_commerce_hazards(session):
-    seed()
-    session.flush()
+def test_the_commerce_bureau_sees_only_commerce_hazards(session, seeded):
     bureau = session.execute(select(Tenant).where(Tenant.name == "河东区商务局")).scalar_one()
     with scoped_as(Scope.of(bureau, "inspector")):
         session.expunge_all()

@@ -2,6 +2,7 @@
 same rows and the same audit chain heads, and the restore says so only after verifying them."""
 import os
 
+import pytest
 from sqlalchemy import text
 
 from portal import backup
@@ -12,7 +13,15 @@ from tenants.models import Tenant
 from tenants.paths import attach
 from tenants.rls import as_owner
 from tenants.scope import unscoped
-from tests.conftest import unique
+from tests.conftest import fresh_app, unique
+
+
+@pytest.fixture
+def committed_app():
+    """A database of its own, built by the migrations: these tests destroy and restore it, while
+    the other committed tests of the run share one."""
+    with fresh_app("backup") as application:
+        yield application
 
 
 def _destroy(app):

@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portal.demo import seed
 from portal.plans import rules, service
 from portal.plans.models import Assignment, Campaign, Plan, Task
 from tenants.models import Tenant
@@ -16,9 +15,7 @@ def _one(session, model, **where):
 
 
 @pytest.fixture
-def demo(session):
-    seed()
-    session.flush()
+def demo(session, seeded):
     return {name: _one(session, Tenant, name=name) for name in (
         "国务院安委会", "天津市", "河东区", "河北区", "河北区商务局", "积翠镇", "东丽区经济技术开发区")}
 
