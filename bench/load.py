@@ -151,6 +151,8 @@ def pages(ids: dict) -> list[tuple[str, list[tuple[str, str, bool]]]]:
                         ("bench_admin", "/hazards/?sort=recent&level=major", True),
                         ("hedong_admin", "/hazards/?status=pending", True),
                         ("bench_staff", "/hazards/?page=2", True)]),
+        ("隐患台账 存量与趋势", [("bench_admin", "/hazards/figures", True), ("hedong_admin", "/hazards/figures", True),
+                        ("bench_staff", "/hazards/figures", True)]),
         ("任务看板", [("hedong_admin", "/tasks/", False), ("bench_admin", "/tasks/", False),
                   ("dongli_admin", "/tasks/", False), ("hedong_staff", "/tasks/", False)]),
         ("清单总览", [("bench_admin", "/checklists/overview", False), ("hedong_admin", "/checklists/overview", False),
