@@ -38,7 +38,6 @@ def generate(n_hazards: int, seed: int = 2024):
 
     rng = random.Random(seed)
     tenants = db.metadata.tables["tenants"]
-    hazards = db.metadata.tables["hazards"]
     per_enterprise = 10
     enterprises_per_street = max(1, n_hazards // per_enterprise // DISTRICTS // STREETS)
     created = now()
@@ -72,6 +71,20 @@ def generate(n_hazards: int, seed: int = 2024):
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), (SELECT max(id) FROM tenants))"))
     db.session.commit()
 
+    insert_hazards(enterprises, n_hazards, rng, districts[0]["id"])
+    analyze(("tenants", "hazards"))
+    return districts, streets0, len(enterprises)
+
+
+def insert_hazards(enterprises: list[dict], n_hazards: int, rng: random.Random, lister_id: int) -> None:
+    """Insert `n_hazards` hazards spread over `enterprises` (node rows), 2 % of them listed by `lister_id`."""
+    from sqlalchemy import insert
+
+    from portal.extensions import db
+    from tenants.clock import now
+
+    hazards = db.metadata.tables["hazards"]
+    created = now()
     start, span = date(2023, 1, 1), (date(2026, 6, 30) - date(2023, 1, 1)).days
     batch = []
     for i in range(n_hazards):
@@ -89,7 +102,7 @@ def generate(n_hazards: int, seed: int = 2024):
             fix_contingency="预案", status=status,
             rectified_on=accepted - timedelta(days=1) if accepted else None, accepted_on=accepted,
             closed_on=accepted + timedelta(days=1) if status == "closed" else None,
-            listed_by_id=districts[0]["id"] if listed else None, listed_level="district" if listed else None,
+            listed_by_id=lister_id if listed else None, listed_level="district" if listed else None,
             listed_document_number="基准督〔2024〕1号" if listed else None, listed_tracker_id=None,
             listed_deadline=found + timedelta(days=180) if listed else None,
             listed_on=found + timedelta(days=3) if listed else None, delisted_on=None,
@@ -101,16 +114,22 @@ def generate(n_hazards: int, seed: int = 2024):
     if batch:
         db.session.execute(insert(hazards), batch)
     db.session.commit()
-    # Statistics, and on PostgreSQL the visibility map that index-only scans need, as a running
-    # database has them from autovacuum (without it, counts read the heap: 58 ms instead of 10 ms).
+
+
+def analyze(tables: tuple[str, ...]) -> None:
+    """Statistics, and on PostgreSQL the visibility map that index-only scans need, as a running
+    database has them from autovacuum (without it, counts read the heap: 58 ms instead of 10 ms)."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("tenants", "hazards"):
+            for table in tables:
                 conn.execute(text(f"VACUUM ANALYZE {table}"))
     else:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
-    return districts, streets0, len(enterprises)
 
 
 def populate(n_hazards: int):

@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
 from portal.database import mark_read_only, reset_read_only
@@ -142,10 +143,8 @@ def _load_membership():
     g.scope_token = set_scope(None)
     if not current_user.is_authenticated:
         return
-    with unscoped():  # the scope is built from these rows, so they are read before it exists
-        memberships = db.session.execute(
-            select(Membership).where(Membership.user_id == current_user.id).order_by(Membership.id)
-        ).scalars().all()
+    with unscoped():  # the scope is built from these rows; load_user has them loaded already
+        memberships = list(current_user.memberships)
         for m in memberships:
             _ = m.tenant.path
     g.memberships = memberships
@@ -165,9 +164,14 @@ def init_app(app) -> None:
     def load_user(user_id):
         from portal.auth.models import User
         try:
-            user = db.session.get(User, int(user_id))
+            user_id = int(user_id)
         except ValueError:
             return None
+        # The user with every membership and its node in one query: each request needs them all
+        # to choose the active membership and build its scope (_load_membership).
+        with unscoped():
+            user = db.session.execute(select(User).where(User.id == user_id).options(
+                joinedload(User.memberships).joinedload(Membership.tenant))).unique().scalar_one_or_none()
         return user if user is not None and user.active else None
 
     @app.before_request

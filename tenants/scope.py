@@ -1,7 +1,7 @@
 """The one place that decides which rows a user may read and write.
 
-Reads: a `do_orm_execute` listener adds `with_loader_criteria` for every scoped model to every ORM
-SELECT, using the scope of the current request. Writes: the same listener limits ORM UPDATE and
+Reads: a `do_orm_execute` listener adds one loader criterion for every scoped model (`_ScopeCriteria`)
+to every ORM SELECT, using the scope of the current request. Writes: the same listener limits ORM UPDATE and
 DELETE statements of a scoped model to the write range (`Scope.writable`) and refuses bulk
 INSERT rows outside it, and a `before_flush` check refuses to flush a new, changed or deleted
 scoped object outside it. "May this membership
@@ -17,15 +17,19 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from types import SimpleNamespace
 
 from flask import abort
-from sqlalchemy import and_, event, false, inspect, or_, select
-from sqlalchemy.orm import Session, with_loader_criteria
+from sqlalchemy import Integer, String, and_, bindparam, event, false, inspect, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import LoaderCriteriaOption
+from sqlalchemy.sql import util as sql_util
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from portal.extensions import db
 from tenants.models import GOVERNMENT_KINDS, Inherited, Membership, Scoped, Tenant, TenantOwned
-from tenants.paths import ids_of, in_subtree, within
+from tenants.paths import ids_of, in_subtree, upper_bound, within
 
 
 class ScopeError(RuntimeError):
@@ -55,8 +59,27 @@ class Scope:
     def ancestor_ids(self) -> list[int]:
         return ids_of(self.path)[:-1]
 
+    @cached_property
+    def bound(self) -> SimpleNamespace:
+        """The scope's values as named bound parameters. Every criterion is built from these, so a
+        statement compiled for one scope is reused for every scope of the same shape with these
+        values swapped in (see _ScopeCriteria)."""
+        return SimpleNamespace(
+            tenant=bindparam("scope_tenant", self.tenant_id, Integer),
+            path=bindparam("scope_path", self.path, String),
+            path_end=bindparam("scope_path_end", upper_bound(self.path), String),
+            ancestors=bindparam("scope_ancestors", self.ancestor_ids, Integer, expanding=True),
+            parent=bindparam("scope_parent", self.parent_path or "", String),
+            parent_end=bindparam("scope_parent_end", upper_bound(self.parent_path) if self.parent_path else "", String),
+            industries=bindparam("scope_industries", list(self.industries), String, expanding=True))
+
+    def subtree(self, column):
+        """in_subtree of the scope's own node, with its bound parameters."""
+        return and_(column >= self.bound.path, column < self.bound.path_end)
+
     def _supervised(self, path, kind, industry):
-        return and_(in_subtree(path, self.parent_path), kind == "enterprise", industry.in_(self.industries))
+        b = self.bound
+        return and_(path >= b.parent, path < b.parent_end, kind == "enterprise", industry.in_(b.industries))
 
     def criteria(self, model):
         """The WHERE clause that keeps `model`'s rows inside this scope, and inside what the model
@@ -68,20 +91,21 @@ class Scope:
     def _subtree_criteria(self, model):
         if model is Tenant:
             # Ancestors are readable (breadcrumbs, letterheads); siblings are not.
-            clauses = [in_subtree(Tenant.path, self.path), Tenant.id.in_(self.ancestor_ids)]
+            clauses = [self.subtree(Tenant.path), Tenant.id.in_(self.bound.ancestors)]
             if self.industries:
                 clauses.append(self._supervised(Tenant.path, Tenant.kind, Tenant.industry))
             return or_(*clauses)
-        clauses = [in_subtree(model.tenant_path, self.path)]
+        clauses = [self.subtree(model.tenant_path)]
         inherited = issubclass(model, Inherited)
         if inherited:
-            clauses.append(model.tenant_id.in_(self.ancestor_ids))
+            clauses.append(model.tenant_id.in_(self.bound.ancestors))
         if self.industries:
             t = Tenant.__table__
             clauses.append(model.tenant_id.in_(self._supervised_ids()))
             if inherited:
                 # What applies to a supervised enterprise: rows of the government levels above it.
-                levels = select(t.c.id).where(in_subtree(t.c.path, self.parent_path), t.c.kind.in_(GOVERNMENT_KINDS))
+                levels = select(t.c.id).where(and_(t.c.path >= self.bound.parent, t.c.path < self.bound.parent_end),
+                                              t.c.kind.in_(GOVERNMENT_KINDS))
                 clauses.append(model.tenant_id.in_(levels))
         return or_(*clauses)
 
@@ -187,24 +211,54 @@ def _settings(scope) -> tuple[str, str, str]:
     return scope.path, scope.parent_path or "", ",".join(scope.industries)
 
 
-def _scoped_models() -> tuple[type, ...]:
-    return tuple(sorted((m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, Scoped)),
-                        key=lambda cls: cls.__name__))
+class _ScopeCriteria(LoaderCriteriaOption):
+    """One loader criterion on the Scoped base, resolved per model when a statement compiles
+    (Scope.criteria). One criterion per model made the cache key of every statement walk about
+    forty WHERE clauses (~11 ms a page); this one's key is the scope's shape (department or not,
+    role, the export readers' generation) plus its bound parameters, whatever the number of models.
+    The compiled statement is reused for every scope of one shape: every value a criterion depends
+    on is one of Scope.bound, which SQLAlchemy swaps in by name on each execution."""
+
+    __slots__ = ("scope", "shape", "binds")
+    _traverse_internals = [("root_entity", InternalTraversal.dp_plain_obj),
+                           ("shape", InternalTraversal.dp_plain_obj),
+                           ("binds", InternalTraversal.dp_clauseelement_list),
+                           ("include_aliases", InternalTraversal.dp_boolean),
+                           ("propagate_to_loaders", InternalTraversal.dp_boolean)]
+
+    def __init__(self, scope: Scope | None, generation: int):
+        super().__init__(Scoped, false(), include_aliases=True)
+        self.scope = scope
+        if scope is None:  # nothing is readable: reading a scoped model is refused in _apply_scope
+            self.shape, self.binds = ("none",), []
+        else:
+            self.shape = ("scope", bool(scope.industries), scope.role, generation)
+            self.binds = list(vars(scope.bound).values())
+
+    def _resolve_where_criteria(self, ext_info):
+        crit = false() if self.scope is None else self.scope.criteria(ext_info.mapper.class_)
+        return sql_util._deep_annotate(crit, {"for_loader_criteria": self}, detect_subquery_cols=True,
+                                       ind_cols_on_fromclause=True)
+
+    def __reduce__(self):
+        return (_ScopeCriteria, (self.scope, self.shape[-1] if self.scope else 0))
 
 
-# Building the criteria of every scoped model for every SELECT cost ~2 ms per query once there
-# were twenty models (measured in bench/hazards_ledger.py); a scope's options never change, so
-# they are built once per scope (and per set of models, which grows only while modules import).
+# What models let a role read (read_criteria) is part of a criterion's shape: when it changes
+# (forget_criteria), statements compiled before are not reused.
+_generation = 0
+
+
 @lru_cache(maxsize=4096)
-def _options(scope: Scope | None, models: tuple[type, ...]) -> tuple:
-    if scope is None:
-        return tuple(with_loader_criteria(m, false(), include_aliases=True) for m in models)
-    return tuple(with_loader_criteria(m, scope.criteria(m), include_aliases=True) for m in models)
+def _option(scope: Scope | None, generation: int) -> _ScopeCriteria:
+    return _ScopeCriteria(scope, generation)
 
 
 def forget_criteria() -> None:
     """What a model lets a role read has changed (an export kind declared its readers): rebuild."""
-    _options.cache_clear()
+    global _generation
+    _generation += 1
+    _option.cache_clear()
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -220,7 +274,7 @@ def _apply_scope(state) -> None:
         return
     if scope is None and any(issubclass(m.class_, Scoped) for m in state.all_mappers):
         raise ScopeError("没有设置数据范围时不能读取租户数据。")
-    state.statement = state.statement.options(*_options(scope, _scoped_models()))
+    state.statement = state.statement.options(_option(scope, _generation))
 
 
 def _limit_write(state) -> None:

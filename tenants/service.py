@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from portal.audit import service as audit
 from portal.extensions import db
@@ -179,8 +180,9 @@ def subtree_counts(tenant: Tenant) -> dict[str, int]:
 
 
 def members(tenant: Tenant) -> list[Membership]:
+    """The node's memberships with their users (one query: the node page lists each user's name)."""
     return db.session.execute(select(Membership).where(Membership.tenant_id == tenant.id)
-                              .order_by(Membership.id)).scalars().all()
+                              .options(joinedload(Membership.user)).order_by(Membership.id)).scalars().all()
 
 
 def roster(tenant: Tenant) -> list[tuple[Tenant, list[Membership]]]:

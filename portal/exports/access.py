@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, false, or_, select
 
 from tenants.models import GOVERNMENT_KINDS, ROLES, Tenant
-from tenants.paths import in_subtree
 from tenants.scope import forget_criteria
 
 
@@ -75,13 +74,13 @@ def criteria(scope, model):
     if open_kinds:
         clauses.append(model.kind.in_(open_kinds))
     if own_kinds:
-        clauses.append(and_(model.kind.in_(own_kinds), model.tenant_id == scope.tenant_id))
+        clauses.append(and_(model.kind.in_(own_kinds), model.tenant_id == scope.bound.tenant))
     if line_kinds:
         # The plain subtree, without a department's supervised enterprises; and only a document a
         # government level issued (an older dossier filed under its enterprise stays unreadable).
         t = Tenant.__table__
         issued_by_government = exists(select(t.c.id).where(t.c.id == model.tenant_id,
                                                            t.c.kind.in_(GOVERNMENT_KINDS)))
-        clauses.append(and_(model.kind.in_(line_kinds), in_subtree(model.tenant_path, scope.path),
+        clauses.append(and_(model.kind.in_(line_kinds), scope.subtree(model.tenant_path),
                             issued_by_government))
     return or_(*clauses) if clauses else false()

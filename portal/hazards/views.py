@@ -5,6 +5,7 @@ from datetime import date
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from jinja2_fragments.flask import render_block
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -72,12 +73,25 @@ def _ledger_page(f: service.LedgerFilter, error: str | None = None, status: int 
     if is_htmx():
         # Filters and pages swap only the rows; the figures belong to the node the page was opened on.
         return render("hazards/ledger.html", "rows", status=status, **context)
-    node = f.within or g.membership.tenant
-    year = request.args.get("year", type=int) or today.year
-    year = year if 2000 <= year <= today.year else today.year
-    context.update(node=node, year=year, figures=service.stock_figures(node, year, today),
-                   trend=service.monthly_trend(node, year, today), streets=_streets())
+    context.update(node=f.within or g.membership.tenant, year=_year(today), streets=_streets())
     return render("hazards/ledger.html", status=status, **context)
+
+
+def _year(today: date) -> int:
+    year = request.args.get("year", type=int) or today.year
+    return year if 2000 <= year <= today.year else today.year
+
+
+@bp.get("/figures")
+@login_required
+def figures():
+    """The ledger's stock and increment figures and monthly trend for its node and year: the block
+    the ledger page loads after it is shown."""
+    today = clock.today()
+    node = get_covered_or_404(request.args["within"]) if request.args.get("within") else g.membership.tenant
+    year = _year(today)
+    return render_block("hazards/ledger.html", "figures", node=node, year=year, today=today,
+                        figures=service.stock_figures(node, year, today), trend=service.monthly_trend(node, year, today))
 
 
 @bp.post("/export")
