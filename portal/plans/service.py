@@ -809,9 +809,23 @@ def unread_count(actor: Membership) -> int:
 
 
 def notifications(actor: Membership, unread_only: bool = False):
-    """The unit's notifications for this person, newest first. A SELECT to paginate."""
-    stmt = _inbox(actor).order_by(Notification.id.desc())
+    """The unit's notifications for this person, newest first, each with its assignment as it
+    stands now. A SELECT to paginate."""
+    stmt = _inbox(actor).options(selectinload(Notification.assignment)).order_by(Notification.id.desc())
     return stmt.where(_unread(actor)) if unread_only else stmt
+
+
+_WAITING = ("pending", "in_progress", "returned")
+# The assignment states in which what a notification asked still waits: a report to review, a
+# task to sign for, a return to answer, a reminder to act on.
+STILL_ASKED = {"task": ("pending",), "reported": ("reported",), "returned": ("returned",), "reminder": _WAITING,
+               "overdue": _WAITING, "deadline": _WAITING}
+
+
+def settled(notification: Notification) -> bool:
+    """What the notification asked has been dealt with since (the report reviewed, the task done)."""
+    a = notification.assignment
+    return a is not None and notification.kind in STILL_ASKED and a.state not in STILL_ASKED[notification.kind]
 
 
 def read_ids(actor: Membership, shown: list[Notification]) -> set[int]:

@@ -488,7 +488,7 @@ def notifications():
     unread_only = request.args.get("unread") == "1"
     page = paginate(service.notifications(g.membership, unread_only))
     return render("plans/notifications.html", "rows", page=page, unread_only=unread_only,
-                  read=service.read_ids(g.membership, page.items))
+                  read=service.read_ids(g.membership, page.items), settled=service.settled)
 
 
 @bp.get("/notifications/count")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.plans import service
 from portal.plans.models import Assignment, Task
 from tests.conftest import login, post
-from tests.plans.conftest import assign, assignment_of, clause_with, first_phase_of
+from tests.plans.conftest import assign, assignment_of, clause_with, first_phase_of, membership
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -161,6 +161,24 @@ def test_bell_counts_unread_and_marks_read(client, session, tree, national, stre
     other = client.application.test_client()
     login(other, service.Membership and _second_staff(session, tree))
     assert "1 条未读" in other.get("/notifications/count").get_data(as_text=True)
+
+
+def test_a_notification_shows_where_its_assignment_stands_now(client, session, tree, national, streets, people):
+    """“…请审核” stays in bold only while the report waits: once approved, the district's
+    notification says 已办结 and is no longer shown as waiting."""
+    task = assign(tree, people, national, streets[:1])
+    a = assignment_of(session, task, streets[0])
+    street = membership(people["street"])
+    service.sign(a, street)
+    service.report(a, street, body="方案已制定")
+    session.commit()
+    login(client, people["district"])
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*请审核(?:(?!</tr>).)*</tr>", client.get("/notifications/").get_data(as_text=True), re.S).group(0)
+    assert 'class="unread"' in row and "<strong>" in row and "已上报" in row
+    service.approve(a, membership(people["district"]))
+    session.commit()
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*请审核(?:(?!</tr>).)*</tr>", client.get("/notifications/").get_data(as_text=True), re.S).group(0)
+    assert 'class="unread"' not in row and "<strong>" not in row and "已办结" in row and "已处理" in row
 
 
 def _second_staff(session, tree):
