@@ -28,6 +28,7 @@ def export_roster(client, tenant) -> bytes:
     link = re.search(r'href="(/exports/\d+\.pdf)"', page).group(1)
     pdf = client.get(link)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
     return pdf.data
 
 
