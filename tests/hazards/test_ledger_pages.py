@@ -173,3 +173,12 @@ def test_the_form_offers_the_industrys_standards_and_says_when_none_is_bundled(c
     assert "《城镇燃气经营安全重大隐患判定标准》仅收录名称" in html
     r = post(client, f"/hazards/new?enterprise={gas.id}", {**FORM, "item_id": ""}, content_type="multipart/form-data")
     assert r.status_code == 302, r.get_data(as_text=True)
+
+
+def test_the_level_is_chosen_not_preselected(client, session, people):
+    login(client, people["plant"].user)
+    html = client.get("/hazards/new").get_data(as_text=True)
+    level = re.search(r'<select id="level" name="level"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert level.startswith('<option value="">请选择</option>') and "selected" not in level
+    r = _record(client, people, level="")
+    assert r.status_code == 422 and "请选择隐患级别" in r.get_data(as_text=True) and _count(session) == 0
