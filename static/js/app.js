@@ -36,3 +36,11 @@ document.addEventListener("htmx:afterRequest", (event) => {
     button.textContent = "－";
   }
 });
+
+// A page that answers a form sent by POST with its messages shows the address of the page the form
+// was on (portal/web.py page_url): reloading it, or coming back to it, never asks again for the
+// action URL, which answers only POST.
+const pageUrl = document.querySelector('meta[name="page-url"]');
+if (pageUrl) {
+  history.replaceState(history.state, "", pageUrl.content);
+}
