@@ -345,7 +345,10 @@ def duties(tenant_id, duty):
                 **values, actor=g.membership))
             if error is None:
                 flash(f"已登记{DUTIES[duty]}记录（{form.occurred_on.data:%Y-%m-%d}）。", "success")
-                return redirect(url_for("checklists.duties", tenant_id=unit.id, duty=duty), code=303)
+                # Come from a list item that rests on this duty: back to the list, to answer it.
+                back = request.args.get("fill", type=int)
+                return redirect(url_for("checklists.fill", fill_id=back) if back else
+                                url_for("checklists.duties", tenant_id=unit.id, duty=duty), code=303)
         else:
             error = _form_error(form)
     return render("checklists/duties.html", "records", unit=unit, duty=duty, form=form, error=error,

@@ -44,3 +44,12 @@ const pageUrl = document.querySelector('meta[name="page-url"]');
 if (pageUrl) {
   history.replaceState(history.state, "", pageUrl.content);
 }
+
+// A part of the page swapped in (an item saved, a row changed) carries its own message: the banners
+// left from before are cleared, so only what is true now is said.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!event.detail.target.querySelector('.flash[role="status"]')) return;  // a panel refreshing: nothing new said
+  document.querySelectorAll('.flash[role="status"]').forEach((banner) => {
+    if (!event.detail.target.contains(banner)) banner.remove();
+  });
+});
