@@ -124,9 +124,11 @@ def test_a_list_item_that_is_a_duty_rests_on_its_duty_record(client, session, tr
     session.expire_all()
     assert session.get(type(fill), fill.id).filled == 0
     drills = f"/checklists/units/{shop.id}/duties/drill"
-    assert post(client, drills, {"occurred_on": "2026-09-20", "subject": "商场火灾疏散", "participants": "80",
-                                 "files": [(io.BytesIO(PNG), "演练照片.png")]},
-                content_type="multipart/form-data").status_code == 303
+    # Recorded from the item's link, the answer comes back to the list.
+    r = post(client, f"{drills}?fill={fill.id}", {"occurred_on": "2026-09-20", "subject": "商场火灾疏散",
+                                                   "participants": "80", "files": [(io.BytesIO(PNG), "演练照片.png")]},
+             content_type="multipart/form-data")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/checklists/fills/{fill.id}")
     r = post(client, url, answer, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "已保存本项" in r.get_data(as_text=True)
     session.expire_all()
