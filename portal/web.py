@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import abort, g, render_template, request, session
+from flask import abort, g, has_request_context, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -65,6 +66,19 @@ def attempt(action):
         return None, str(e)
     db.session.commit()
     return result, None
+
+
+def page_url() -> str | None:
+    """The address a page rendered in answer to a plain form POST should show: the page the form
+    was on (same site only). static/js/app.js puts it in the address bar, so a reload or a
+    bookmark never lands on an action URL that answers 405 to a GET (post/redirect/get, for the
+    answers that carry the form's messages and so cannot redirect)."""
+    if not has_request_context() or request.method != "POST" or is_htmx():
+        return None  # a PDF is rendered by a job, outside any request
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
 
 
 def form_status() -> int:
@@ -206,7 +220,7 @@ def init_app(app) -> None:
         # Macros as a module in the context, so a block rendered alone for HTMX has them too.
         ui = app.jinja_env.get_template("_macros/ui.html").make_module({"request": request})
         return {"ui": ui, "can": can, "membership": g.get("membership"), "memberships": g.get("memberships", []),
-                "KINDS": KINDS, "INDUSTRIES": INDUSTRIES, "ROLES": ROLES}
+                "KINDS": KINDS, "INDUSTRIES": INDUSTRIES, "ROLES": ROLES, "page_url": page_url()}
 
     app.jinja_env.filters["local"] = clock.local
 

@@ -190,6 +190,7 @@ class _Group:
 
     original: Inspection
     amendments: list[Inspection]
+    end: date
 
     @property
     def records(self) -> list[Inspection]:
@@ -205,11 +206,12 @@ class _Group:
 
     @property
     def actions(self) -> list[EnforcementAction]:
-        return [a for i in self.records for a in i.actions]
+        # A sanction decided after the cut-off neither answers 只检查不处罚 nor may be cited.
+        return [a for i in self.records for a in i.actions if a.decided_on <= self.end]
 
 
-def _groups(records: list[Inspection]) -> list[_Group]:
-    originals = {i.id: _Group(i, []) for i in records if i.amends_id is None}
+def _groups(records: list[Inspection], end: date) -> list[_Group]:
+    originals = {i.id: _Group(i, [], end) for i in records if i.amends_id is None}
     for i in records:
         if i.amends_id is not None and i.amends_id in originals:
             originals[i.amends_id].amendments.append(i)
@@ -240,7 +242,8 @@ def _questions(groups: list[_Group], lives: dict[int, HazardLife], end: date, at
             h = life.hazard
             if h.id not in own and h.standard_item_id in items and i.inspected_on < h.found_at <= end \
                     and i.inspected_on > since.get(h.id, date.min):
-                item = h.standard_item.code if h.standard_item else ""
+                # A clause code means little alone: it carries its standard's name.
+                item = f"{h.standard_item.code}（{h.standard_item.standard.name}）" if h.standard_item else ""
                 found.append(Question("missed", f"{i.inspected_on:%Y-%m-%d} {i.unit_name}{i.kind_label}检查了"
                                       f"{item}，未发现 {h.found_at:%Y-%m-%d} 查出的“{h.description}”",
                                       i, h, people))
@@ -286,14 +289,21 @@ def responsible_units(enterprise: Tenant) -> list[Tenant]:
 def trace(enterprise: Tenant, until: date | None = None, accident: Accident | None = None) -> Trace:
     """The trace of one enterprise up to `until` (the accident's day when an accident is given)."""
     end = accident.occurred_on if accident is not None else (until or clock.today())
-    records = inspections.of_enterprise(enterprise, end)
-    lives = _lives(inspections.hazards_of([enterprise.id], end), records, end)
-    questions = _questions(_groups(records), lives, end, accident is not None)
-    accident_rows = db.session.execute(inspections.accidents(enterprise=enterprise)
-                                       .where(Accident.occurred_on <= end)).scalars().all()
+
+    def before(day: date, created_at) -> bool:
+        # An accident has a day, not an hour: on that day, what was entered after the accident
+        # itself (a task sent, an inspection recorded that afternoon) came after it.
+        return day < end or (day == end and (accident is None or created_at <= accident.created_at))
+    records = [i for i in inspections.of_enterprise(enterprise, end) if before(i.inspected_on, i.created_at)]
+    lives = _lives([h for h in inspections.hazards_of([enterprise.id], end) if before(h.found_at, h.created_at)],
+                   records, end)
+    questions = _questions(_groups(records, end), lives, end, accident is not None)
+    accident_rows = [x for x in db.session.execute(inspections.accidents(enterprise=enterprise)
+                                                   .where(Accident.occurred_on <= end)).scalars()
+                     if accident is None or x.id == accident.id or before(x.occurred_on, x.created_at)]
     assignments = [a for unit in responsible_units(enterprise)
                    for a in db.session.execute(plans.received(unit, today=end)).scalars()
-                   if clock.local(a.created_at, "%Y-%m-%d") <= end.isoformat()]
+                   if before(date.fromisoformat(clock.local(a.created_at, "%Y-%m-%d")), a.created_at)]
     found_records = db.session.execute(records_about(enterprise)).scalars().all()
     result = Trace(enterprise, end, accident, records, list(lives.values()), questions, [], assignments,
                    list(reversed(accident_rows)), found_records, duties=checklists.findings_until(enterprise, end))
@@ -341,6 +351,8 @@ def _timeline(t: Trace) -> list[Entry]:
                                  [tracker] if tracker else [], key=f"listed:{h.id}"))
     for i in t.inspections:
         for a in i.actions:
+            if a.decided_on > end:
+                continue  # decided after the cut-off: not part of what the trace may cite
             amount = f"{a.amount} 万元" if a.amount is not None else ""
             entries.append(Entry(a.decided_on, "action", f"{i.unit_name}{a.kind_label} {amount}".strip(),
                                  "；".join(x for x in (a.document_number, a.person_names, a.note, a.override_reason) if x),
@@ -371,7 +383,7 @@ def trace_node(node: Tenant, until: date | None = None) -> Trace:
     records = inspections.by_units_of(node, end)
     enterprise_ids = {i.tenant_id for i in records if i.tenant.kind == "enterprise"}
     lives = _lives(inspections.hazards_of(enterprise_ids, end) if enterprise_ids else [], records, end)
-    questions = _questions(_groups(records), lives, end, False)
+    questions = _questions(_groups(records, end), lives, end, False)
     inspectors: dict[int, InspectorSummary] = {}
     for i in records:
         if i.amends_id is None:

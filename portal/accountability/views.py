@@ -11,6 +11,7 @@ from portal.accountability.models import MEASURES, AccountabilityRecord
 from portal.exports import access, jobs
 from portal.extensions import db
 from portal.forms import choices
+from portal.inspections import service as inspections
 from portal.inspections.models import Accident
 from portal.web import Page, attempt, can, paginate, render, requires
 from tenants import clock
@@ -20,6 +21,7 @@ from tenants.scope import get_covered_or_404, get_scoped_or_404
 
 bp = Blueprint("accountability", __name__)
 TIMELINE_PER_PAGE = 100
+RECENT_ACCIDENTS = 10
 
 
 @bp.get("/accountability/")
@@ -30,8 +32,11 @@ def index():
     subject = request.args.get("subject", "").strip()[:100]
     found = paginate(tenants.search(subject)) if subject else None
     page = paginate(service.listing(q, measure))
+    # A trace usually starts from an accident: the latest ones in scope, each anchored to its day.
+    accidents = db.session.execute(inspections.accidents().limit(RECENT_ACCIDENTS)).scalars().all()
     return render("accountability/index.html", "rows", page=page, q=q, measure=measure, subject=subject,
-                  found=found, MEASURES=MEASURES)
+                  found=found, accidents=accidents,
+                  more_accidents=len(accidents) == RECENT_ACCIDENTS, MEASURES=MEASURES)
 
 
 def _params(source, subject: Tenant):

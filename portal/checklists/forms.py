@@ -3,8 +3,8 @@ from wtforms import (BooleanField, DateField, IntegerField, MultipleFileField, P
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.checklists.models import EVIDENCE, OVERVIEW_STATES, STATES, WORK_TYPES, WORKER_TYPES
-from portal.forms import REQUIRED, Form, choices
+from portal.checklists.models import DUTIES, EVIDENCE, OVERVIEW_STATES, STATES, WORK_TYPES, WORKER_TYPES
+from portal.forms import REQUIRED, Form, choices, optional_int
 from tenants.models import INDUSTRIES
 
 DATE = {"render_kw": {"type": "date"}}
@@ -14,6 +14,7 @@ class ItemForm(Form):
     title = StringField("事项内容", validators=[DataRequired(REQUIRED), Length(max=300, message="最多 300 个字。")])
     body = TextAreaField("具体要求", validators=[Optional(), Length(max=2000, message="最多 2000 个字。")])
     evidence = SelectField("证明材料要求", choices=choices(EVIDENCE), default="text")
+    duty = SelectField("对应企业履职记录（企业清单）", choices=choices([("", "不对应")] + list(DUTIES.items())), default="")
 
 
 class EvidenceForm(Form):
@@ -31,6 +32,8 @@ class EntryForm(Form):
     evidence_text = TextAreaField("证明材料说明", validators=[Optional(), Length(max=2000, message="最多 2000 个字。")])
     evidence_date = DateField("材料日期", validators=[Optional()], **DATE)
     files = MultipleFileField("上传文件或照片")
+    # Only for an item that is a duty: which of the unit's records of that kind it rests on.
+    duty_record_id = SelectField("依据的履职记录", coerce=optional_int, validate_choice=False)
 
 
 class SignForm(Form):

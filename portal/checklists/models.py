@@ -98,6 +98,9 @@ class ChecklistItem(Inherited, db.Model):
     position = db.Column(db.Integer, nullable=False)
     title = db.Column(db.String(300), nullable=False)
     body = db.Column(db.Text, nullable=False, default="")
+    # The principal's duty (a DUTIES key) the item is, when it is one: its answer then rests on
+    # the enterprise's duty record of that kind, so the fact is typed once.
+    duty = db.Column(db.String(16))
     created_at = db.Column(db.DateTime, nullable=False, default=now)
     removed_at = db.Column(db.DateTime)
 
@@ -164,11 +167,14 @@ class ChecklistEntry(TenantOwned, db.Model):
     state = db.Column(db.String(16))
     evidence_text = db.Column(db.Text, nullable=False, default="")
     evidence_date = db.Column(db.Date)
+    # For an item that is a duty: the duty record the answer rests on.
+    duty_record_id = db.Column(db.Integer, db.ForeignKey("duty_records.id"), index=True)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     updated_at = db.Column(db.DateTime, nullable=False, default=now, onupdate=now)
 
     fill = relationship("ChecklistFill", back_populates="entries")
     item = relationship("ChecklistItem")
+    duty_record = relationship("DutyRecord")
     uploads = relationship("Upload", secondary=entry_uploads, order_by="Upload.id")
 
     __table_args__ = (UniqueConstraint("fill_id", "item_id", name="uq_checklist_entries_fill_item"),)

@@ -177,13 +177,16 @@ def effective_items(tenant: Tenant, kind: str) -> list[ListItem]:
 
 
 def add_item(tenant: Tenant, kind: str, *, title: str, body: str = "", evidence: str = "none",
-             actor: Membership | None = None) -> ChecklistItem:
+             duty: str | None = None, actor: Membership | None = None) -> ChecklistItem:
     if not can_own(tenant, kind):
         raise Refused(f"“{tenant.name}”不能为“{KINDS.get(kind, kind)}”添加事项。")
     title = _text(title, "事项内容", TITLE_MAX)
     body = _text(body, "具体要求", TEXT_MAX, required=False)
     if evidence not in EVIDENCE:
         raise Refused("请选择证明材料要求。")
+    duty = duty or None
+    if duty is not None and (duty not in DUTIES or kind not in ENTERPRISE_LISTS):
+        raise Refused("只有企业填写的清单事项可以对应企业履职记录，请从列出的履职类别中选择。")
     template = own_template(tenant, kind)
     if template is None:
         template = ChecklistTemplate(tenant=tenant, kind=kind, title=KINDS[kind], live_items=0,
@@ -192,13 +195,13 @@ def add_item(tenant: Tenant, kind: str, *, title: str, body: str = "", evidence:
         db.session.flush()
     position = db.session.execute(select(func.coalesce(func.max(ChecklistItem.position), 0))
                                   .where(ChecklistItem.template_id == template.id)).scalar_one() + 1
-    item = ChecklistItem(tenant=tenant, template=template, position=position, title=title, body=body)
+    item = ChecklistItem(tenant=tenant, template=template, position=position, title=title, body=body, duty=duty)
     template.live_items += 1
     db.session.add(item)
     db.session.flush()
     inherit.set_value(tenant, item_key(item.id), {"evidence": evidence})
-    audit.record(tenant, "checklist.item_added", item, {"kind": kind, "title": title, "evidence": evidence},
-                 actor=actor)
+    audit.record(tenant, "checklist.item_added", item, {"kind": kind, "title": title, "evidence": evidence,
+                                                          "duty": duty}, actor=actor)
     return item
 
 
@@ -282,7 +285,8 @@ def start(tenant: Tenant, kind: str, *, actor: Membership | None = None) -> Chec
                 db.session.add(ChecklistEntry(
                     tenant=tenant, fill=fill, item_id=old.item_id, responsible_name=old.responsible_name,
                     responsible_post=old.responsible_post, state=old.state, evidence_text=old.evidence_text,
-                    evidence_date=old.evidence_date, uploads=list(old.uploads), updated_by_id=user_id))
+                    evidence_date=old.evidence_date, uploads=list(old.uploads), duty_record_id=old.duty_record_id,
+                    updated_by_id=user_id))
         db.session.flush()
     _recount(fill)
     audit.record(tenant, "checklist.revised" if current else "checklist.started", fill,
@@ -303,11 +307,30 @@ def _entry(fill: ChecklistFill, item_id: int) -> ChecklistEntry | None:
     return next((e for e in fill.entries if e.item_id == item_id), None)
 
 
+def missing_proof(evidence: str, state: str | None, text: str, files: int) -> str | None:
+    """What an answer still lacks of the proof its item asks, or None. Nothing done proves nothing:
+    未落实 needs no proof (the signature owns up to it)."""
+    if state in (None, "", "not_done"):
+        return None
+    if evidence == "file" and not files:
+        return "须上传文件或照片作为证明材料"
+    if evidence == "text" and not text and not files:
+        return "须填写证明材料说明"
+    return None
+
+
 def _recount(fill: ChecklistFill, items: list[ListItem] | None = None) -> None:
+    """An item counts as filled when it names who answers for it, how far it is done, and carries
+    the proof it asks for."""
     items = effective_items(fill.tenant, fill.kind) if items is None else items
-    done = {e.item_id for e in fill.entries if e.complete}
+    entries = {e.item_id: e for e in fill.entries}
     fill.total = len(items)
-    fill.filled = sum(li.item.id in done for li in items)
+    fill.filled = sum(1 for li in items if (e := entries.get(li.item.id)) is not None and e.complete
+                      and missing_proof(li.evidence, e.state, e.evidence_text, _proof_files(e)) is None)
+
+
+def _proof_files(entry: ChecklistEntry) -> int:
+    return len(entry.uploads) + (len(entry.duty_record.uploads) if entry.duty_record is not None else 0)
 
 
 def _list_item(fill: ChecklistFill, item: ChecklistItem) -> tuple[ListItem, list[ListItem]]:
@@ -318,9 +341,23 @@ def _list_item(fill: ChecklistFill, item: ChecklistItem) -> tuple[ListItem, list
     return found, items
 
 
+def duty_record_of(fill: ChecklistFill, item: ChecklistItem, record_id: int | None) -> DutyRecord | None:
+    """The unit's duty record of the item's kind an answer rests on: the one chosen, else its latest."""
+    stmt = duties(fill.tenant, item.duty)
+    if record_id:
+        stmt = stmt.where(DutyRecord.id == record_id)
+    record = db.session.execute(stmt.limit(1)).scalar_one_or_none()
+    if record_id and record is None:
+        raise Refused(f"所选记录不是本单位的{DUTIES[item.duty]}记录。")
+    return record
+
+
 def save_entry(fill: ChecklistFill, item: ChecklistItem, *, responsible_name: str, responsible_post: str,
                state: str | None, evidence_text: str = "", evidence_date: date | None = None, files=(),
-               today: date, actor: Membership | None = None) -> ChecklistEntry:
+               today: date, duty_record_id: int | None = None, actor: Membership | None = None) -> ChecklistEntry:
+    """One item's answer. An item that is a duty rests on the unit's duty record of that kind (the
+    one chosen, else the latest): done or partly done needs one, and its date and files are the
+    answer's proof, so the duty's count and the list say the same."""
     _require_draft(fill)
     li, items = _list_item(fill, item)
     name = _text(responsible_name, "责任人", 50, required=False)
@@ -330,20 +367,36 @@ def save_entry(fill: ChecklistFill, item: ChecklistItem, *, responsible_name: st
     text = _text(evidence_text, "证明材料说明", TEXT_MAX, required=False)
     _not_after_today(evidence_date, "证明材料日期", today)
     entry = _entry(fill, item.id)
+    file_count = (len(entry.uploads) if entry else 0) + len([f for f in files or () if f[0]])
+    if file_count > MAX_FILES:
+        raise Refused(f"每个事项最多 {MAX_FILES} 个证明文件。")
+    record = None
+    if item.duty and state in ("done", "partial"):
+        record = duty_record_of(fill, item, duty_record_id)
+        if record is None:
+            raise Refused(f"第 {li.number} 项是企业履职事项“{DUTIES[item.duty]}”，次数以履职记录为准：请先在“责任清单 → "
+                          f"{DUTIES[item.duty]}”中登记（日期、内容和附件），再保存本项。")
+        evidence_date = evidence_date or record.occurred_on
+        text = text or f"{DUTIES[item.duty]}记录：{record.occurred_on:%Y-%m-%d} {record.subject}"
+        file_count += len(record.uploads)
+    lacking = missing_proof(li.evidence, state, text, file_count)
+    if lacking:
+        raise Refused(f"第 {li.number} 项“{item.title}”{lacking}；选择“{STATES[state]}”时请一并提交。"
+                      "尚无材料的，可先选择“未落实”。")
     if entry is None:
         entry = ChecklistEntry(tenant=fill.tenant, fill=fill, item_id=item.id)
         db.session.add(entry)
-    if len(entry.uploads) + len([f for f in files or () if f[0]]) > MAX_FILES:
-        raise Refused(f"每个事项最多 {MAX_FILES} 个证明文件。")
     entry.responsible_name, entry.responsible_post, entry.state = name, post, state or None
     entry.evidence_text, entry.evidence_date, entry.updated_by_id = text, evidence_date, \
         actor.user_id if actor else None
+    entry.duty_record = record
     entry.uploads.extend(_store_files(fill.tenant, files, actor=actor))
     db.session.flush()
     _recount(fill, items)
     audit.record(fill.tenant, "checklist.filled", entry, {
         "fill_id": fill.id, "version": fill.version, "item_id": item.id, "responsible_name": name,
-        "state": entry.state, "files": [u.sha256 for u in entry.uploads]}, actor=actor)
+        "state": entry.state, "files": [u.sha256 for u in entry.uploads],
+        "duty_record_id": record.id if record else None}, actor=actor)
     return entry
 
 
@@ -353,6 +406,7 @@ def remove_file(fill: ChecklistFill, item: ChecklistItem, upload, *, actor: Memb
     if entry is None or upload not in entry.uploads:
         raise Refused("该文件不是这个事项的证明材料。")
     entry.uploads.remove(upload)
+    _recount(fill)  # the last file of an item that asks for one: the item is no longer filled
     audit.record(fill.tenant, "checklist.filled", entry, {
         "fill_id": fill.id, "item_id": item.id, "removed_file": upload.sha256}, actor=actor)
 
@@ -370,6 +424,11 @@ def _rows(fill: ChecklistFill, items: list[ListItem]) -> list[dict]:
             "evidence_date": e.evidence_date.isoformat() if e and e.evidence_date else None,
             "files": [{"upload_id": u.id, "filename": u.filename, "sha256": u.sha256, "size": u.size}
                       for u in (e.uploads if e else [])],
+            "duty": li.item.duty,
+            "duty_record": {"id": e.duty_record.id, "kind": e.duty_record.kind,
+                            "occurred_on": e.duty_record.occurred_on.isoformat(), "subject": e.duty_record.subject,
+                            "files": [{"upload_id": u.id, "filename": u.filename, "sha256": u.sha256, "size": u.size}
+                                      for u in e.duty_record.uploads]} if e and e.duty_record else None,
         })
     return rows
 
@@ -406,12 +465,10 @@ def sign(fill: ChecklistFill, signer: Membership, password: str, today: date) ->
     if missing:
         raise Refused(f"第 {'、'.join(missing)} 项尚未填写责任人和落实情况，不能签署。")
     for r in rows:
-        if r["state"] == "not_done":
-            continue  # nothing done, nothing to prove; the signature owns up to it
-        if r["evidence"] == "file" and not r["files"]:
-            raise Refused(f"第 {r['no']} 项“{r['title']}”须上传文件或照片作为证明材料，才能签署。")
-        if r["evidence"] == "text" and not r["evidence_text"] and not r["files"]:
-            raise Refused(f"第 {r['no']} 项“{r['title']}”须填写证明材料说明，才能签署。")
+        lacking = missing_proof(r["evidence"], r["state"], r["evidence_text"],
+                                len(r["files"]) + len((r["duty_record"] or {}).get("files", ())))
+        if lacking:
+            raise Refused(f"第 {r['no']} 项“{r['title']}”{lacking}，才能签署。")
     signed_at = clock.now()
     content = {
         "unit": {"id": fill.tenant.id, "name": fill.tenant.name, "credit_code": fill.tenant.credit_code},
@@ -502,6 +559,10 @@ def record_duty(tenant: Tenant, kind: str, *, occurred_on: date | None, today: d
 
 
 def delete_duty(record: DutyRecord, today: date, *, actor: Membership | None = None) -> None:
+    cited = db.session.execute(select(ChecklistFill).join(ChecklistEntry, ChecklistEntry.fill_id == ChecklistFill.id)
+                               .where(ChecklistEntry.duty_record_id == record.id).limit(1)).scalar_one_or_none()
+    if cited is not None:
+        raise Refused(f"这条记录是“{list_title(cited.tenant, cited.kind)}”第 {cited.version} 版中一项的落实依据，不能删除。")
     tenant = record.tenant
     audit.record(tenant, "duty.deleted", record, {"kind": record.kind, "occurred_on": record.occurred_on.isoformat(),
                                                    "person": record.person, "subject": record.subject}, actor=actor)

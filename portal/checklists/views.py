@@ -12,6 +12,8 @@ from portal.checklists.forms import (DUTY_FORMS, DueForm, EntryForm, EvidenceFor
 from portal.checklists.models import (DATE_LABELS, DUTIES, ENTERPRISE_LISTS, EVIDENCE, KINDS, OVERVIEW_STATES,
                                       STATES, ChecklistFill, ChecklistItem, DutyRecord, SpecialWorker)
 from portal.exports import jobs
+from portal.extensions import db
+from portal.forms import choices
 from portal.uploads import service as uploads
 from portal.uploads.models import Upload
 from portal.web import attempt, can, form_status, is_htmx, paginate, render, requires
@@ -22,6 +24,7 @@ from tenants.scope import get_covered_or_404, get_scoped_or_404
 
 bp = Blueprint("checklists", __name__, url_prefix="/checklists")
 PER_PAGE = 50
+DUTY_CHOICES = 20  # a duty item offers the latest records of its kind; older ones are on the duty page
 
 
 def _own(unit: Tenant) -> None:
@@ -71,7 +74,8 @@ def _template_page(unit, kind, *, item_form=None, due_form=None, error=None, sta
                   due=service.due_on(unit, kind), editable=g.membership.tenant_id == unit.id
                   and can("checklists.templates") and service.can_own(unit, kind),
                   item_form=item_form or ItemForm(), due_form=due_form or DueForm(), evidence_form=EvidenceForm(),
-                  error=error, ancestors=tenants.ancestors(unit), KINDS=KINDS, EVIDENCE=EVIDENCE, status=status)
+                  error=error, ancestors=tenants.ancestors(unit), KINDS=KINDS, EVIDENCE=EVIDENCE,
+                  ENTERPRISE_LISTS=ENTERPRISE_LISTS, status=status)
 
 
 def _template_unit(tenant_id, list_kind) -> Tenant:
@@ -97,7 +101,8 @@ def add_item(tenant_id, list_kind):
     error = None
     if form.validate_on_submit():
         item, error = attempt(lambda: service.add_item(unit, list_kind, title=form.title.data, body=form.body.data,
-                                                       evidence=form.evidence.data, actor=g.membership))
+                                                       evidence=form.evidence.data, duty=form.duty.data,
+                                                       actor=g.membership))
         if error is None:
             flash(f"已添加事项“{item.title}”，本单位及下级单位的清单中都有了这一项。", "success")
             return redirect(url_for("checklists.template", tenant_id=unit.id, list_kind=list_kind))
@@ -154,7 +159,7 @@ def remove_item(item_id):
 # ---------------------------------------------------------------- a list, version by version
 
 def _fill_page(unit, kind, fill, *, forms=None, row_errors=None, sign_form=None, error=None, status=200,
-               block=None, rows=None, row=None):
+               block=None, rows=None, row=None, saved=None):
     own = g.membership.tenant_id == unit.id
     editable = bool(fill) and own and can("checklists.fill") and fill.is_current and not fill.signed
     rows = service.rows_of(fill) if fill and rows is None else rows
@@ -168,13 +173,20 @@ def _fill_page(unit, kind, fill, *, forms=None, row_errors=None, sign_form=None,
             forms.setdefault(r["item_id"], EntryForm(prefix=f"i{r['item_id']}", data={
                 "responsible_name": r["responsible_name"], "responsible_post": r["responsible_post"],
                 "state": r["state"] or "", "evidence_text": r["evidence_text"],
-                "evidence_date": r["evidence_date"] and date.fromisoformat(r["evidence_date"])}))
+                "evidence_date": r["evidence_date"] and date.fromisoformat(r["evidence_date"]),
+                "duty_record_id": (r["duty_record"] or {}).get("id")}))
+            if r.get("duty"):
+                records = db.session.execute(service.duties(unit, r["duty"]).limit(DUTY_CHOICES)).scalars()
+                forms[r["item_id"]].duty_record_id.choices = choices(
+                    [("", "最近一次")] + [(str(d.id), f"{d.occurred_on:%Y-%m-%d} {d.subject}") for d in records])
     return render("checklists/fill.html", block, unit=unit, kind=kind, fill=fill, rows=rows, own=own,
                   editable=editable, forms=forms, row_errors=row_errors or {}, sign_form=sign_form or SignForm(),
                   error=error, title=fill.content["title"] if fill and fill.signed else service.list_title(unit, kind),
                   versions=service.versions(unit, kind), due=service.due_on(unit, kind),
                   intact=service.signature_intact(fill) if fill and fill.signed else None,
-                  ancestors=tenants.ancestors(unit), STATES=STATES, EVIDENCE=EVIDENCE, row=row, status=status)
+                  ancestors=tenants.ancestors(unit), STATES=STATES, EVIDENCE=EVIDENCE, DUTIES=DUTIES, row=row,
+                  duty_counts=service.duty_counts(unit, clock.today()) if unit.kind == "enterprise" else {},
+                  saved=saved, status=status)
 
 
 @bp.get("/units/<int:tenant_id>/lists/<list_kind>")
@@ -228,12 +240,13 @@ def save_entry(fill_id, item_id):
         _, error = attempt(lambda: service.save_entry(
             fill, item, responsible_name=form.responsible_name.data, responsible_post=form.responsible_post.data,
             state=form.state.data, evidence_text=form.evidence_text.data, evidence_date=form.evidence_date.data,
-            files=_files(form.files), today=clock.today(), actor=g.membership))
+            files=_files(form.files), today=clock.today(), duty_record_id=form.duty_record_id.data,
+            actor=g.membership))
     else:
         error = _form_error(form)
     if error is None and not is_htmx():
         flash(f"已保存“{item.title}”。", "success")
-        return redirect(url_for("checklists.fill", fill_id=fill.id) + f"#item-{item.id}", code=303)
+        return redirect(url_for("checklists.fill", fill_id=fill.id), code=303)
     forms = {item.id: form} if error else {}
     rows = service.rows_of(fill)
     if is_htmx():
@@ -241,7 +254,8 @@ def save_entry(fill_id, item_id):
         if row is None:
             abort(422, error)
         response = _fill_page(fill.tenant, fill.kind, fill, forms=forms, row_errors={item.id: error} if error else {},
-                              block="row", rows=rows, row=row, status=422 if error else 200)
+                              block="row", rows=rows, row=row, status=422 if error else 200,
+                              saved=None if error else item.id)
         body, status = response
         return body, status, {} if error else {"HX-Trigger": "fill-changed"}
     return _fill_page(fill.tenant, fill.kind, fill, forms=forms, row_errors={item.id: error}, rows=rows, status=422)
@@ -331,7 +345,10 @@ def duties(tenant_id, duty):
                 **values, actor=g.membership))
             if error is None:
                 flash(f"已登记{DUTIES[duty]}记录（{form.occurred_on.data:%Y-%m-%d}）。", "success")
-                return redirect(url_for("checklists.duties", tenant_id=unit.id, duty=duty), code=303)
+                # Come from a list item that rests on this duty: back to the list, to answer it.
+                back = request.args.get("fill", type=int)
+                return redirect(url_for("checklists.fill", fill_id=back) if back else
+                                url_for("checklists.duties", tenant_id=unit.id, duty=duty), code=303)
         else:
             error = _form_error(form)
     return render("checklists/duties.html", "records", unit=unit, duty=duty, form=form, error=error,

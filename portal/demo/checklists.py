@@ -22,23 +22,23 @@ from portal.plans import service as plans
 from tenants import clock
 from tenants.models import Tenant
 
-# (title, requirement, proof): 全国重大事故隐患专项排查整治 2023 行动总体方案, 企业五项工作.
+# (title, requirement, proof, the principal's duty it is): 全国重大事故隐患专项排查整治 2023 行动总体方案, 企业五项工作.
 NATIONAL = (
     ("研究组织本企业重大事故隐患排查整治",
      "学习研究本行业领域重大事故隐患判定标准或重点检查事项，组织对标对表自查自改；建立重大事故隐患台账清单，实行闭环管理；"
-     "主要负责人每季度带队检查至少 1 次（高危行业领域企业每月至少 1 次）。", "text"),
+     "主要负责人每季度带队检查至少 1 次（高危行业领域企业每月至少 1 次）。", "text", None),
     ("落实全员安全生产岗位责任，发挥管理团队和专家作用",
      "建立健全全员安全生产岗位责任制（含劳务派遣人员、实习生）；组织制定各分管负责人安全生产职责清单和本次专项行动工作清单；"
-     "按规定设置安全生产管理机构或配备专兼职安全生产管理人员。", "text"),
+     "按规定设置安全生产管理机构或配备专兼职安全生产管理人员。", "text", None),
     ("组织对动火等危险作业开展排查整治",
      "组织开展 1 次全员安全警示教育；严格电气焊等动火作业审批，明确现场监护人员；全面检查电气焊设备；"
-     "严禁未取得相关证书的人员在特种作业岗位上岗作业。", "text"),
+     "严禁未取得相关证书的人员在特种作业岗位上岗作业。", "text", "education"),
     ("组织对外包外租等生产经营活动开展排查整治",
      "对外包外租（包括委托、合作等）情况组织 1 次全面排查，重点检查承包承租方资质、安全生产协议和管理职责，"
-     "纳入本企业安全生产管理体系。", "text"),
+     "纳入本企业安全生产管理体系。", "text", "outsourcing"),
     ("组织开展事故应急救援演练活动",
      "至少组织开展 1 次事故应急救援预案演练（高危行业领域企业每半年至少 1 次），让全体从业人员熟知安全逃生出口（或避灾路线）。",
-     "file"),
+     "file", "drill"),
 )
 # 天津市河东区 … 2023 专项行动工作方案, 企业六项工作: what it adds to the national five.
 HEDONG = (
@@ -138,7 +138,7 @@ def seed_checklists() -> bool:
     hedong = db.session.execute(select(Tenant).where(Tenant.code == "120102")).scalar_one()
     street = db.session.execute(select(Tenant).where(Tenant.code == "120102001")).scalar_one()
 
-    national = [service.add_item(root, "campaign_tasks", title=t, body=b, evidence=e) for t, b, e in NATIONAL]
+    national = [service.add_item(root, "campaign_tasks", title=t, body=b, evidence=e, duty=d) for t, b, e, d in NATIONAL]
     for title, body, evidence in HEDONG:
         service.add_item(hedong, "campaign_tasks", title=title, body=body, evidence=evidence)
     # 河东区 asks for the hot-work approval slips themselves, not an account of them.
@@ -153,6 +153,8 @@ def seed_checklists() -> bool:
 
     signers = {name: _signer(_enterprise(name), *rest) for name, *rest in SIGNERS}
     wanda, jinhua = (_enterprise(name) for name, *_ in SIGNERS)
+    # The duty records first: the campaign list's duty items rest on them.
+    _duties(today)
     # 万达: the deputy list signed; the campaign list is left for the principal to fill (and the
     # street then sees the enterprise turn complete).
     _sign(wanda, "deputy_duties", signers[wanda.name], today, today - timedelta(days=20))
@@ -165,7 +167,6 @@ def seed_checklists() -> bool:
                        files=[("演练方案.png", PNG)], today=today)
 
     _rules_in_force(hedong, today)
-    _duties(today)
     hedong_enterprises = db.session.execute(select(Tenant).where(
         Tenant.kind == "enterprise", Tenant.path.startswith(hedong.path))).scalars().all()
     service.refresh(hedong_enterprises, today)
@@ -187,6 +188,9 @@ def _duties(today: date) -> None:
                         participants=36, escape_routes_known=True, findings="响应及时，逃生路线清楚。", today=today)
     service.record_duty(jinhua, "education", occurred_on=today - timedelta(days=150), subject="违规动火引发重特大事故警示教育",
                         participants=42, today=today)
+    service.record_duty(jinhua, "outsourcing", occurred_on=today - timedelta(days=60), person="天津市安达危险货物运输有限公司",
+                        subject="危险化学品运输和装卸作业外包", qualified=True, agreement_signed=True, duties_clear=True,
+                        managed=True, today=today)
     # A welder whose certificate has lapsed: entered while valid, expired 25 days ago.
     service.add_worker(jinhua, name="王某", work_type="welding", certificate_no="T120102198507121234",
                        expires_on=today - timedelta(days=25), today=today - timedelta(days=400))

@@ -242,5 +242,16 @@ def find_for_verification(*, file_bytes: bytes | None = None, code: str | None =
             else:
                 stmt = select(ExportDocument).where(ExportDocument.content_sha256.startswith(code))
         docs = db.session.execute(stmt.order_by(ExportDocument.id).limit(5)).scalars().all()
-        return [{"doc": d, "chain": [t.name for t in ancestors(d.tenant)] + [d.tenant.name],
-                 "by_file": file_bytes is not None} for d in docs]
+        return [_provenance(d, by_file=file_bytes is not None) for d in docs]
+
+
+def _provenance(doc: ExportDocument, by_file: bool) -> dict:
+    """Who issued a document: the unit of the person who generated it (a dossier about an
+    enterprise, or a record filed under it, is issued by the level that asked for it), and that
+    person; the unit it is filed under when that is another."""
+    requester = db.session.get(Membership, doc.membership_id) if doc.membership_id else None
+    issuer = requester.tenant if requester is not None else doc.tenant
+    person = doc.created_by
+    return {"doc": doc, "by_file": by_file, "chain": [t.name for t in ancestors(issuer)] + [issuer.name],
+            "generated_by": (f"{person.display_name}（{person.post}）" if person.post else person.display_name)
+            if person is not None else "", "filed_under": doc.tenant.name if doc.tenant_id != issuer.id else ""}

@@ -34,8 +34,8 @@ def download(doc_id, ext):
         return redirect(url_for("exports.show", doc_id=doc.id))
     filename = f"{doc.title}-{doc.id}.{ext}"
     response = Response(doc.content, mimetype=kind.mimetype)
-    disposition = "inline" if ext == "pdf" else "attachment"
-    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    # The page's button says 下载: the file is saved under its title, never opened in place of the page.
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 
 

@@ -23,7 +23,9 @@ class FixesForm(Form):
 class HazardForm(Form):
     # Only government and department users name the enterprise; an enterprise records its own.
     credit_code = StringField("企业统一社会信用代码", validators=[Optional(), Length(max=18, message="应为 18 位。")])
-    level = SelectField("隐患级别", choices=choices(LEVELS))
+    # Nothing chosen in advance: 重大事故隐患 is a judgement the person makes, not a default.
+    level = SelectField("隐患级别", choices=choices([("", "请选择")] + list(LEVELS.items())),
+                        validators=[DataRequired("请选择隐患级别：重大事故隐患或一般隐患。")])
     item_id = SelectField("判定依据（判定标准条款或重点检查事项）", coerce=lambda v: int(v) if v else None,
                           validate_choice=False)
     description = TextAreaField("隐患描述", validators=[DataRequired(REQUIRED), Length(max=500, message="不超过 500 字。")])

@@ -175,6 +175,15 @@ def applicable_items(enterprise: Tenant) -> list[StandardItem]:
     return [item for s in applicable_standards(enterprise, enterprise.industry or "") for item in s.items]
 
 
+def basis_standards(enterprise: Tenant) -> tuple[list[Standard], list[Standard]]:
+    """What a hazard form offers as 判定依据, standard by standard: (those of the enterprise's
+    industry whose clauses the system holds, the key check items a level published first, as the
+    nearer and more specific rule; those of its industry it only names, text not bundled)."""
+    rows = applicable_standards(enterprise, enterprise.industry or "")
+    held = sorted((s for s in rows if s.items), key=lambda s: s.kind != "key_items")
+    return held, [s for s in rows if not s.items]
+
+
 def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str],
                       actor: Membership | None = None) -> Standard:
     """Key check items (重点检查事项) a government level sets for one industry of its subtree."""

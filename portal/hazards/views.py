@@ -145,7 +145,9 @@ def new():
         if error is None:
             flash(f"已登记隐患（编号 {hazard.id}）。", "success")
             return redirect(url_for("hazards.show", hazard_id=hazard.id))
-    return render("hazards/new.html", enterprise=enterprise, form=form, error=error, status=form_status())
+    held, untexted = service.basis_standards(enterprise)
+    return render("hazards/new.html", enterprise=enterprise, form=form, error=error, status=form_status(),
+                  held=held, untexted=untexted)
 
 
 def _item_choices(enterprise: Tenant):

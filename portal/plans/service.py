@@ -807,9 +807,23 @@ def unread_count(actor: Membership) -> int:
 
 
 def notifications(actor: Membership, unread_only: bool = False):
-    """The unit's notifications for this person, newest first. A SELECT to paginate."""
-    stmt = _inbox(actor).order_by(Notification.id.desc())
+    """The unit's notifications for this person, newest first, each with its assignment as it
+    stands now. A SELECT to paginate."""
+    stmt = _inbox(actor).options(selectinload(Notification.assignment)).order_by(Notification.id.desc())
     return stmt.where(_unread(actor)) if unread_only else stmt
+
+
+_WAITING = ("pending", "in_progress", "returned")
+# The assignment states in which what a notification asked still waits: a report to review, a
+# task to sign for, a return to answer, a reminder to act on.
+STILL_ASKED = {"task": ("pending",), "reported": ("reported",), "returned": ("returned",), "reminder": _WAITING,
+               "overdue": _WAITING, "deadline": _WAITING}
+
+
+def settled(notification: Notification) -> bool:
+    """What the notification asked has been dealt with since (the report reviewed, the task done)."""
+    a = notification.assignment
+    return a is not None and notification.kind in STILL_ASKED and a.state not in STILL_ASKED[notification.kind]
 
 
 def read_ids(actor: Membership, shown: list[Notification]) -> set[int]:
@@ -866,10 +880,14 @@ class Rollup:
     states: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     colours: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     kinds: set = field(default_factory=set)
+    # Not overdue, by state: 待签收 and 已上报 are told apart from 办理中.
+    on_time: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, state: str, colour: str, count: int) -> None:
         self.states[state] += count
         self.colours[colour] += count
+        if colour != "red":
+            self.on_time[state] += count
 
     @property
     def total(self) -> int:
@@ -884,16 +902,27 @@ class Rollup:
         return self.colours["red"]
 
     @property
+    def pending(self) -> int:
+        """待签收 and not overdue."""
+        return self.on_time["pending"]
+
+    @property
+    def reported(self) -> int:
+        """已上报, waiting for review, and not overdue."""
+        return self.on_time["reported"]
+
+    @property
     def open(self) -> int:
-        """办理中 on a board: neither finished nor overdue."""
-        return self.total - self.done - self.overdue
+        """办理中 on a board: signed for (or returned), neither reported, finished nor overdue."""
+        return self.total - self.done - self.overdue - self.pending - self.reported
 
     @property
     def noun(self) -> str:
         return NOUNS.get(next(iter(self.kinds)), "单位") if len(self.kinds) == 1 else "单位"
 
     def sentence(self) -> str:
-        return f"{self.total} 个{self.noun}：已办结 {self.done}，办理中 {self.open}，逾期 {self.overdue}"
+        return (f"{self.total} 个{self.noun}：已办结 {self.done}，已上报 {self.reported}，办理中 {self.open}，"
+                f"待签收 {self.pending}，逾期 {self.overdue}")
 
 
 def _rollups_by(key, ids: list[int], today: date | None, *joins) -> dict[int, Rollup]:

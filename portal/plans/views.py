@@ -249,8 +249,14 @@ def _task_form(home, parent: Assignment | None = None, formdata=None) -> TaskFor
     form = TaskForm(formdata=formdata) if formdata is not None else TaskForm()
     units = service.children(home)
     form.receivers.choices = choices((t.id, t.name) for t in units)
-    form.kinds.choices = choices((k, f"全部{KINDS[k]}") for k in dict.fromkeys(t.kind for t in units))
-    phases = [parent.task.phase] if parent else service.phase_choices(home)
+    # 全部街道 says whom it sends to, so nobody has to guess who 全部 is.
+    form.kinds.choices = choices(
+        (k, f"全部{KINDS[k]}（{len(names)} 个：{'、'.join(names)}）")
+        for k, names in ((k, [t.name for t in units if t.kind == k]) for k in dict.fromkeys(t.kind for t in units)))
+    # A phase that has ended cannot take a task (its deadline would be past): it is not offered.
+    today = clock.today()
+    phases = [parent.task.phase] if parent else [p for p in service.phase_choices(home)
+                                                 if service.phase_end(p) >= today]
     form.phase_id.choices = choices((p.id, f"{p.plan.campaign.name} · {p.name}（截至 {service.phase_end(p)}）")
                                     for p in phases)
     if parent:
@@ -488,7 +494,7 @@ def notifications():
     unread_only = request.args.get("unread") == "1"
     page = paginate(service.notifications(g.membership, unread_only))
     return render("plans/notifications.html", "rows", page=page, unread_only=unread_only,
-                  read=service.read_ids(g.membership, page.items))
+                  read=service.read_ids(g.membership, page.items), settled=service.settled)
 
 
 @bp.get("/notifications/count")

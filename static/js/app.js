@@ -36,3 +36,20 @@ document.addEventListener("htmx:afterRequest", (event) => {
     button.textContent = "－";
   }
 });
+
+// A page that answers a form sent by POST with its messages shows the address of the page the form
+// was on (portal/web.py page_url): reloading it, or coming back to it, never asks again for the
+// action URL, which answers only POST.
+const pageUrl = document.querySelector('meta[name="page-url"]');
+if (pageUrl) {
+  history.replaceState(history.state, "", pageUrl.content);
+}
+
+// A part of the page swapped in (an item saved, a row changed) carries its own message: the banners
+// left from before are cleared, so only what is true now is said.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!event.detail.target.querySelector('.flash[role="status"]')) return;  // a panel refreshing: nothing new said
+  document.querySelectorAll('.flash[role="status"]').forEach((banner) => {
+    if (!event.detail.target.contains(banner)) banner.remove();
+  });
+});

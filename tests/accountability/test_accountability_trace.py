@@ -154,3 +154,57 @@ def test_the_enterprises_failed_duties_appear_until_the_trace_date(session, hist
     t = service.trace(plant, TODAY)
     (duty,) = [e for e in t.entries if e.kind == "duty" and e.key.startswith("compliance:")]
     assert "未带队检查" in duty.title and "仍未落实" in duty.detail and duty.key in t.items()
+
+
+
+def test_a_trace_at_an_accident_cites_nothing_that_came_after_it(session, history, national, frozen):
+    """On the accident's day, a task sent after the accident was recorded is not in the trace and
+    cannot be cited; a trace up to a later date has it."""
+    from portal.plans import service as plans
+    h, field = history, history["field"]
+    accident = inspections.record_accident(field["wang"], h["plant"], occurred_on=date(2024, 4, 15), kind="fire",
+                                           deaths=0, injuries=1, summary="储罐区起火", today=TODAY)
+    accident.created_at = datetime(2024, 4, 15, 1)
+    frozen(date(2023, 6, 1))
+    phase = plans.phase_choices(field["tree"]["a"])[1]
+    task = plans.create_task(field["tree"]["a"], field["admin"], title="事故后立即开展全面排查", body="当日报送",
+                             deadline=date(2023, 6, 20), phase_id=phase.id,
+                             receiver_ids=[field["tree"]["a_street"].id], request_key="after-accident")
+    # Sent that morning, after the accident was recorded (rows take their time from the real clock).
+    for a in session.execute(select(Assignment).where(Assignment.task_id == task.id)).scalars():
+        a.created_at = datetime(2024, 4, 15, 3)
+    t = service.trace(h["plant"], accident=accident)
+    assert t.until == date(2024, 4, 15)
+    assert not [e for e in t.entries if e.kind == "task"]
+    assert all(e.on <= t.until for e in t.entries if e.key)
+    later = service.trace(h["plant"], date(2024, 4, 30))
+    assert [e for e in later.entries if e.kind == "task"]
+
+
+def test_a_sanction_decided_after_the_cut_off_is_neither_cited_nor_counted(session, history):
+    """I2 found a major hazard and fined nothing by 04-30; a fine decided in May does not answer
+    只检查不处罚 on a trace up to 04-30, and is not offered as grounds."""
+    from portal.inspections.models import EnforcementAction
+    h = history
+    fine = EnforcementAction(tenant=h["i2"].tenant, inspection_id=h["i2"].id, kind="penalty", decided_on=date(2024, 5, 10), amount=Decimal("1"),
+                             hazard_id=h["h2"].id)
+    session.add(fine)
+    session.flush()
+    session.refresh(h["i2"])
+    t = service.trace(h["plant"], date(2024, 4, 30))
+    assert (h["i2"].id, h["h2"].id) in _named(t, "no_sanction")
+    assert f"action:{fine.id}" not in t.items()
+    assert (h["i2"].id, h["h2"].id) not in _named(service.trace(h["plant"], TODAY), "no_sanction")
+
+
+def test_the_accountability_page_lists_accidents_to_start_from(client, session, history):
+    from tests.conftest import login
+    h = history
+    accident = inspections.record_accident(h["field"]["wang"], h["plant"], occurred_on=date(2024, 4, 15), kind="fire",
+                                           deaths=1, injuries=2, summary="储罐区起火", today=TODAY)
+    session.flush()
+    login(client, h["field"]["discipline"].user)
+    html = client.get("/accountability/").get_data(as_text=True)
+    assert "从事故开始倒查" in html and f"/tenants/{h['plant'].id}/trace?accident={accident.id}" in html
+    page = client.get(f"/tenants/{h['plant'].id}/trace?accident={accident.id}").get_data(as_text=True)
+    assert "截至 2024-04-15（火灾事故当日）" in page

@@ -98,3 +98,48 @@ def test_recording_duties_over_http(client, session, tree, make_user, frozen):
     login(client, principal)
     assert post(client, f"/checklists/duties/{record.id}/delete").status_code == 303
     assert session.execute(select(func.count()).select_from(DutyRecord)).scalar_one() == 0
+
+
+def test_a_list_item_that_is_a_duty_rests_on_its_duty_record(client, session, tree, make_user, frozen):
+    """应急演练 marked 已落实 in the list is the drill the enterprise recorded, not a second fact: without
+    a drill record the item is refused and points to where to record it; with one it links the
+    record (its files are the proof), the duty count and the list agree, and the record cannot be
+    deleted while an answer rests on it."""
+    shop = tree["a_shop"]
+    principal = make_user(shop, role="principal")
+    item = service.add_item(tree["root"], "campaign_tasks", title="组织开展事故应急救援演练活动", evidence="file",
+                            duty="drill")
+    with pytest.raises(Refused, match="只有企业填写的清单事项"):
+        service.add_item(tree["a"], "annual_tasks", title="x", duty="drill")
+    fill = service.start(shop, "campaign_tasks")
+    session.commit()
+    login(client, principal)
+    url = f"/checklists/fills/{fill.id}/items/{item.id}"
+    page = client.get(f"/checklists/fills/{fill.id}").get_data(as_text=True)
+    assert "本项是企业履职事项“应急救援演练”：次数以履职记录为准（本年已登记 0 次）" in page
+    answer = {f"i{item.id}-responsible_name": "张建华", f"i{item.id}-responsible_post": "总经理",
+              f"i{item.id}-state": "done", f"i{item.id}-evidence_text": "已演练"}
+    r = post(client, url, answer, headers={"HX-Request": "true"})
+    assert r.status_code == 422 and "请先在“责任清单 → 应急救援演练”中登记" in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(type(fill), fill.id).filled == 0
+    drills = f"/checklists/units/{shop.id}/duties/drill"
+    # Recorded from the item's link, the answer comes back to the list.
+    r = post(client, f"{drills}?fill={fill.id}", {"occurred_on": "2026-09-20", "subject": "商场火灾疏散",
+                                                   "participants": "80", "files": [(io.BytesIO(PNG), "演练照片.png")]},
+             content_type="multipart/form-data")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/checklists/fills/{fill.id}")
+    r = post(client, url, answer, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "已保存本项" in r.get_data(as_text=True)
+    session.expire_all()
+    record = session.execute(select(DutyRecord)).scalar_one()
+    fill = session.get(type(fill), fill.id)
+    (entry,) = fill.entries
+    assert entry.duty_record_id == record.id and fill.filled == 1
+    (row,) = service.rows_of(fill)
+    assert row["duty_record"]["files"][0]["filename"] == "演练照片.png"
+    assert service.duty_counts(shop, QUARTER_END)["drill"] == 1
+    assert "本年已登记 1 次" in client.get(f"/checklists/fills/{fill.id}").get_data(as_text=True)
+    assert post(client, f"/checklists/duties/{record.id}/delete").status_code == 303
+    assert session.execute(select(func.count()).select_from(DutyRecord)).scalar_one() == 1
+    assert "是“专项行动工作清单”第 1 版中一项的落实依据，不能删除" in client.get(drills).get_data(as_text=True)

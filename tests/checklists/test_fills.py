@@ -34,10 +34,16 @@ def test_signing_needs_the_password_every_answer_and_the_proof_asked(session, tr
     with pytest.raises(Refused, match="第 2、3、4、5 项尚未填写责任人和落实情况"):
         service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     for li in items[1:]:
+        if li.evidence == "file":
+            # 甲区's item asks for a file; a written account alone does not do: not saved, not counted.
+            with pytest.raises(Refused, match="第 3 项“加强劳务派遣和灵活用工人员安全管理”须上传文件或照片"):
+                service.save_entry(fill, li.item, responsible_name="李娜", responsible_post="安全部经理",
+                                   state="partial", evidence_text="已培训", today=QUARTER_END)
+            continue
         service.save_entry(fill, li.item, responsible_name="李娜", responsible_post="安全部经理", state="partial",
                            today=QUARTER_END)
-    # 甲区's item asks for a file; a written account alone does not do.
-    with pytest.raises(Refused, match="第 3 项“加强劳务派遣和灵活用工人员安全管理”须上传文件或照片"):
+    assert fill.filled == 4
+    with pytest.raises(Refused, match="第 3 项尚未填写责任人和落实情况"):
         service.sign(fill, principal.memberships[0], PASSWORD, QUARTER_END)
     service.save_entry(fill, items[2].item, responsible_name="李娜", responsible_post="安全部经理", state="partial",
                        files=[("培训签到表.png", PNG)], today=QUARTER_END)
@@ -51,6 +57,23 @@ def test_signing_needs_the_password_every_answer_and_the_proof_asked(session, tr
     assert fill.content["items"][2]["files"][0]["sha256"] == hashlib.sha256(PNG).hexdigest()
     signed = session.execute(select(AuditEvent).where(AuditEvent.action == "checklist.signed")).scalar_one()
     assert signed.data["content_sha256"] == fill.content_sha256 and signed.actor_id == principal.id
+
+
+def test_an_item_that_asks_for_a_file_is_not_filled_without_one(session, tree, lists):
+    """Saved as 已落实 without the file it asks for, the item is refused and not counted; removing
+    its only file takes it out of the count again. 未落实 needs no file."""
+    fill = service.start(tree["a_shop"], "campaign_tasks")
+    li = next(li for li in service.effective_items(tree["a_shop"], "campaign_tasks") if li.evidence == "file")
+    answer = dict(responsible_name="李娜", responsible_post="安全部经理", today=QUARTER_END)
+    with pytest.raises(Refused, match="须上传文件或照片作为证明材料"):
+        service.save_entry(fill, li.item, state="done", evidence_text="已培训 30 人", **answer)
+    assert fill.filled == 0 and not fill.entries
+    service.save_entry(fill, li.item, state="not_done", **answer)
+    assert fill.filled == 1
+    entry = service.save_entry(fill, li.item, state="done", files=[("培训签到表.png", PNG)], **answer)
+    assert fill.filled == 1
+    service.remove_file(fill, li.item, entry.uploads[0])
+    assert fill.filled == 0
 
 
 def test_only_the_units_own_principal_signs(session, tree, lists, principal, make_user):

@@ -8,13 +8,14 @@ the rolled-back tests never see it.
 from __future__ import annotations
 
 import io
+import os
 import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 from pypdf import PdfReader
 from werkzeug.serving import make_server
 
@@ -81,6 +82,31 @@ def browser(chromium):
     yield chromium
     for context in chromium.contexts:
         context.close()
+
+
+# What a person does with the mouse or a finger: a click or tap, ticking a box, choosing from a list,
+# choosing a file. Typing and Enter are not counted.
+CLICKING = ("click", "tap", "check", "uncheck", "set_checked", "select_option", "set_input_files")
+
+
+@pytest.fixture(autouse=True)
+def clicks(request, monkeypatch):
+    """Counts each journey's clicks (the issue compares them before and after a change); printed
+    with the test's name, and appended to the file JOURNEY_CLICKS names when it is set."""
+    count = [0]
+    for name in CLICKING:
+        original = getattr(Locator, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            count[0] += 1
+            return _original(self, *args, **kwargs)
+        monkeypatch.setattr(Locator, name, counted)
+    yield count
+    line = f"{request.node.nodeid} {count[0]}"
+    print(f"\nclicks: {line}")
+    if os.environ.get("JOURNEY_CLICKS"):
+        with open(os.environ["JOURNEY_CLICKS"], "a", encoding="utf-8") as f:
+            f.write(line + "\n")
 
 
 def log_in(page: Page, base: str, username: str, password: str) -> None:

@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tenants.clock import today
 from tests.e2e.conftest import log_in, log_out
 
 WANDA = "天津河东万达广场商业管理有限公司"
@@ -22,6 +23,29 @@ def _open_overview(page: Page, base: str) -> None:
     page.get_by_role("navigation").get_by_role("link", name="责任清单").click()
     page.get_by_role("link", name="辖区企业清单总览").click()
     expect(page.get_by_role("heading", name=re.compile("企业责任清单总览"))).to_be_visible()
+
+
+DUTY_FORMS = {
+    "应急救援演练": {"演练科目（事故情景）": "商场火灾人员疏散", "参加人数": "120"},
+    "全员安全警示教育": {"警示教育主题": "违规动火作业事故案例警示教育", "参加人数": "300"},
+    "外包外租排查": {"承包或承租方": "天津市洁美保洁服务有限公司", "外包外租的项目或场所": "地下车库保洁"},
+}
+
+
+def _record_duty(page: Page, entry, duty: str) -> None:
+    """Without its duty record, 已落实 is refused and points to where to record it; recorded from
+    the item's link, the list comes back."""
+    entry.get_by_label("责任人", exact=True).fill("孙立新")
+    entry.get_by_label("落实情况").select_option(label="已落实")
+    entry.get_by_role("button", name="保存本项").click()
+    expect(entry.get_by_role("alert")).to_contain_text(f"请先在“责任清单 → {duty}”中登记")
+    entry.get_by_role("link", name=f"登记或查看{duty}记录").click()
+    page.get_by_label(re.compile("日期$")).first.fill(today().isoformat())
+    for label, value in DUTY_FORMS[duty].items():
+        page.get_by_label(label).fill(value)
+    page.get_by_role("button", name="登记").click()
+    expect(page.get_by_role("status")).to_contain_text(f"已登记{duty}记录")
+    expect(page.get_by_role("heading", name=re.compile("专项行动工作清单"))).to_be_visible()
 
 
 def test_principal_fills_uploads_and_signs_and_the_street_sees_it_complete(live_server, browser):
@@ -63,21 +87,39 @@ def test_principal_fills_uploads_and_signs_and_the_street_sees_it_complete(live_
     expect(first.get_by_role("alert")).to_contain_text("“检查记录.pdf”的内容不是扩展名所说的类型")
     expect(progress).to_contain_text("已填写 0 / 9")
 
+    refused_without_file = False
     for i in range(9):
         entry = entries.nth(i)
+        duty = re.search(r"本项是企业履职事项“(.+?)”", entry.inner_text())
+        if duty:
+            # A duty (演练, 警示教育, 外包外租排查) is recorded once, as a duty record, from the item
+            # itself; the list comes back and the item rests on it.
+            _record_duty(page, entry, duty.group(1))
+            entry = entries.nth(i)
+            expect(entry).to_contain_text("本年已登记 1 次")
         needs_file = "须上传文件或照片" in entry.inner_text()
         entry.get_by_label("责任人", exact=True).fill("孙立新" if i % 2 == 0 else "周海燕")
         entry.get_by_label("职务或岗位").fill("总经理" if i % 2 == 0 else "安全部经理")
         entry.get_by_label("落实情况").select_option(label="已落实")
         entry.get_by_label("证明材料说明").fill("已按要求落实，记录存档备查。")
+        if needs_file and not refused_without_file:
+            # An item that asks for a file is not saved, nor counted, without one.
+            entry.get_by_role("button", name="保存本项").click()
+            expect(entry.get_by_role("alert")).to_contain_text("须上传文件或照片作为证明材料")
+            expect(progress).to_contain_text(f"已填写 {i} / 9")
+            refused_without_file = True
         if needs_file:
             entry.get_by_label("上传文件或照片").set_input_files(
                 files=[{"name": f"现场照片{i + 1}.png", "mimeType": "image/png", "buffer": PNG}])
         entry.get_by_role("button", name="保存本项").click()
-        # The item's own block comes back (HTMX), and the progress panel follows.
+        # The item's own block comes back (HTMX) saying so, and the progress panel follows.
+        expect(entry.get_by_role("status")).to_contain_text("已保存本项")
         expect(progress).to_contain_text(f"已填写 {i + 1} / 9")
+        if duty:
+            expect(entry).to_contain_text(f"依据：{duty.group(1)}记录")
         if needs_file:
             expect(entry.get_by_role("link", name=f"现场照片{i + 1}.png")).to_be_visible()
+    assert refused_without_file
     photo = entries.nth(2).get_by_role("link", name="现场照片3.png")
     response = context.request.get(base + photo.get_attribute("href"))
     assert response.status == 200 and response.body() == PNG
@@ -128,4 +170,23 @@ def test_overview_and_list_fit_a_phone(live_server, browser):
     expect(page.locator("#version")).to_contain_text("已签署")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"清单页横向溢出 {overflow} px"
+    context.close()
+
+
+def test_the_principals_list_fits_a_phone(live_server, browser):
+    """The principal fills on a phone: the list, its duty items and the signing form stay in one column."""
+    principal = live_server.accounts["hedong_principal"]
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, principal[0], principal[1])
+    page.goto(live_server.url + "/checklists/")
+    page.get_by_role("link", name="专项行动工作清单", exact=True).tap()
+    page.get_by_role("button", name="开始填写").tap()
+    expect(page.locator("li.entry")).to_have_count(9)
+    expect(page.locator("li.entry").filter(has_text="本项是企业履职事项")).to_have_count(3)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"清单填写页横向溢出 {overflow} px"
+    assert "#" not in page.url  # no fragments shown to the enterprise
     context.close()

@@ -45,6 +45,11 @@ def test_an_enterprise_hazard_goes_round_the_loop_with_one_return(live_server, b
     page.get_by_role("navigation").get_by_role("link", name="隐患台账").click()
     page.get_by_role("link", name="登记隐患").click()
     expect(page.get_by_role("heading", name=re.compile("登记隐患"))).to_contain_text("天津河东万达广场商业管理有限公司")
+    # Nothing is chosen for the user: 隐患级别 starts at 请选择. The clauses offered are the
+    # industry's (商贸), under the standard's name, and the page says so.
+    expect(page.get_by_label("隐患级别")).to_have_value("")
+    expect(page.locator("#basis-note")).to_contain_text("以上为商贸行业适用的《工贸企业重大事故隐患判定标准》")
+    expect(page.locator("optgroup[label^='工贸企业重大事故隐患判定标准']")).to_have_count(1)
     page.get_by_label("隐患级别").select_option(label="重大事故隐患")
     item = page.locator("option", has_text="GM2023-03.1").get_attribute("value")
     page.get_by_label("判定依据（判定标准条款或重点检查事项）").select_option(item)
@@ -81,6 +86,9 @@ def test_an_enterprise_hazard_goes_round_the_loop_with_one_return(live_server, b
     expect(page).to_have_url(hazard_url)
     page.get_by_role("button", name="退回").click()
     expect(page.get_by_role("alert")).to_contain_text("退回须写明理由")
+    # Refused, the page keeps the hazard's address: reloading it is a plain GET, never a 405.
+    expect(page).to_have_url(hazard_url)
+    assert page.reload().status == 200
     page.get_by_label("退回理由（必填）").fill("协议未写明双方安全管理职责，请补充后再报")
     page.get_by_role("button", name="退回").click()
     expect(page.locator(".loop .current")).to_have_text("整改中")

@@ -44,7 +44,8 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.on("dialog", lambda dialog: dialog.accept())  # 办结 and 一键催办 ask first; the user says yes
+    asked = []  # 办结, 退回 and 一键催办 ask first; the user says yes
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
 
     # 河东区 assigns to three of its streets. A deadline after the phase's end is refused first.
     log_in(page, base, *district[:2])
@@ -54,15 +55,20 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     page.get_by_label("任务内容与要求").fill("请各街道上报动员部署会议纪要和本街道专项行动方案。")
     page.get_by_label("服务阶段").select_option(label="重大事故隐患专项排查整治2023行动 · 动员部署（截至 2023-05-31）")
     page.get_by_label("截止日期").fill("2023-06-15")
+    # 全部街道 says whom it would send to; the ended phases are not offered.
+    expect(page.locator("label", has_text=re.compile("^全部街道/乡镇（13 个：.*大王庄街道"))).to_have_count(1)
     for name in STREETS:
         page.get_by_label(name, exact=True).check()
     page.get_by_role("button", name="交办").click()
     expect(page.get_by_role("alert")).to_contain_text("截止日期不能晚于“动员部署”阶段的结束日期 2023-05-31")
+    # The refused form is shown at the form's own address: a reload asks for nothing the server refuses.
+    expect(page).to_have_url(base + "/tasks/new")
     page.get_by_label("截止日期").fill("2023-05-31")
     page.get_by_role("button", name="交办").click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("给 3 个单位")
-    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 0，办理中 3，逾期 0")
+    # Sent, not yet signed for: 待签收, not 办理中.
+    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 0，已上报 0，办理中 0，待签收 3，逾期 0")
     task_url = page.url
     log_out(page)
 
@@ -83,13 +89,22 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     # The district returns it, with a reason.
     log_in(page, base, *district[:2])
     page.goto(task_url)
+    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 0，已上报 1，办理中 0，待签收 2，逾期 0")
     page.locator("#board").get_by_role("link", name="大王庄街道").click()
-    expect(page.get_by_role("link", name="动员部署会议纪要.pdf")).to_be_visible()
+    # The report is read before the buttons that judge it.
+    report = page.get_by_role("link", name="动员部署会议纪要.pdf")
+    expect(report).to_be_visible()
+    assert report.bounding_box()["y"] < page.get_by_role("button", name="审核通过，办结").bounding_box()["y"]
     page.get_by_role("button", name="退回").click()
+    assert asked and asked[-1].startswith("确定退回")
     expect(page.get_by_role("alert")).to_contain_text("请填写退回理由")
+    # Refused, the page keeps the assignment's address: reloading it is a plain GET, never a 405.
+    expect(page).to_have_url(assignment_url)
+    assert page.reload().status == 200
     page.get_by_label("退回理由").fill("未附本街道专项行动方案，请补充后重新上报。")
     page.get_by_role("button", name="退回").click()
     expect(page.locator("#state")).to_have_text("退回")
+    expect(page.locator("#assigner-actions")).to_contain_text("已退回，待重新上报")
     log_out(page)
 
     # The street reads why, takes it up again and reports once more.
@@ -113,7 +128,7 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     for step in ("收到交办", "签收", "上报办理情况", "退回", "重新办理", "审核办结"):
         expect(timeline).to_contain_text(step)
     _open_task(page, base, title)
-    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 1，办理中 2，逾期 0")
+    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 1，已上报 0，办理中 0，待签收 2，逾期 0")
     board = page.locator("#board")
     expect(board.locator("tr", has_text="大王庄街道")).to_contain_text("已办结")
     expect(board.locator("tr", has_text="大直沽街道")).to_contain_text("待签收")
@@ -121,11 +136,17 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     # The deadline passes: the two open streets turn red, and one click urges both.
     _freeze(monkeypatch, 2023, 6, 2)
     page.reload()
-    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 1，办理中 0，逾期 2")
+    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 1，已上报 0，办理中 0，待签收 0，逾期 2")
     expect(board.locator(".light-red")).to_have_count(2)
     page.get_by_role("button", name=re.compile("催办全部逾期单位")).click()
     expect(page.get_by_role("status")).to_contain_text("已向 2 个逾期单位发出催办")
     expect(board.locator("tr", has_text="大直沽街道")).to_contain_text("1 次")
+    # The notification that asked for a review says it has been dealt with, no longer in bold.
+    page.goto(base + "/notifications/")
+    asking = page.locator("tr", has_text=f"已上报《{title}》，请审核")
+    expect(asking.first).to_contain_text("已办结")
+    expect(asking.first).to_contain_text("已处理")
+    expect(asking.locator("strong")).to_have_count(0)
     context.close()
 
 

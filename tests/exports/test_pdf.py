@@ -28,6 +28,7 @@ def export_roster(client, tenant) -> bytes:
     link = re.search(r'href="(/exports/\d+\.pdf)"', page).group(1)
     pdf = client.get(link)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
     return pdf.data
 
 
@@ -131,3 +132,18 @@ def test_roster_of_a_node_outside_scope_is_404_and_needs_a_role(client, tree, ma
     login(client, principal)
     assert post(client, f"/tenants/{tree['a_shop'].id}/roster").status_code == 403
     assert post(client, f"/tenants/{tree['a'].id}/roster").status_code in (403, 404)
+
+
+def test_verify_names_the_issuing_level_and_who_generated_the_file(client, session, tree, make_user):
+    """A file about a unit below (here a street's roster, asked for by the district's admin) is
+    issued by the district: /verify says so, names who generated it, and the unit it is about."""
+    admin = make_user(tree["a"])
+    login(client, admin)
+    export_roster(client, tree["a_street"])
+    doc = session.execute(select(ExportDocument).where(ExportDocument.tenant_id == tree["a_street"].id)).scalar_one()
+    post(client, "/logout")
+    html = post(client, "/verify", {"code": doc.code}).get_data(as_text=True)
+    issuer = re.search(r"<dt>出具单位</dt><dd>(.*?)</dd>", html).group(1)
+    assert issuer == "国务院安委会 › 某市 › 某市辖区 › 甲区"
+    assert re.search(r"<dt>生成人</dt><dd>(.*?)</dd>", html).group(1).startswith(admin.display_name)
+    assert re.search(r"<dt>所涉单位</dt><dd>(.*?)</dd>", html).group(1) == tree["a_street"].name

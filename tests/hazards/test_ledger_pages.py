@@ -153,3 +153,35 @@ def test_a_department_records_a_found_hazard_for_an_enterprise_it_supervises(cli
     assert session.execute(select(Hazard.source)).scalar_one() == "department"
     # 应急管理局 does not supervise commerce: the shop is out of its reach.
     assert client.get(f"/hazards/new?enterprise={t['a_shop'].id}").status_code == 404
+
+
+def test_the_form_offers_the_industrys_standards_and_says_when_none_is_bundled(client, session, people, make_tenant):
+    """A shop (商贸) is offered its district's key items for 商贸 first, then the 工贸 standard that
+    covers 商贸, each under its name; a gas company, whose national standard is only catalogued, is
+    told so and may record a major hazard without a clause."""
+    from portal.hazards import service
+    t = people["tree"]
+    service.publish_key_items(t["a"], name="甲区商场重点检查事项", document_number="", industry="commerce",
+                              items=["疏散通道被占用"])
+    session.commit()
+    login(client, people["shop"].user)
+    html = client.get("/hazards/new").get_data(as_text=True)
+    groups = re.findall(r'<optgroup label="([^"]+)"', html)
+    assert groups[0].startswith("甲区商场重点检查事项（重点检查事项") and groups[1].startswith("工贸企业重大事故隐患判定标准（判定标准")
+    assert "以上为商贸行业适用的" in html
+    gas = make_tenant(t["a_street"], kind="enterprise", name="甲燃气公司", industry="gas")
+    login(client, people["street"].user)
+    html = client.get(f"/hazards/new?enterprise={gas.id}").get_data(as_text=True)
+    assert "<optgroup" not in html and "系统未随附燃气行业的判定标准条文" in html
+    assert "《城镇燃气经营安全重大隐患判定标准》仅收录名称" in html
+    r = post(client, f"/hazards/new?enterprise={gas.id}", {**FORM, "item_id": ""}, content_type="multipart/form-data")
+    assert r.status_code == 302, r.get_data(as_text=True)
+
+
+def test_the_level_is_chosen_not_preselected(client, session, people):
+    login(client, people["plant"].user)
+    html = client.get("/hazards/new").get_data(as_text=True)
+    level = re.search(r'<select id="level" name="level"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert level.startswith('<option value="">请选择</option>') and "selected" not in level
+    r = _record(client, people, level="")
+    assert r.status_code == 422 and "请选择隐患级别" in r.get_data(as_text=True) and _count(session) == 0

@@ -58,9 +58,10 @@ def test_each_level_implements_the_one_above_and_tightens_as_its_document_says(s
 def test_hedong_assigned_its_thirteen_streets_and_the_board_counts_them(session, demo):
     task = _one(session, Task, tenant_id=demo["河东区"].id, title="制定本街道专项行动方案并动员部署")
     before = service.rollups([task.id], date(2023, 5, 25))[task.id]
-    assert before.sentence() == "13 个街道：已办结 9，办理中 4，逾期 0"
+    # 已上报 1, 退回后重新办理 and 办理中 2, 待签收 1 (README).
+    assert before.sentence() == "13 个街道：已办结 9，已上报 1，办理中 2，待签收 1，逾期 0"
     after = service.rollups([task.id], date(2023, 6, 1))[task.id]
-    assert after.sentence() == "13 个街道：已办结 9，办理中 0，逾期 4"
+    assert after.sentence() == "13 个街道：已办结 9，已上报 0，办理中 0，待签收 0，逾期 4"
     states = sorted(a.state for a in session.execute(select(Assignment).where(Assignment.task_id == task.id)).scalars())
     assert states.count("done") == 9 and {"pending", "in_progress", "reported"} <= set(states)
     dawangzhuang = _one(session, Assignment, task_id=task.id, tenant_id=_one(session, Tenant, name="大王庄街道").id)

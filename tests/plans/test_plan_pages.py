@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.plans import service
 from portal.plans.models import Assignment, Task
 from tests.conftest import login, post
-from tests.plans.conftest import assign, assignment_of, clause_with, first_phase_of
+from tests.plans.conftest import assign, assignment_of, clause_with, first_phase_of, membership
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -143,8 +143,10 @@ def test_board_and_received_lists_filter_and_colour(client, session, tree, natio
     assert "临期任务" in rows and "正常任务" not in rows and "light-red" in rows
     login(client, people["district"])
     board = client.get("/tasks/", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "3 个街道：已办结 0，办理中 0，逾期 3" in board and "1 个街道：已办结 0，办理中 1，逾期 0" in board
-    assert re.search(r"甲二街道</td><td>1</td><td>0</td><td>0</td>", board)
+    # Newly sent, not yet signed for: 待签收, not 办理中.
+    assert "3 个街道：已办结 0，已上报 0，办理中 0，待签收 0，逾期 3" in board
+    assert "1 个街道：已办结 0，已上报 0，办理中 0，待签收 1，逾期 0" in board
+    assert re.search(r"甲二街道</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td>", board)  # its one task is overdue
 
 
 def test_bell_counts_unread_and_marks_read(client, session, tree, national, streets, people):
@@ -161,6 +163,51 @@ def test_bell_counts_unread_and_marks_read(client, session, tree, national, stre
     other = client.application.test_client()
     login(other, service.Membership and _second_staff(session, tree))
     assert "1 条未读" in other.get("/notifications/count").get_data(as_text=True)
+
+
+def _reported(client, session, tree, national, streets, people):
+    """A task to one street, signed for and reported; the district logged in to judge it."""
+    a = assignment_of(session, assign(tree, people, national, streets[:1]), streets[0])
+    street = membership(people["street"])
+    service.sign(a, street)
+    service.report(a, street, body="方案已制定")
+    session.commit()
+    login(client, people["district"])
+    return a
+
+
+def _notice(client) -> str:
+    return re.search(r"<tr[^>]*>(?:(?!</tr>).)*请审核(?:(?!</tr>).)*</tr>", client.get("/notifications/").get_data(as_text=True),
+                     re.S).group(0)
+
+
+def test_a_notification_shows_where_its_assignment_stands_now(client, session, tree, national, streets, people):
+    """“…请审核” stays in bold only while the report waits: once approved, the district's
+    notification says 已办结 and is no longer shown as waiting."""
+    a = _reported(client, session, tree, national, streets, people)
+    row = _notice(client)
+    assert 'class="unread"' in row and "<strong>" in row and "已上报" in row
+    service.approve(a, membership(people["district"]))
+    session.commit()
+    row = _notice(client)
+    assert 'class="unread"' not in row and "<strong>" not in row and "已办结" in row and "已处理" in row
+
+
+def test_a_refused_form_shows_the_page_it_was_on_not_the_action_url(client, session, tree, national, streets, people):
+    """退回 without a reason comes back with its message; the address bar is set to the assignment's
+    page (a reload or bookmark never GETs the POST-only action URL), and the report is shown before
+    the buttons that judge it, 退回 asking for confirmation."""
+    a = _reported(client, session, tree, national, streets, people)
+    page = f"http://localhost/assignments/{a.id}"
+    html = client.get(page).get_data(as_text=True)
+    assert html.index("上报记录") < html.index("审核通过，办结") and 'data-confirm="确定退回' in html
+    r = post(client, f"/assignments/{a.id}/return", {"reason": ""}, headers={"Referer": page})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422 and f'<meta name="page-url" content="/assignments/{a.id}">' in body
+    assert client.get(f"/assignments/{a.id}/return").status_code == 405  # what a reload would have asked
+    assert '<meta name="page-url"' not in client.get(page).get_data(as_text=True)
+    post(client, f"/assignments/{a.id}/return", {"reason": "缺少分工"})
+    assert "已退回，待重新上报" in client.get(page).get_data(as_text=True)
 
 
 def _second_staff(session, tree):

@@ -229,8 +229,8 @@ def test_cascade_rolls_up_to_the_district(session, tree, national, streets, peop
     service.report(shop_a, principal, body="已建立隐患台账。")
     service.approve(shop_a, street)
     rollup = service.sub_rollups([a.id])[a.id]
-    assert (rollup.total, rollup.done, rollup.open, rollup.overdue) == (3, 1, 2, 0)
-    assert rollup.sentence() == "3 个企业：已办结 1，办理中 2，逾期 0"
+    assert (rollup.total, rollup.done, rollup.open, rollup.pending, rollup.overdue) == (3, 1, 0, 2, 0)
+    assert rollup.sentence() == "3 个企业：已办结 1，已上报 0，办理中 0，待签收 2，逾期 0"
     steps = [e.action for e in service.timeline(a)]
     assert "assignment.passed_down" in steps
 
