@@ -546,8 +546,10 @@ def record_accident(actor: Membership, enterprise: Tenant, *, occurred_on: date 
     return accident
 
 
-def accidents(within: Tenant | None = None, enterprise: Tenant | None = None):
+def accidents(within: Tenant | None = None, enterprise: Tenant | None = None, since: date | None = None):
     stmt = select(Accident).options(selectinload(Accident.tenant))
+    if since is not None:
+        stmt = stmt.where(Accident.occurred_on >= since)
     if within is not None:
         stmt = stmt.where(in_subtree(Accident.tenant_path, within.path))
     if enterprise is not None:

@@ -276,8 +276,12 @@ def export(inspection_id):
 @bp.get("/accidents/")
 @login_required
 def accidents():
-    page = paginate(service.accidents())
-    return render("inspections/accidents.html", "rows", page=page)
+    try:
+        since = date.fromisoformat(request.args["since"]) if request.args.get("since") else None
+    except ValueError:
+        abort(422, "日期格式应为 年-月-日，例如 2024-06-30。")
+    page = paginate(service.accidents(since=since))
+    return render("inspections/accidents.html", "rows", page=page, since=since)
 
 
 @bp.route("/tenants/<int:tenant_id>/accidents/new", methods=["GET", "POST"])
