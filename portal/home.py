@@ -1,6 +1,6 @@
 """The landing page after login: the desk (工作台). One URL per panel serves the panel alone to
 HTMX (its refresh) and the whole desk otherwise, from the blocks of one template."""
-from flask import Blueprint, abort, g, redirect, url_for
+from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from portal.desk import service as desk
@@ -17,9 +17,11 @@ def index():
     return _desk()
 
 
-@bp.get("/desk/<name>")
+@bp.get("/desk")
 @login_required
-def panel(name):
+def panel():
+    """?panel=NAME: one panel of the user's desk (a query string, not a path: it names no record)."""
+    name = request.args.get("panel", "")
     if g.membership is None or name not in desk.panels_for(g.membership):
         abort(404)
     return _desk(only=name)

@@ -83,7 +83,7 @@ def test_a_table_still_running_shows_its_units_not_reported(demo, session, app):
     session.flush()
     client = _client(app)
     login(client, _user(session, "hedong_admin"), PASSWORD)
-    html = client.get("/desk/dispatch", headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = client.get("/desk?panel=dispatch", headers={"HX-Request": "true"}).get_data(as_text=True)
     counts = [c for c in _counts(html) if "河东区三年行动月报" in c[0]]
     assert {label.rsplit("下级", 1)[1] for label, _, _ in counts} == {"逾期", "未报"}
     assert sum(value for _, value, _ in counts) == 13  # every street: none has reported yet
@@ -100,17 +100,17 @@ def test_demo_district_admin_has_overdue_hazards_and_a_new_accident(demo, sessio
 
 def test_a_panel_alone_for_htmx_and_its_refresh_needs_the_panel_to_be_the_users(demo, session, client):
     login(client, _user(session, "hedong_principal"), PASSWORD)
-    alone = client.get("/desk/todo", headers={"HX-Request": "true"}).get_data(as_text=True)
+    alone = client.get("/desk?panel=todo", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'data-panel="todo"' in alone and "<html" not in alone
     assert "本企业待办" in alone
     # An enterprise has no dispatch panel: asking for it is a 404, not someone else's figures.
-    assert client.get("/desk/dispatch", headers={"HX-Request": "true"}).status_code == 404
-    assert client.get("/desk/nothing").status_code == 404
+    assert client.get("/desk?panel=dispatch", headers={"HX-Request": "true"}).status_code == 404
+    assert client.get("/desk?panel=nothing").status_code == 404
 
 
 def test_the_enterprise_to_dos_are_its_own_earliest_deadline_first(demo, session, client):
     login(client, _user(session, "jinhua_principal"), PASSWORD)
-    html = client.get("/desk/todo", headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = client.get("/desk?panel=todo", headers={"HX-Request": "true"}).get_data(as_text=True)
     deadlines = re.findall(r'data-label="期限">(\d{4}-\d\d-\d\d)', html)
     assert deadlines == sorted(deadlines)
     for href in re.findall(r'href="(/(?:hazards|assignments)/\d+)"', html):
