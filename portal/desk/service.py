@@ -13,11 +13,13 @@ from portal.checklists.models import EnterpriseStatus
 from portal.dispatch import periods
 from portal.dispatch import service as dispatch
 from portal.extensions import db
+from portal.hazards import service as hazards
 from portal.hazards.models import OPEN_STATUSES, Hazard
 from portal.inspections.models import Accident
 from portal.permissions import allows
 from portal.plans.models import Assignment, Task
 from portal.plans.service import CLOSED, YELLOW_DAYS
+from portal.targets import service as targets
 from portal.tips.models import Tip
 from tenants import clock
 from tenants.models import Membership
@@ -61,7 +63,7 @@ def panels_for(membership: Membership) -> list[str]:
         names.append("dispatch")
     names.append("hazards")
     if government:
-        names.append("duties")
+        names += ["targets", "duties"]
     if allows(membership, "tips.verify") and government:
         names.append("tips")
     if government and allows(membership, "accountability.trace"):
@@ -176,6 +178,19 @@ def _hazards(m: Membership, today: date) -> Panel:
     return panel
 
 
+def _targets(m: Membership, today: date) -> Panel:
+    """The three-year action's stock left today, with the deadline's warning. One query."""
+    home = m.tenant
+    figures = hazards.dispatch_figures(home, date(today.year, 1, 1), today)
+    mine = targets.Progress(home, today.year, today, figures["stock.open"], figures["stock.cleared"],
+                            figures["increment.found"], 0, figures["zero.overdue"])
+    warning = targets.warning(mine, today)
+    return Panel("targets", "三年行动目标", [
+        Count("2023 年及以前存量未销号", mine.stock_open, url_for("hazards.index", **mine.drill("stock.open")),
+              warning[0] if warning else "")],
+        note=warning[1] if warning else ("已实现动态清零。" if mine.dynamic_zero else ""))
+
+
 def _duties(m: Membership, today: date) -> Panel:
     n = db.session.execute(select(func.count()).select_from(EnterpriseStatus)
                            .where(EnterpriseStatus.open_findings > 0)).scalar_one()
@@ -231,5 +246,6 @@ def _todo(m: Membership, today: date) -> Panel:
               "danger" if any(t.deadline and t.deadline < today for t in items) else "")], items=items)
 
 
-PANELS = {"todo": _todo, "tasks": _tasks, "dispatch": _dispatch, "hazards": _hazards, "duties": _duties,
+PANELS = {"todo": _todo, "tasks": _tasks, "dispatch": _dispatch, "hazards": _hazards, "targets": _targets,
+          "duties": _duties,
           "tips": _tips, "accidents": _accidents}

@@ -14,13 +14,13 @@ from tests.conftest import IsolatedClient, login
 
 # Demo accounts, one per kind of desk: the panels each must show.
 DESKS = {
-    "hedong_admin": {"tasks", "dispatch", "hazards", "duties", "tips", "accidents"},
-    "hedong_leader": {"tasks", "dispatch", "hazards", "duties", "accidents"},
-    "hedong_staff": {"tasks", "dispatch", "hazards", "duties", "tips", "accidents"},
-    "hedong_inspector": {"hazards", "duties", "accidents"},
-    "hedong_discipline": {"hazards", "duties", "accidents"},
+    "hedong_admin": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents"},
+    "hedong_leader": {"tasks", "dispatch", "hazards", "targets", "duties", "accidents"},
+    "hedong_staff": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents"},
+    "hedong_inspector": {"hazards", "targets", "duties", "accidents"},
+    "hedong_discipline": {"hazards", "targets", "duties", "accidents"},
     "hedong_principal": {"todo", "tasks", "hazards"},
-    "hebei_commerce": {"tasks", "dispatch", "hazards", "duties", "tips", "accidents"},
+    "hebei_commerce": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents"},
 }
 
 
