@@ -111,27 +111,36 @@ def progress(node: Tenant, year: int, today: date | None = None) -> Progress:
 
 def units_below(node: Tenant, year: int, today: date | None = None) -> list[Progress]:
     """Each territorial unit directly below `node` with its figures, furthest from the year's
-    target first. One query: the units joined to their subtrees' major hazards, grouped."""
+    target first. One query (by_unit)."""
     today = today or clock.today()
     end = year_end(year, today)
     now = hazards.dispatch_conditions(node, date(year, 1, 1), end)
     before = hazards.dispatch_conditions(node, date(year - 1, 1, 1), date(year - 1, 12, 31))
+    rows = by_unit(node, {**{code: now[code] for code in ROWS}, "before": before["increment.found"]}, end)
+    out = [Progress(unit, year, end, n["stock.open"], n["stock.cleared"], n["increment.found"], n["before"],
+                    n["zero.overdue"]) for unit, n in rows]
+    out.sort(key=lambda p: (tuple(-x for x in p.distance), p.unit.path))
+    return out
+
+
+def by_unit(node: Tenant, conditions: dict, until: date) -> list[tuple[Tenant, dict[str, int]]]:
+    """For each territorial unit directly below `node` (in tree order), how many of the major
+    hazards of its subtree found by `until` meet each of `conditions` (a name → a condition on a
+    hazard, e.g. a dispatch row's). One query: the units joined to their subtrees' hazards, grouped."""
     unit = Tenant.__table__.alias("unit")
     # tenants.paths.upper_bound in SQL: the subtree of each unit as a range of paths.
     upper = func.substr(unit.c.path, 1, func.length(unit.c.path) - 1, type_=String).concat("0")
 
     def n(condition):
         return func.coalesce(func.sum(case((and_(Hazard.id.is_not(None), condition), 1), else_=0)), 0)
+    names = list(conditions)
     rows = db.session.execute(
-        select(unit.c.id, *[n(now[code]) for code in ROWS], n(before["increment.found"]))
+        select(unit.c.id, *[n(conditions[name]) for name in names])
         .select_from(unit.outerjoin(Hazard, and_(Hazard.tenant_path >= unit.c.path, Hazard.tenant_path < upper,
-                                                 Hazard.level == "major", Hazard.found_at <= end)))
+                                                 Hazard.level == "major", Hazard.found_at <= until)))
         .where(unit.c.parent_id == node.id, unit.c.kind.in_(TERRITORIAL))
         .group_by(unit.c.id)).all()
     units = {t.id: t for t in db.session.execute(select(Tenant).where(Tenant.id.in_([r[0] for r in rows])))
              .scalars()}
-    out = [Progress(units[r[0]], year, end, *[int(v) for v in r[1:4]], int(r[5]), int(r[4]))
-           for r in rows if r[0] in units]
-    out.sort(key=lambda p: (tuple(-x for x in p.distance), p.unit.path))
-    return out
-
+    return sorted(((units[r[0]], dict(zip(names, (int(v) for v in r[1:])))) for r in rows if r[0] in units),
+                  key=lambda pair: pair[0].path)
