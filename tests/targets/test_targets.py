@@ -62,7 +62,7 @@ def test_every_figure_opens_exactly_its_hazards(session, people, ledger, make_te
     assert "丙街道" in html and "2024年底前全面消除" in html
     assert html.index("丙街道") < html.index("甲街道")
     links = re.findall(r'<a href="([^"]+)" data-figure="[^"]+">(\d+)</a>', html)
-    assert len(links) == 4 + 4 * 2
+    assert len(links) == 5 + 4 * 2  # the district's five figures, four for each street
     for href, value in links:
         listed = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
         assert int(re.search(r"共 (\d+) 条", listed).group(1)) == int(value), href
