@@ -78,7 +78,10 @@ def issue(summary_id):
     result, error = attempt(lambda: service.issue(summary, g.membership))
     if error:
         return _page(summary, error, 422)
-    for doc in result:
-        jobs.submit(doc.id, g.membership.id)
+    pdf, docx = result
+    # One after the other: on SQLite two exports at once collide (each run writes its digest
+    # while it reads), and the .docx takes a fraction of a second, so it is made here.
+    jobs.run(docx.id, g.membership.id)
+    jobs.submit(pdf.id, g.membership.id)
     flash("已印发：PDF 和 Word 文件正在生成。", "success")
     return redirect(url_for("summaries.show", summary_id=summary.id), code=303)
