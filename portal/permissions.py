@@ -53,6 +53,8 @@ PERMISSIONS = {
     "dispatch.fill": {"admin", "leader", "staff"},
     "dispatch.review": {"admin", "leader"},
     "dispatch.export": {"admin", "leader", "staff", "discipline"},
+    # Summaries (月小结, 季通报 …): a level's office drafts, edits and issues its own.
+    "summaries.write": {"admin", "leader", "staff"},
 }
 
 

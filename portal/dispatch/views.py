@@ -143,11 +143,17 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
         form = manual_form(manual_rows, {k: service.display(k, v) for k, v in service.manual_values(sub).items()})
     superseded = db.session.get(ReportSubmission, sub.superseded_by_id) if sub and sub.superseded_by_id else None
     board = service.board(definition, tenant, period)
+    # The desk links to the units in one state (未报, 逾期): the board shows only those.
+    board_state = request.args.get("board") if request.method == "GET" else None
+    if board_state in service.BOARD:
+        board = [row for row in board if row.state == board_state]
+    else:
+        board_state = None
     return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
                   periods=service.periods(definition, today), sub=sub, figures=figures, as_of=as_of,
                   rows=list(service.layout_rows(filed_on)), filed_on=filed_on, levels=service.LEVELS, fills=fills,
                   form=form,
-                  board=board, return_form=return_form or ReturnForm(), export_form=ExportForm(),
+                  board=board, board_state=board_state, BOARD=service.BOARD, return_form=return_form or ReturnForm(), export_form=ExportForm(),
                   superseded=superseded, error=error, display=service.display, today=today,
                   refreshable=tenant.kind in service.ROLLUP_KINDS and not locked)
 

@@ -122,6 +122,7 @@ class FileType:
 FILE_TYPES = {
     "pdf": FileType("application/pdf", "pdf", "PDF"),
     "xlsx": FileType("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", "Excel"),
+    "docx": FileType("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx", "Word"),
 }
 Builder = Callable[[Tenant, dict], Built]
 _builders: dict[str, Builder] = {}

@@ -24,6 +24,7 @@ def index():
 
 @bp.get("/exports/<int:doc_id>.pdf", defaults={"ext": "pdf"})
 @bp.get("/exports/<int:doc_id>.xlsx", defaults={"ext": "xlsx"})
+@bp.get("/exports/<int:doc_id>.docx", defaults={"ext": "docx"})
 @login_required
 def download(doc_id, ext):
     doc = get_scoped_or_404(ExportDocument, doc_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -633,10 +633,15 @@ def inbox():
     return awaiting, open_major
 
 
-def listed(current_only: bool = True):
+def listed(current_only: bool = True, near: date | None = None):
+    """Listed hazards (only those still on the list unless `current_only` is off); with `near`
+    (today), those whose listing deadline falls within the overdue ladder's yellow days."""
     stmt = select(Hazard).where(Hazard.listed_by_id.is_not(None))
-    if current_only:
+    if current_only or near:
         stmt = stmt.where(Hazard.delisted_on.is_(None))
+    if near:
+        stmt = stmt.where(Hazard.listed_deadline >= near,
+                          Hazard.listed_deadline <= near + timedelta(days=plans.YELLOW_DAYS))
     return stmt.options(selectinload(Hazard.tenant), selectinload(Hazard.listed_by),
                         selectinload(Hazard.listed_tracker)).order_by(Hazard.listed_deadline, Hazard.id)
 

@@ -278,8 +278,10 @@ def inbox():
 @login_required
 def listed():
     current_only = request.args.get("all") != "1"
-    return render("hazards/listed.html", "rows", page=paginate(service.listed(current_only), per_page=PER_PAGE),
-                  current_only=current_only, today=clock.today())
+    today = clock.today()
+    near = today if request.args.get("near") == "1" else None
+    return render("hazards/listed.html", "rows", page=paginate(service.listed(current_only, near), per_page=PER_PAGE),
+                  current_only=current_only, near=near, today=today)
 
 
 @bp.route("/import", methods=["GET", "POST"])

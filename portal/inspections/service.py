@@ -605,8 +605,11 @@ def _accident(actor: Membership, enterprise: Tenant, occurred_on: date | None, k
     return accident
 
 
-def accidents(within: Tenant | None = None, enterprise: Tenant | None = None, pending: bool = False):
+def accidents(within: Tenant | None = None, enterprise: Tenant | None = None, since: date | None = None,
+              pending: bool = False):
     stmt = select(Accident).options(selectinload(Accident.tenant))
+    if since is not None:
+        stmt = stmt.where(Accident.occurred_on >= since)
     if pending:
         stmt = stmt.where(Accident.self_reported.is_(True), Accident.confirmed_at.is_(None))
     if within is not None:

@@ -276,9 +276,13 @@ def export(inspection_id):
 @bp.get("/accidents/")
 @login_required
 def accidents():
+    try:
+        since = date.fromisoformat(request.args["since"]) if request.args.get("since") else None
+    except ValueError:
+        abort(422, "日期格式应为 年-月-日，例如 2024-06-30。")
     pending = request.args.get("pending") == "1"
-    page = paginate(service.accidents(pending=pending))
-    return render("inspections/accidents.html", "rows", page=page, pending=pending)
+    page = paginate(service.accidents(since=since, pending=pending))
+    return render("inspections/accidents.html", "rows", page=page, since=since, pending=pending)
 
 
 def _accident_form(enterprise: Tenant, save, done: str, reporting: bool = False):

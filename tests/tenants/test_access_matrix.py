@@ -20,6 +20,7 @@ from tests.hazards.conftest import sample_records as hazards_records
 from tests.tips.conftest import sample_records as tips_records
 from tests.checklists.conftest import sample_records as checklists_records
 from tests.dispatch.conftest import sample_records as dispatch_records
+from tests.summaries.conftest import sample_records as summaries_records
 
 SECRET = "甲区机密单位"
 
@@ -42,12 +43,13 @@ def world(session, tree, make_tenant, make_user):
     hazards = {**hazards_records(session, tree, make_user), **tips_records(session, tree)}
     checklists = checklists_records(session, tree)
     dispatch = dispatch_records(session, tree, make_user)
+    summaries = summaries_records(session, tree, make_user)
     b_admin = make_user(tree["b"], role="admin")
     b_discipline = make_user(tree["b"], role="discipline")
     session.commit()
     return dict(tree=tree, secret=secret, a_user=a_user, a_membership=a_membership, doc=doc, upload=upload,
                 b_admin=b_admin, b_discipline=b_discipline, plans=plans, inspections=inspections,
-                hazards=hazards, checklists=checklists, dispatch=dispatch)
+                hazards=hazards, checklists=checklists, dispatch=dispatch, summaries=summaries)
 
 
 def test_every_tenant_owned_model_is_covered_and_shows_no_sibling_rows(session, world):
@@ -77,6 +79,7 @@ def _params(world):
         **world["hazards"],  # hazard_id, standard_id, tip_id
         **world["checklists"],  # fill_id, item_id, duty_id, worker_id, list_kind, duty
         **world["dispatch"],  # definition_id, submission_id, code
+        **world["summaries"],  # summary_id
     }
 
 
@@ -124,7 +127,7 @@ def _walk(app, client, session, world, methods, own: str | None = None) -> int:
     a_path = world["tree"]["a"].path
     hidden = [SECRET, "甲街道", a_user.username, "甲区花名册", "甲区机密方案", "甲区机密任务",
               "甲区检查机密记录", "甲区隐患机密", "甲区事故机密", "甲区被约谈人",
-              "甲区机密检查事项", "甲区机密隐患描述", "甲区机密举报", "甲区机密清单事项", "甲区机密焊工", "甲区机密调度表"]
+              "甲区机密检查事项", "甲区机密隐患描述", "甲区机密举报", "甲区机密清单事项", "甲区机密焊工", "甲区机密调度表", "甲区机密总结"]
     rows_before = _counts(session, a_path, own)
     checked = 0
     urls = app.url_map.bind("localhost")
