@@ -72,6 +72,8 @@ ACTIONS = {
     "tip.received": "收到举报",
     "tip.verified": "核查举报",
     "tip.rewarded": "记录举报奖励",
+    "code.issued": "生成一企一码",
+    "code.revoked": "作废一企一码",
     "checklist.item_added": "新增清单事项",
     "checklist.item_removed": "删除清单事项",
     "checklist.item_tightened": "设定清单事项证明要求",

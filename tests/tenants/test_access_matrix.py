@@ -20,6 +20,7 @@ from tests.hazards.conftest import sample_records as hazards_records
 from tests.tips.conftest import sample_records as tips_records
 from tests.checklists.conftest import sample_records as checklists_records
 from tests.dispatch.conftest import sample_records as dispatch_records
+from tests.codes.conftest import sample_records as codes_records
 
 SECRET = "甲区机密单位"
 
@@ -42,6 +43,7 @@ def world(session, tree, make_tenant, make_user):
     hazards = {**hazards_records(session, tree, make_user), **tips_records(session, tree)}
     checklists = checklists_records(session, tree)
     dispatch = dispatch_records(session, tree, make_user)
+    codes_records(session, tree, make_user)
     b_admin = make_user(tree["b"], role="admin")
     b_discipline = make_user(tree["b"], role="discipline")
     session.commit()
@@ -81,6 +83,7 @@ def _params(world):
 
 
 PUBLIC = {"static", "auth.login", "auth.logout", "exports.verify", "tips.new", "tips.streets", "tips.status",
+          "codes.scan",
           "serving.healthz", "serving.readyz", "serving.metrics"}
 
 
