@@ -45,13 +45,13 @@ def world(session, tree, make_tenant, make_user):
     checklists = checklists_records(session, tree)
     dispatch = dispatch_records(session, tree, make_user)
     codes_records(session, tree, make_user)
-    api_records(session, tree, make_user)
+    api = api_records(session, tree, make_user)
     b_admin = make_user(tree["b"], role="admin")
     b_discipline = make_user(tree["b"], role="discipline")
     session.commit()
     return dict(tree=tree, secret=secret, a_user=a_user, a_membership=a_membership, doc=doc, upload=upload,
                 b_admin=b_admin, b_discipline=b_discipline, plans=plans, inspections=inspections,
-                hazards=hazards, checklists=checklists, dispatch=dispatch)
+                hazards=hazards, checklists=checklists, dispatch=dispatch, api=api)
 
 
 def test_every_tenant_owned_model_is_covered_and_shows_no_sibling_rows(session, world):
@@ -81,6 +81,7 @@ def _params(world):
         **world["hazards"],  # hazard_id, standard_id, tip_id
         **world["checklists"],  # fill_id, item_id, duty_id, worker_id, list_kind, duty
         **world["dispatch"],  # definition_id, submission_id, code
+        **world["api"],  # token_id
     }
 
 
@@ -139,7 +140,9 @@ def _walk(app, client, session, world, methods, own: str | None = None) -> int:
             continue
         if rule.endpoint.startswith("api."):
             # Token, not cookie: a login reaches none of it (tests/api walks it with another district's token).
-            assert client.get(urls.build(rule.endpoint, {a: 1 for a in rule.arguments})).status_code in (200, 401)
+            url = urls.build(rule.endpoint, {a: 1 for a in rule.arguments})
+            for method in sorted(rule.methods & set(methods)):
+                assert client.open(url, method=method).status_code in (200, 401), f"{method} {url}"
             continue
         args = sorted(rule.arguments)
         unknown = [a for a in args if a not in params]
