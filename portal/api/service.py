@@ -107,9 +107,11 @@ def spend(token: ApiToken, limit: int) -> int | None:
         from redis import Redis
         window = int(WINDOW.total_seconds())
         slot = int(now.timestamp()) // window
+        # Keyed by the digest, not the id: ids come again after a restored backup, digests do not.
+        key = f"api:calls:{token.digest[:32]}:{slot}"
         pipe = Redis.from_url(url).pipeline()
-        pipe.incr(f"api:calls:{token.id}:{slot}")
-        pipe.expire(f"api:calls:{token.id}:{slot}", window * 2)
+        pipe.incr(key)
+        pipe.expire(key, window * 2)
         calls, _ = pipe.execute()
         db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
                            .execution_options(synchronize_session=False))

@@ -17,6 +17,7 @@ from tests.conftest import login, post
 from tests.hazards.conftest import member
 
 FOUND = date(2024, 6, 1).isoformat()
+REDIS_URL = "redis://127.0.0.1:6379/15"  # as tests/ops and tests/exports use it
 
 
 @pytest.fixture
@@ -157,6 +158,19 @@ def test_calls_beyond_the_rate_are_429_until_the_minute_passes(app, client, sess
         app.config["API_CALLS_PER_MINUTE"] = limit
     assert statuses == [200, 200, 200, 429] and other == 200
     assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 61 and "每分钟最多 3 次" in r.json["error"]["message"]
+
+
+def test_with_redis_every_app_server_counts_together(app, client, session, tree, tokens, monkeypatch):
+    from redis import Redis
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "API_CALLS_PER_MINUTE", 2)
+    statuses = [call(client, "GET", "/api/v1/nodes", tokens["a"]).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    # The count is Redis's, not the token row's: a second app server sharing Redis refuses the next call too.
+    token = session.execute(select(ApiToken).where(ApiToken.digest == service.digest(tokens["a"]))).scalar_one()
+    assert token.window_calls == 0
+    keys = Redis.from_url(REDIS_URL).keys(f"api:calls:{token.digest[:32]}:*")
+    assert keys and all(Redis.from_url(REDIS_URL).ttl(k) > 0 for k in keys)
 
 
 def test_every_api_route_of_another_district_is_404(app, client, session, tree, tokens, make_user):
