@@ -55,6 +55,8 @@ def test_a_phone_inspection_from_the_scanned_code_to_a_signed_record(live_server
     token = _code_of(committed_app, ENTERPRISE)
     phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
     page = phone.new_page()
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     log_in(page, base, "hedong_inspector", PASSWORD)
     page.goto(f"{base}/q/{token}")
     expect(page.get_by_role("heading", name=re.compile(ENTERPRISE))).to_be_visible()
@@ -126,4 +128,5 @@ def test_a_phone_inspection_from_the_scanned_code_to_a_signed_record(live_server
     page.get_by_role("button", name="本人签名").click()
     expect(page.get_by_role("status")).to_contain_text("记录已生效")
     expect(page.get_by_role("heading", level=1)).to_contain_text("已签名")
+    assert violations == []
     phone.close()
