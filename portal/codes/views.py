@@ -80,3 +80,15 @@ def poster(tenant_id):
         return redirect(url_for("codes.show", tenant_id=enterprise.id), code=303)
     jobs.submit(doc.id, g.membership.id)
     return redirect(url_for("exports.show", doc_id=doc.id), code=303)
+
+
+@bp.post("/tenants/<int:tenant_id>/codes")
+@login_required
+@requires("codes.manage")
+def issue_missing(tenant_id):
+    node = get_managed_or_404(tenant_id)
+    count, error = attempt(lambda: service.issue_missing(node, g.membership))
+    if error is None:
+        done = f"已为 {count} 家企业生成一企一码，请在各企业的“一企一码”页面打印海报。" if count else "辖区内企业都已有在用的一企一码。"
+    flash(error or done, "error" if error else "success")
+    return redirect(url_for("tenants.show", tenant_id=node.id), code=303)

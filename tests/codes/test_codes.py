@@ -145,3 +145,22 @@ def test_the_poster_is_an_a4_pdf_with_name_credit_code_12350_and_the_streets_let
     for expected in ("甲商场", tree["a_shop"].credit_code, "12350", "甲街道安全生产委员会办公室", f"/q/{token}"):
         assert expected in text, expected
 
+
+
+def test_a_street_gives_every_enterprise_without_a_code_one_at_once(client, session, tree, admin, make_tenant):
+    _issue(client, admin, tree["a_shop"])  # already has one: kept
+    kept = service.in_force(tree["a_shop"]).token
+    late = make_tenant(tree["a_street"], kind="enterprise", name="甲街道新登记企业")
+    session.commit()
+    r = post(client, f"/tenants/{tree['a_street'].id}/codes", follow_redirects=True)
+    assert "已为 2 家企业生成一企一码" in r.get_data(as_text=True)
+    assert service.in_force(tree["a_shop"]).token == kept
+    for enterprise in (tree["a_plant"], late):
+        code = service.in_force(enterprise)
+        assert code is not None and len(code.token) >= 22
+        assert session.execute(select(AuditEvent.action).where(
+            AuditEvent.tenant_id == enterprise.id, AuditEvent.object_id == code.id)).scalar_one() == "code.issued"
+    assert service.in_force(tree["b_shop"]) is None  # another district's enterprise is not touched
+    r = post(client, f"/tenants/{tree['a_street'].id}/codes", follow_redirects=True)
+    assert "都已有在用的一企一码" in r.get_data(as_text=True)
+    assert post(client, f"/tenants/{tree['b_street'].id}/codes").status_code == 404
