@@ -54,10 +54,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.schedule.views import bp as schedule_bp
     from portal.summaries.views import bp as summaries_bp
     from portal.targets.views import bp as targets_bp
+    from portal.codes.views import bp as codes_bp
+    from portal.api.views import bp as api_bp, pages as api_tokens_bp
 
     for bp in (home_bp, auth_bp, tenants_bp, audit_bp, exports_bp, plans_bp, uploads_bp, hazards_bp, tips_bp,
                checklists_bp, inspections_bp, accountability_bp, dispatch_bp, onboarding_bp, schedule_bp, targets_bp,
-               summaries_bp):
+               summaries_bp, codes_bp, api_bp, api_tokens_bp):
         app.register_blueprint(bp)
 
     from portal import cli

@@ -86,6 +86,8 @@ def load(app) -> None:
         # Behind HTTPS the session cookie must not travel over plain HTTP.
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes"),
         PAGE_SIZE=20,
+        # Calls a minute per API token (portal.api); counted in Redis when REDIS_URL is set.
+        API_CALLS_PER_MINUTE=int(os.environ.get("API_CALLS_PER_MINUTE", "120")),
         # 等保 2.0 三级 asks for periodic password change; 0 turns expiry off.
         PASSWORD_MAX_AGE_DAYS=int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90")),
         # Werkzeug's scrypt: ~0.1 s of CPU per guess. Never read from the environment: only the

@@ -30,6 +30,10 @@ PERMISSIONS = {
     "hazards.list": {"admin", "leader"},
     "standards.publish": {"admin"},
     "tips.verify": {"admin", "staff"},
+    # 一企一码: the territorial admin issues, revokes and reissues an enterprise's code.
+    "codes.manage": {"admin"},
+    # API tokens (portal.api) are created and revoked by the unit's admin, as accounts are.
+    "api.manage": {"admin"},
     # Responsibility lists. A level's office (admin, staff) and an enterprise's principal and safety
     # officer write their own list items; a unit's own people fill its lists and duty records; only
     # the person who answers for the unit signs: the principal, or a government node's leader.

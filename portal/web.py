@@ -226,7 +226,11 @@ def init_app(app) -> None:
 
     def error_page(code: int, message: str | None = None):
         db.session.rollback()
-        return render_template("errors.html", code=code, message=message or ERROR_MESSAGES.get(code, "")), code
+        message = message or ERROR_MESSAGES.get(code, "")
+        if request.path.startswith("/api/"):
+            # The API answers in JSON, its errors too (portal.api).
+            return {"error": {"status": code, "message": message}}, code
+        return render_template("errors.html", code=code, message=message), code
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):

@@ -1,4 +1,6 @@
 """Forms of an inspection record, its parts, signing, amendments and accidents."""
+import secrets
+
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, PasswordField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -19,6 +21,8 @@ class InspectionForm(Form):
     inspector_ids = MultiCheckboxField("检查人员（不少于 2 人，每人须本人签名）", coerce=int, validate_choice=False)
     partners = StringField("联合执法的其他部门", validators=[Optional(), Length(max=300, message="不超过 300 字。")])
     notes = TextAreaField("检查情况", validators=[Optional(), Length(max=5000, message="不超过 5000 字。")])
+    # Sent again after a dropped connection, the same key: one record (service.create).
+    request_key = HiddenField(default=lambda: secrets.token_hex(16))
 
 
 class EditForm(Form):
@@ -37,6 +41,7 @@ class FoundHazardForm(HazardForm):
 
     credit_code = None
     found_at = None
+    request_key = HiddenField(default=lambda: secrets.token_hex(16))
 
 
 class FindingForm(Form):

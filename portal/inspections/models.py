@@ -86,6 +86,8 @@ class Inspection(TenantOwned, db.Model):
     amends_id = db.Column(db.ForeignKey("inspections.id"), index=True)
     created_by_id = db.Column(db.ForeignKey("users.id"))
     created_at = db.Column(db.DateTime, nullable=False, default=now)
+    # The key of the form that created it: sent twice, one record (see InspectionHazard.request_key).
+    request_key = db.Column(db.String(64), unique=True)
 
     tenant = relationship("Tenant", foreign_keys="Inspection.tenant_id")
     unit = relationship("Tenant", foreign_keys=[unit_id])
@@ -178,6 +180,8 @@ class InspectionHazard(TenantOwned, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     inspection_id = db.Column(db.ForeignKey("inspections.id"), nullable=False, index=True)
     hazard_id = db.Column(db.ForeignKey("hazards.id"), nullable=False, unique=True)
+    # The key of the form it came from: sent twice (a phone on a weak connection), recorded once.
+    request_key = db.Column(db.String(64), unique=True)
 
     inspection = relationship("Inspection", back_populates="hazard_links")
     hazard = relationship(Hazard)

@@ -101,10 +101,23 @@ def _check_date(inspected_on: date | None, today: date) -> date:
     return inspected_on
 
 
+def _key(request_key: str | None) -> str | None:
+    return (request_key or "").strip()[:64] or None
+
+
 def create(actor: Membership, target: Tenant, *, kind: str, inspected_on: date | None, inspector_ids,
-           partners: str = "", notes: str = "", today: date | None = None) -> Inspection:
-    """A draft record of `actor`'s unit visiting `target`, listing the inspectors who will sign."""
+           partners: str = "", notes: str = "", today: date | None = None, request_key: str | None = None
+           ) -> Inspection:
+    """A draft record of `actor`'s unit visiting `target`, listing the inspectors who will sign.
+    The same form sent again (its `request_key`) gives back the record it made, and makes no other."""
     today = today or clock.today()
+    request_key = _key(request_key)
+    if request_key is not None:
+        # The unit's own records: a key from another unit's form never reveals theirs.
+        made = db.session.execute(select(Inspection).where(Inspection.request_key == request_key,
+                                                           Inspection.unit_id == actor.tenant_id)).scalar_one_or_none()
+        if made is not None:
+            return made
     _check_target(actor, target, kind)
     partners = _clean(partners, 300, "联合执法单位")
     if kind == "joint" and not partners:
@@ -113,7 +126,8 @@ def create(actor: Membership, target: Tenant, *, kind: str, inspected_on: date |
     inspectors = _inspectors(unit, inspector_ids)
     inspection = Inspection(tenant=target, kind=kind, unit=unit, unit_name=unit.name, level=government_level(unit),
                             inspected_on=_check_date(inspected_on, today), partners=partners,
-                            notes=_clean(notes, NOTES_MAX, "检查情况"), created_by_id=actor.user_id)
+                            notes=_clean(notes, NOTES_MAX, "检查情况"), created_by_id=actor.user_id,
+                            request_key=request_key)
     inspection.signatures = [Signature(tenant=target, user=u, position=i) for i, u in enumerate(inspectors, start=1)]
     db.session.add(inspection)
     db.session.flush()
@@ -167,9 +181,17 @@ def set_items(inspection: Inspection, actor: Membership, item_ids) -> Inspection
 
 
 def record_hazard(inspection: Inspection, actor: Membership, finding: hazards.Finding, photos=(),
-                  today: date | None = None) -> Hazard:
-    """A hazard found on this visit goes into the ledger (source 部门检查) and onto the record."""
+                  today: date | None = None, request_key: str | None = None) -> Hazard:
+    """A hazard found on this visit goes into the ledger (source 部门检查) and onto the record.
+    The same form sent again (its `request_key`) gives back the hazard it recorded, and records
+    no other: the lock on the record queues a second sending behind the first."""
     _editable(inspection)
+    request_key = _key(request_key)
+    if request_key is not None:
+        made = db.session.execute(select(InspectionHazard).where(
+            InspectionHazard.inspection_id == inspection.id, InspectionHazard.request_key == request_key)).scalar()
+        if made is not None:
+            return made.hazard
     if inspection.tenant.kind != "enterprise":
         raise InspectionError("隐患须登记在企业名下；帮扶指导地区的记录不登记隐患。")
     if actor.tenant_id != inspection.unit_id:
@@ -177,7 +199,7 @@ def record_hazard(inspection: Inspection, actor: Membership, finding: hazards.Fi
     if finding.found_at is None:
         finding.found_at = inspection.inspected_on
     hazard = hazards.record(inspection.tenant, actor, finding, photos, today=today)
-    inspection.hazard_links.append(InspectionHazard(tenant=inspection.tenant, hazard=hazard))
+    inspection.hazard_links.append(InspectionHazard(tenant=inspection.tenant, hazard=hazard, request_key=request_key))
     db.session.flush()
     audit.record(inspection.tenant, "inspection.hazard_linked", inspection, {"hazard_id": hazard.id},
                  actor=actor.user)

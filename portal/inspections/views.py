@@ -83,7 +83,8 @@ def create(tenant_id):
     if form.validate_on_submit():
         inspection, error = attempt(lambda: service.create(
             g.membership, target, kind=form.kind.data, inspected_on=form.inspected_on.data,
-            inspector_ids=form.inspector_ids.data, partners=form.partners.data, notes=form.notes.data))
+            inspector_ids=form.inspector_ids.data, partners=form.partners.data, notes=form.notes.data,
+            request_key=form.request_key.data))
         if error is None:
             flash(f"已新建检查记录（第 {inspection.id} 号）。请登记检查事项、发现的问题和执法措施，再由检查人员签名。",
                   "success")
@@ -188,7 +189,8 @@ def hazard(inspection_id):
                             contingency=form.fix_contingency.data or ""))
     photos = [(f.filename, read_limited(f.stream)) for f in request.files.getlist("photos") if f and f.filename]
     return _step(inspection, form, "hazard_form",
-                 lambda: service.record_hazard(inspection, g.membership, finding, photos),
+                 lambda: service.record_hazard(inspection, g.membership, finding, photos,
+                                               request_key=form.request_key.data),
                  "已登记隐患，已列入隐患台账（来源：部门检查）。")
 
 

@@ -1,6 +1,6 @@
 """The public tip form, the status lookup, and the staff's verification and reward forms."""
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, DecimalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import REQUIRED, Form, choices
@@ -23,6 +23,8 @@ class TipForm(Form):
     anonymous = BooleanField("匿名举报（不留姓名和联系方式）", default=True)
     reporter_name = StringField("姓名（可不填）", validators=[Optional(), Length(max=64, message="不超过 64 字。")])
     contact = StringField("联系方式（可不填）", validators=[Optional(), Length(max=64, message="不超过 64 字。")])
+    # Set when the form was opened by scanning an enterprise's code (一企一码): the tip is about it.
+    enterprise_code = HiddenField(validators=[Optional(), Length(max=32)])
 
 
 class StatusForm(Form):

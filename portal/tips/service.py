@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select
 
 from portal.audit import service as audit
+from portal.codes import service as codes
 from portal.database import lock
 from portal.errors import Refused
 from portal.extensions import db
@@ -83,11 +84,29 @@ def check_quota(*, sender: str, limit: int) -> None:
         raise _too_many(limit)
 
 
+def about(enterprise_code: str) -> Tenant:
+    """The enterprise whose code (一企一码) the reporter scanned; refused when void or unknown."""
+    code = codes.lookup(enterprise_code)
+    if code is None:
+        raise TipError("二维码无效，请重新扫码，或选择区县后填写被举报单位。")
+    if not code.in_force:
+        raise TipError("该二维码已作废，请扫描企业新张贴的二维码，或选择区县后填写被举报单位。")
+    return code.tenant
+
+
 def submit(*, district_id: int | None, street_id: int | None, enterprise_name: str, address: str,
            description: str, anonymous: bool, reporter_name: str = "", contact: str = "", photos=(),
-           sender: str, limit: int) -> str:
+           sender: str, limit: int, enterprise_code: str = "") -> str:
     """Take a tip from anyone; return its tracking code (shown once, stored only as a digest).
-    It goes to the chosen street, or to the district when no street was chosen."""
+    It goes to the chosen street, or to the district when no street was chosen. A tip sent from an
+    enterprise's code is about that enterprise and goes to its street, whatever else was posted."""
+    enterprise = None
+    if enterprise_code:
+        enterprise = about(enterprise_code)
+        with unscoped():  # the public reads the names the poster already shows
+            street, district = codes.street_of(enterprise), codes.district_of(enterprise)
+        district_id, street_id = (district.id if district else None), (street.id if street else None)
+        enterprise_name, address = enterprise.name, enterprise.address or address
     enterprise_name, address, description = (enterprise_name or "").strip(), (address or "").strip(), \
         (description or "").strip()
     if not enterprise_name or len(enterprise_name) > 100:
@@ -116,14 +135,15 @@ def submit(*, district_id: int | None, street_id: int | None, enterprise_name: s
             raise _too_many(limit)
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         tip = Tip(tenant=destination, code_digest=_digest(code), enterprise_name=enterprise_name, address=address,
-                  description=description, anonymous=bool(anonymous), reporter_name=reporter_name, contact=contact)
+                  description=description, anonymous=bool(anonymous), reporter_name=reporter_name, contact=contact,
+                  enterprise=enterprise)
         db.session.add(tip)
         db.session.flush()
         for filename, data in photos:
             db.session.add(TipPhoto(tenant=destination, tip=tip,
                                     upload=uploads.store(destination, filename, data, kinds=("image",))))
         # Nothing of the content in the chain: it is read by more people than the tip is.
-        audit.record(destination, "tip.received", tip, {"photos": len(photos)})
+        audit.record(destination, "tip.received", tip, {"photos": len(photos), "scanned": enterprise is not None})
     return formatted(code)
 
 

@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_login import login_required
 
+from portal.codes import service as codes
 from portal.extensions import db
 from portal.forms import choices
 from portal.hazards import service as hazards
@@ -12,7 +13,7 @@ from portal.uploads.service import read_limited
 from portal.web import attempt, form_status, is_htmx, paginate, render, requires
 from tenants import clock
 from tenants.models import Tenant
-from tenants.scope import get_scoped_or_404
+from tenants.scope import get_scoped_or_404, unscoped
 
 bp = Blueprint("tips", __name__, url_prefix="/tips")
 
@@ -23,17 +24,37 @@ def _tip_form() -> TipForm:
     return form
 
 
+def _scanned(form: TipForm):
+    """The enterprise whose code opened the form, or None; the form is filled in for it."""
+    token = request.args.get("code") if request.method == "GET" else form.enterprise_code.data
+    if not token:
+        return None, None
+    try:
+        enterprise = service.about(token)
+    except service.TipError as e:
+        return None, str(e)
+    with unscoped():  # the names on the poster, no more
+        street, district = codes.street_of(enterprise), codes.district_of(enterprise)
+    form.enterprise_code.data = token
+    form.district_id.data, form.street_id.data = (district.id if district else None), (street.id if street else None)
+    form.enterprise_name.data = enterprise.name
+    if request.method == "GET":
+        form.address.data = enterprise.address
+    return enterprise, None
+
+
 @bp.route("/", methods=["GET", "POST"])
 def new():
-    """Public: anyone may report, without an account."""
+    """Public: anyone may report, without an account; from an enterprise's code, about it."""
     form = _tip_form()
-    error = None
+    enterprise, error = _scanned(form)
     if request.method == "POST":
         sender = dict(sender=request.remote_addr or "", limit=current_app.config.get("TIPS_PER_HOUR", 5))
         try:
             service.check_quota(**sender)
         except service.TooManyTips as e:
-            return render("tips/new.html", form=form, error=str(e), code=None, streets=[], status=429)
+            return render("tips/new.html", form=form, error=str(e), code=None, streets=[], enterprise=enterprise,
+                          status=429)
         if form.validate_on_submit():
             if form.anonymous.data:
                 # An internal whistleblower may be logged in: the tip, its photos and their audit
@@ -44,11 +65,12 @@ def new():
                 district_id=form.district_id.data, street_id=form.street_id.data,
                 enterprise_name=form.enterprise_name.data, address=form.address.data or "",
                 description=form.description.data, anonymous=form.anonymous.data,
-                reporter_name=form.reporter_name.data, contact=form.contact.data, photos=photos, **sender))
+                reporter_name=form.reporter_name.data, contact=form.contact.data, photos=photos,
+                enterprise_code=form.enterprise_code.data or "", **sender))
             if error is None:
                 return render("tips/new.html", form=None, code=code, status=201)
     return render("tips/new.html", form=form, error=error, code=None, streets=service.streets(form.district_id.data),
-                  status=form_status())
+                  enterprise=enterprise, status=form_status() if error is None or request.method == "POST" else 410)
 
 
 @bp.get("/streets")
@@ -85,6 +107,8 @@ def _verify_form(tip: Tip, formdata=None) -> VerifyForm:
     form = VerifyForm(formdata=formdata) if formdata is not None else VerifyForm()
     enterprises = db.session.execute(service.enterprises_for(tip)).scalars().all()
     form.enterprise_id.choices = choices([("", "请选择")] + [(str(e.id), e.name) for e in enterprises])
+    if form.enterprise_id.data is None:
+        form.enterprise_id.data = tip.enterprise_id  # the enterprise whose code the reporter scanned
     chosen = next((e for e in enterprises if e.id == form.enterprise_id.data), None)
     form.item_id.choices = choices([("", "—")] + [(str(i.id), f"{i.code} {i.label}：{i.text[:50]}")
                                                   for i in (hazards.applicable_items(chosen) if chosen else [])])

@@ -53,3 +53,138 @@ document.addEventListener("htmx:afterSwap", (event) => {
     if (!event.detail.target.contains(banner)) banner.remove();
   });
 });
+
+// <input type="file" data-compress="1600">: photos taken on a phone are scaled to at most that many
+// pixels on their long side and sent as JPEG, so a weak connection carries a few hundred KB, not
+// ten MB. The form's buttons wait while the photos are being made smaller.
+async function compressed(file, longest) {
+  if (!file.type.startsWith("image/")) return file;
+  const bitmap = await createImageBitmap(file);
+  const ratio = Math.min(1, longest / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(bitmap.width * ratio);
+  canvas.height = Math.round(bitmap.height * ratio);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.75));
+  if (!blob || blob.size >= file.size) return file;
+  return new File([blob], file.name.replace(/\.[^.]*$/, "") + ".jpg", {type: "image/jpeg"});
+}
+
+function setFiles(input, files) {
+  const list = new DataTransfer();
+  files.forEach((f) => list.items.add(f));
+  input.files = list.files;
+}
+
+function photoNote(input, text) {
+  let note = input.parentElement.querySelector(".photo-note");
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "photo-note small muted";
+    input.after(note);
+  }
+  note.textContent = text;
+}
+
+document.addEventListener("change", async (event) => {
+  const input = event.target;
+  if (!input.matches("input[type=file][data-compress]") || input.dataset.busy) return;
+  const buttons = input.form.querySelectorAll("button");
+  buttons.forEach((b) => { b.disabled = true; });
+  input.dataset.busy = "1";
+  try {
+    const before = [...input.files];
+    const after = await Promise.all(before.map((f) => compressed(f, Number(input.dataset.compress) || 1600)));
+    setFiles(input, after);
+    const kb = (files) => Math.round(files.reduce((n, f) => n + f.size, 0) / 1024);
+    photoNote(input, `${after.length} 张照片，已压缩：${kb(before)} KB → ${kb(after)} KB`);
+    saveDraft(input.form);
+  } finally {
+    delete input.dataset.busy;
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+});
+
+// <form data-draft="name">: what is typed (and the photos, made small) is kept in this browser as it
+// is typed, so a dropped connection or a closed tab loses nothing: the page restores it on the next
+// visit. The draft keeps the form's request_key, so sending it again after a failed send records it
+// once. A page that shows a key as recorded (data-recorded="key …") discards that draft.
+const DRAFT = "draft:";
+
+function readFile(file) {
+  return new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve({name: file.name, data: reader.result});
+    reader.readAsDataURL(file);
+  });
+}
+
+async function saveDraft(form) {
+  if (!form || !form.dataset.draft) return;
+  const fields = {};
+  const photos = [];
+  for (const el of form.elements) {
+    if (!el.name || el.name === "csrf_token") continue;
+    if (el.type === "file") {
+      photos.push(...await Promise.all([...el.files].map(readFile)));
+    } else if (el.type === "checkbox" || el.type === "radio") {
+      if (el.checked) (fields[el.name] = fields[el.name] || []).push(el.value);
+    } else {
+      fields[el.name] = el.value;
+    }
+  }
+  const draft = {fields, photos, saved: Date.now()};
+  try {
+    localStorage.setItem(DRAFT + form.dataset.draft, JSON.stringify(draft));
+  } catch (e) {  // the browser's storage is full: keep the text, drop the photos
+    draft.photos = [];
+    localStorage.setItem(DRAFT + form.dataset.draft, JSON.stringify(draft));
+  }
+}
+
+function restoreDraft(form, draft) {
+  for (const el of form.elements) {
+    if (!el.name || el.name === "csrf_token" || !(el.name in draft.fields)) continue;
+    const value = draft.fields[el.name];
+    if (el.type === "checkbox" || el.type === "radio") {
+      el.checked = value.includes(el.value);
+    } else if (el.type !== "file") {
+      el.value = value;
+    }
+  }
+  const input = form.querySelector("input[type=file]");
+  if (input && draft.photos.length) {
+    // Decoded here: fetching the data: URL would be a connection the Content-Security-Policy refuses.
+    const files = draft.photos.map((p) => {
+      const [head, body] = p.data.split(",");
+      const bytes = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
+      return new File([bytes], p.name, {type: head.slice(5).split(";")[0]});
+    });
+    setFiles(input, files);
+    photoNote(input, `${files.length} 张照片（草稿）`);
+  }
+  const details = form.closest("details");
+  if (details) details.open = true;
+  const note = document.createElement("p");
+  note.className = "flash info draft-note";
+  note.setAttribute("role", "status");
+  note.textContent = "已恢复本机保存的未提交草稿，请核对后提交。";
+  form.prepend(note);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const recorded = new Set([...document.querySelectorAll("[data-recorded]")]
+    .flatMap((el) => el.dataset.recorded.split(" ").filter(Boolean)));
+  for (const key of Object.keys(localStorage)) {
+    if (!key.startsWith(DRAFT)) continue;
+    const draft = JSON.parse(localStorage.getItem(key));
+    if (recorded.has(draft.fields.request_key)) localStorage.removeItem(key);
+  }
+  document.querySelectorAll("form[data-draft]").forEach((form) => {
+    const stored = localStorage.getItem(DRAFT + form.dataset.draft);
+    // A form that came back with the server's messages shows what was sent; the draft is that.
+    if (stored && !form.querySelector(".has-error")) restoreDraft(form, JSON.parse(stored));
+    form.addEventListener("input", () => saveDraft(form));
+    form.addEventListener("change", (event) => { if (event.target.type !== "file") saveDraft(form); });
+  });
+});

@@ -65,3 +65,19 @@ def test_a_correction_submitted_twice_at_once_is_made_once(session, field, inspe
     (message,) = refused(outcomes)
     assert "已有一份更正记录" in message and "尚未完成签名" in message
     assert len(session.execute(select(Inspection).where(Inspection.amends_id == original.id)).scalars().all()) == 1
+
+
+def test_a_found_hazard_sent_twice_at_once_is_recorded_once(session, field, inspect):
+    from portal.hazards import service as hazards
+    from portal.inspections.models import InspectionHazard
+    inspection = inspect(sign=False, items=())
+
+    def send(record, member):
+        finding = hazards.Finding(level="general", description="储罐区防火堤破损", found_at=None)
+        return service.record_hazard(record, member, finding, today=TODAY, request_key="one-form")
+
+    outcomes = race((send, inspection, field["wang"]), (send, inspection, field["wang"]))
+    assert refused(outcomes) == []
+    links = session.execute(select(InspectionHazard).where(InspectionHazard.inspection_id == inspection.id)) \
+        .scalars().all()
+    assert len(links) == 1 and audited(inspection, "inspection.hazard_linked") == ["inspection.hazard_linked"]
