@@ -164,6 +164,34 @@ def _progress(doc: ExportDocument, status: str, progress: int) -> None:
     db.session.commit()
 
 
+def _prepared(doc: ExportDocument) -> tuple[Built, str, object, str | bytes]:
+    """(built, content digest, generated at, HTML to lay out or the finished file) of a queued
+    document, read in a read-only transaction that is closed before returning."""
+    # No autoflush: the digest set on `doc` for the template must not turn this read into a
+    # write (on SQLite a read snapshot that the heartbeat has since passed cannot become one).
+    with read_only(), db.session.no_autoflush:
+        built = _builders[doc.kind](doc.tenant, doc.params)
+        generated_at = now()
+        digest = hashlib.sha256(_canonical({
+            "kind": doc.kind, "tenant_id": doc.tenant_id, "title": doc.title,
+            "generated_at": generated_at.isoformat(), "content": built.content})).hexdigest()
+        doc.content_sha256 = digest
+        context = dict(doc=doc, tenant=doc.tenant, chain=ancestors(doc.tenant) + [doc.tenant],
+                       letterhead=letterhead(doc.tenant),
+                       generated_at=local(generated_at, "%Y年%m月%d日 %H:%M"), **built.context)
+        out = built.write(context) if built.write is not None else render_template(built.template, **context)
+        db.session.rollback()  # end the read transaction before the long layout
+    return built, digest, generated_at, out
+
+
+def document_html(doc_id: int, scope: Scope) -> str:
+    """The HTML a queued document would be laid out from, as its export renders it (benches
+    compare the layout engines on it); changes nothing."""
+    with scoped_as(scope):
+        doc = db.session.execute(select(ExportDocument).where(ExportDocument.id == doc_id)).scalar_one()
+        return _prepared(doc)[3]
+
+
 def run_export(doc_id: int, scope: Scope) -> None:
     """Build, lay out and store one queued document, reading only what `scope` may read.
 
@@ -176,26 +204,10 @@ def run_export(doc_id: int, scope: Scope) -> None:
         doc = db.session.execute(select(ExportDocument).where(ExportDocument.id == doc_id)).scalar_one()
         try:
             _progress(doc, "running", 5)
-            # No autoflush: the digest set on `doc` for the template must not turn this read into a
-            # write (on SQLite a read snapshot that the heartbeat has since passed cannot become one).
-            with read_only(), db.session.no_autoflush:
-                built = _builders[doc.kind](doc.tenant, doc.params)
-                generated_at = now()
-                digest = hashlib.sha256(_canonical({
-                    "kind": doc.kind, "tenant_id": doc.tenant_id, "title": doc.title,
-                    "generated_at": generated_at.isoformat(), "content": built.content})).hexdigest()
-                doc.content_sha256 = digest
-                context = dict(doc=doc, tenant=doc.tenant, chain=ancestors(doc.tenant) + [doc.tenant],
-                               letterhead=letterhead(doc.tenant),
-                               generated_at=local(generated_at, "%Y年%m月%d日 %H:%M"), **built.context)
-                if built.write is not None:
-                    data = built.write(context)
-                else:
-                    html = render_template(built.template, **context)
-                db.session.rollback()  # end the read transaction before the long layout
+            built, digest, generated_at, data = _prepared(doc)
             _progress(doc, "running", 30)
             if built.write is None:
-                document = HTML(string=html, base_url=BASE_URL, url_fetcher=PortalFetcher()).render()
+                document = HTML(string=data, base_url=BASE_URL, url_fetcher=PortalFetcher()).render()
                 _progress(doc, "running", 80)
                 data = document.write_pdf()
             doc.content_sha256 = digest
