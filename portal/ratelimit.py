@@ -57,6 +57,11 @@ def _redis():
 # window (seconds), then for a take the limit and a member unique to this hit.
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 _USED = _NOW + "return redis.call('ZCOUNT', KEYS[1], '(' .. (now - tonumber(ARGV[1])), '+inf')"
+_WAIT = _NOW + """
+local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - tonumber(ARGV[1])), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+if #oldest == 0 then return 0 end
+return math.ceil(tonumber(oldest[2]) + tonumber(ARGV[1]) - now)
+"""
 _TAKE = _NOW + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
@@ -102,3 +107,15 @@ def take(bucket: str, key: str, limit: int, window: timedelta) -> bool:
     db.session.execute(delete(RateHit).where(RateHit.bucket == bucket, RateHit.created_at < clock.now() - window))
     db.session.add(RateHit(bucket=bucket, key_hash=_hashed(key)))
     return True
+
+
+def wait(bucket: str, key: str, window: timedelta) -> int:
+    """Seconds until the oldest request of `key` counted within `window` leaves it (Retry-After),
+    at least 1."""
+    seconds = _in_redis(_WAIT, bucket, key, window)
+    if seconds is None:
+        oldest = db.session.execute(select(func.min(RateHit.created_at)).where(
+            RateHit.bucket == bucket, RateHit.key_hash == _hashed(key),
+            RateHit.created_at >= clock.now() - window)).scalar_one()
+        seconds = (oldest + window - clock.now()).total_seconds() if oldest else 0
+    return max(1, int(seconds) + (0 if float(seconds).is_integer() else 1))

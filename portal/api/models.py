@@ -23,9 +23,6 @@ class ApiToken(TenantOwned, db.Model):
     revoked_at = db.Column(db.DateTime)
     revoked_by_id = db.Column(db.ForeignKey("users.id"))
     last_used_at = db.Column(db.DateTime)
-    # The rate limit's current window when there is no Redis (portal.api.service.spend).
-    window_started_at = db.Column(db.DateTime)
-    window_calls = db.Column(db.Integer, nullable=False, default=0)
 
     membership = relationship("Membership")
     created_by = relationship("User", foreign_keys=[created_by_id])

@@ -1,6 +1,5 @@
 """API tokens: created and revoked by a unit's admin, found by their digest, held to a number of
-calls a minute (Redis when REDIS_URL is set, so every app server counts together; otherwise a
-counter on the token's row); and the cursor the lists page with."""
+calls a minute (portal.ratelimit); and the cursor the lists page with."""
 from __future__ import annotations
 
 import base64
@@ -9,10 +8,10 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import case, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from portal import ratelimit
 from portal.api.models import ApiToken
 from portal.audit import service as audit
 from portal.auth import service as auth
@@ -99,34 +98,15 @@ def authenticate(secret: str) -> ApiToken | None:
 
 
 def spend(token: ApiToken, limit: int) -> int | None:
-    """Count one call of `token`. Returns None while within `limit` calls a minute, else the
-    seconds until the next minute's calls are allowed. The caller commits."""
-    now = clock.now()
-    url = current_app.config.get("REDIS_URL")
-    if url:
-        from redis import Redis
-        window = int(WINDOW.total_seconds())
-        slot = int(now.timestamp()) // window
-        # Keyed by the digest, not the id: ids come again after a restored backup, digests do not.
-        key = f"api:calls:{token.digest[:32]}:{slot}"
-        pipe = Redis.from_url(url).pipeline()
-        pipe.incr(key)
-        pipe.expire(key, window * 2)
-        calls, _ = pipe.execute()
-        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
-                           .execution_options(synchronize_session=False))
-        return None if calls <= limit else window - int(now.timestamp()) % window
-    # One UPDATE: of two calls at once each counts, neither overwrites the other's count.
-    fresh = ApiToken.window_started_at.is_(None) | (ApiToken.window_started_at <= now - WINDOW)
-    calls, started = db.session.execute(
-        update(ApiToken).where(ApiToken.id == token.id)
-        .values(window_calls=case((fresh, 1), else_=ApiToken.window_calls + 1),
-                window_started_at=case((fresh, now), else_=ApiToken.window_started_at), last_used_at=now)
-        .returning(ApiToken.window_calls, ApiToken.window_started_at)
-        .execution_options(synchronize_session=False)).one()
-    if calls <= limit:
+    """Count one call of `token` (portal.ratelimit: in Redis when REDIS_URL is set, so every app
+    server counts together). None while within `limit` calls a minute, else the seconds until the
+    next call is allowed. The caller commits."""
+    db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=clock.now())
+                       .execution_options(synchronize_session=False))
+    # Keyed by the digest, not the id: ids come again after a restored backup, digests do not.
+    if ratelimit.take("api", token.digest, limit, WINDOW):
         return None
-    return max(1, int((started + WINDOW - now).total_seconds()) + 1)
+    return ratelimit.wait("api", token.digest, WINDOW)
 
 
 def encode_cursor(last_id: int) -> str:

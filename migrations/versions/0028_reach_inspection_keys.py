@@ -1,14 +1,14 @@
 """an inspection and a hazard found on it carry the key of the form they came from, unique, so the
 same form sent twice from a phone (a dropped connection, a second tap) records one
 
-Revision ID: 0024_reach
+Revision ID: 0028
 Revises: (see down_revision)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_reach"
-down_revision = "0023_reach"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

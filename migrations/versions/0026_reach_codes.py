@@ -1,6 +1,6 @@
 """一企一码: the codes an enterprise has been given, one in force at a time
 
-Revision ID: 0022_reach
+Revision ID: 0026
 Revises: (see down_revision)
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 from tenants import rls
 from tenants.models import PathType
 
-revision = "0022_reach"
-down_revision = "0021"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

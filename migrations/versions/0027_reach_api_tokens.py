@@ -1,6 +1,6 @@
 """API tokens: per unit, hashed at rest, acting through an account of their own
 
-Revision ID: 0023_reach
+Revision ID: 0027
 Revises: (see down_revision)
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 from tenants import rls
 from tenants.models import PathType
 
-revision = "0023_reach"
-down_revision = "0022_reach"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
@@ -28,8 +28,6 @@ def upgrade():
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_by_id", sa.Integer(), nullable=True),
         sa.Column("last_used_at", sa.DateTime(), nullable=True),
-        sa.Column("window_started_at", sa.DateTime(), nullable=True),
-        sa.Column("window_calls", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("tenant_path", PathType, nullable=False),
         sa.ForeignKeyConstraint(["membership_id"], ["memberships.id"], name="fk_api_tokens_membership_id_memberships"),

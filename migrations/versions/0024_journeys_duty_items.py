@@ -3,14 +3,14 @@ and the duty record an answer to it rests on, so the fact is typed once
 
 The national 专项行动工作清单 items of the 2023 action that are duties are marked by their titles.
 
-Revision ID: 0022_journeys
+Revision ID: 0024
 Revises: 0021
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_journeys"
-down_revision = "0021"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

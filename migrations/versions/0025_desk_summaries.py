@@ -1,7 +1,7 @@
 """summaries (周调度、月小结、季通报、半年通报、年总结) of a node for a period: frozen figures, edited
 paragraphs, and the issued PDF and .docx
 
-Revision ID: 0022_desk
+Revision ID: 0025
 Revises: 0021
 """
 import sqlalchemy as sa
@@ -11,8 +11,8 @@ from tenants import rls
 
 PathType = sa.String(length=255).with_variant(sa.String(length=255, collation="C"), "postgresql")
 
-revision = "0022_desk"
-down_revision = "0021"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
