@@ -53,8 +53,7 @@ def world(session, tree, make_tenant, make_user):
     session.commit()
     return dict(tree=tree, secret=secret, a_user=a_user, a_membership=a_membership, doc=doc, upload=upload,
                 b_admin=b_admin, b_discipline=b_discipline, plans=plans, inspections=inspections,
-                hazards=hazards, checklists=checklists, dispatch=dispatch, summaries=summaries)
-                hazards=hazards, checklists=checklists, dispatch=dispatch, api=api)
+                hazards=hazards, checklists=checklists, dispatch=dispatch, summaries=summaries, api=api)
 
 
 def test_every_tenant_owned_model_is_covered_and_shows_no_sibling_rows(session, world):
