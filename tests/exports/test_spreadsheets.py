@@ -35,7 +35,7 @@ def test_formula_leading_text_stays_text_and_numbers_stay_numbers(write_only):
             sheet.cell(1, column, value)
     cells = list(load_workbook(io.BytesIO(spreadsheets.save(book)))["表"].iter_rows())[0]
     for cell, text in zip(cells, texts):
-        # XML reads a carriage return back as a line feed.
-        assert (cell.value, cell.data_type, cell.quotePrefix) == (text.replace("\r", "\n"), "s", True)
+        # A carriage return comes back as itself or as a line feed, as the XML writer in use keeps it.
+        assert (cell.value.replace("\r", "\n"), cell.data_type, cell.quotePrefix) == (text.replace("\r", "\n"), "s", True)
     assert (cells[-2].value, cells[-2].data_type) == (-5, "n")
     assert (cells[-1].value, cells[-1].quotePrefix) == ("普通文字", False)
