@@ -61,50 +61,67 @@ class Scope:
 
     @cached_property
     def bound(self) -> SimpleNamespace:
-        """The scope's values as named bound parameters. Every criterion is built from these, so a
-        statement compiled for one scope is reused for every scope of the same shape with these
-        values swapped in (see _ScopeCriteria)."""
+        """The scope's values as named bound parameters, for the loader criterion only: a statement
+        compiled for one scope is reused for every scope of the same shape with these values
+        swapped in by name (see _ScopeCriteria)."""
+        return self._values(named=True)
+
+    @cached_property
+    def plain(self) -> SimpleNamespace:
+        """The same values as anonymous parameters, for a clause of this scope put into a statement
+        read under another scope (area): two scopes' named parameters in one statement would
+        share one value."""
+        return self._values(named=False)
+
+    def _values(self, named: bool) -> SimpleNamespace:
+        def value(name, v, type_, **kw):
+            return bindparam(f"scope_{name}" if named else None, v, type_, unique=not named, **kw)
         return SimpleNamespace(
-            tenant=bindparam("scope_tenant", self.tenant_id, Integer),
-            path=bindparam("scope_path", self.path, String),
-            path_end=bindparam("scope_path_end", upper_bound(self.path), String),
-            ancestors=bindparam("scope_ancestors", self.ancestor_ids, Integer, expanding=True),
-            parent=bindparam("scope_parent", self.parent_path or "", String),
-            parent_end=bindparam("scope_parent_end", upper_bound(self.parent_path) if self.parent_path else "", String),
-            industries=bindparam("scope_industries", list(self.industries), String, expanding=True))
+            tenant=value("tenant", self.tenant_id, Integer),
+            path=value("path", self.path, String),
+            path_end=value("path_end", upper_bound(self.path), String),
+            ancestors=value("ancestors", self.ancestor_ids, Integer, expanding=True),
+            parent=value("parent", self.parent_path or "", String),
+            parent_end=value("parent_end", upper_bound(self.parent_path) if self.parent_path else "", String),
+            industries=value("industries", list(self.industries), String, expanding=True))
 
-    def subtree(self, column):
+    def subtree(self, column, b: SimpleNamespace | None = None):
         """in_subtree of the scope's own node, with its bound parameters."""
-        return and_(column >= self.bound.path, column < self.bound.path_end)
+        b = b or self.bound
+        return and_(column >= b.path, column < b.path_end)
 
-    def _supervised(self, path, kind, industry):
-        b = self.bound
+    def _supervised(self, path, kind, industry, b: SimpleNamespace):
         return and_(path >= b.parent, path < b.parent_end, kind == "enterprise", industry.in_(b.industries))
 
-    def criteria(self, model):
+    def criteria(self, model, b: SimpleNamespace | None = None):
         """The WHERE clause that keeps `model`'s rows inside this scope, and inside what the model
         itself says this role may read (`read_criteria`, e.g. an export kind's readers)."""
-        clause = self._subtree_criteria(model)
+        clause = self._subtree_criteria(model, b or self.bound)
         narrower = getattr(model, "read_criteria", None)
         return and_(clause, narrower(self)) if narrower is not None else clause
 
-    def _subtree_criteria(self, model):
+    def area(self, model):
+        """The rows of `model` this scope covers, as a condition of a statement that may be read
+        under another scope (a node's figures read by a level above it)."""
+        return self.criteria(model, self.plain)
+
+    def _subtree_criteria(self, model, b: SimpleNamespace):
         if model is Tenant:
             # Ancestors are readable (breadcrumbs, letterheads); siblings are not.
-            clauses = [self.subtree(Tenant.path), Tenant.id.in_(self.bound.ancestors)]
+            clauses = [self.subtree(Tenant.path, b), Tenant.id.in_(b.ancestors)]
             if self.industries:
-                clauses.append(self._supervised(Tenant.path, Tenant.kind, Tenant.industry))
+                clauses.append(self._supervised(Tenant.path, Tenant.kind, Tenant.industry, b))
             return or_(*clauses)
-        clauses = [self.subtree(model.tenant_path)]
+        clauses = [self.subtree(model.tenant_path, b)]
         inherited = issubclass(model, Inherited)
         if inherited:
-            clauses.append(model.tenant_id.in_(self.bound.ancestors))
+            clauses.append(model.tenant_id.in_(b.ancestors))
         if self.industries:
             t = Tenant.__table__
-            clauses.append(model.tenant_id.in_(self._supervised_ids()))
+            clauses.append(model.tenant_id.in_(self._supervised_ids(b)))
             if inherited:
                 # What applies to a supervised enterprise: rows of the government levels above it.
-                levels = select(t.c.id).where(and_(t.c.path >= self.bound.parent, t.c.path < self.bound.parent_end),
+                levels = select(t.c.id).where(and_(t.c.path >= b.parent, t.c.path < b.parent_end),
                                               t.c.kind.in_(GOVERNMENT_KINDS))
                 clauses.append(model.tenant_id.in_(levels))
         return or_(*clauses)
@@ -118,13 +135,13 @@ class Scope:
             return or_(in_subtree(Tenant.path, self.path), Tenant.id.in_(extra_ids))
         clauses = [in_subtree(model.tenant_path, self.path), model.tenant_id.in_(extra_ids)]
         if self.industries:
-            clauses.append(model.tenant_id.in_(self._supervised_ids()))
+            clauses.append(model.tenant_id.in_(self._supervised_ids(self.plain)))
         return or_(*clauses)
 
-    def _supervised_ids(self):
+    def _supervised_ids(self, b: SimpleNamespace):
         # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
         t = Tenant.__table__
-        return select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry))
+        return select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry, b))
 
     def manages(self, tenant: Tenant) -> bool:
         """Whether `tenant` is in this scope's own subtree (no query)."""

@@ -660,7 +660,7 @@ def _area(tenant: Tenant):
     """The hazards a node answers for: its subtree; for a department, also its industries'
     enterprises in its government's territory. The same rule as tenants.scope, so the figures of a
     node are what its own users see."""
-    return Scope.of(tenant, "staff").criteria(Hazard)
+    return Scope.of(tenant, "staff").area(Hazard)
 
 
 def cutoff(tenant: Tenant) -> date:

@@ -231,7 +231,7 @@ def reward_figures(tenant: Tenant, start: date, end: date) -> tuple[Decimal, Dec
 
 
 def _rewarded(tenant: Tenant, start: date, end: date):
-    return and_(Scope.of(tenant, "staff").criteria(Tip), Tip.rewarded_on >= start, Tip.rewarded_on <= end)
+    return and_(Scope.of(tenant, "staff").area(Tip), Tip.rewarded_on >= start, Tip.rewarded_on <= end)
 
 
 def rewarded_tips(tenant: Tenant, start: date, end: date, anonymous_only: bool = False):

@@ -73,3 +73,23 @@ def test_scope_contains_matches_the_sql_criteria(session, tree):
         visible = set(session.execute(select(Tenant.id).where(Tenant.kind == "enterprise")).scalars())
     everything = session.execute(select(Tenant).where(Tenant.kind == "enterprise")).scalars().all()
     assert visible == {t.id for t in everything if scope.contains(t)}
+
+
+def test_another_scopes_area_in_a_statement_keeps_both_scopes_values(session, tree, make_user):
+    """A node's figures read by a level above (hazards._area) put the node's scope into a statement
+    read under the reader's: each keeps its own values, so the area is the node's, and a wider area
+    never widens what the reader may see."""
+    for unit in ("a_street", "a_dept", "b_street"):
+        make_user(tree[unit], role="staff")
+    with scoped_as(Scope.of(tree["a"], "admin")):
+        street = names(session, select(Tenant.name).where(Scope.of(tree["a_street"], "staff").area(Tenant)))
+        memberships = session.execute(select(func.count(Membership.id)).where(
+            Scope.of(tree["a_street"], "staff").area(Membership))).scalar_one()
+    assert {"甲街道", "甲商场", "甲化工厂"} <= street and not street & {"甲区商务局", "乙街道"}
+    assert memberships == 1
+    with scoped_as(Scope.of(tree["a_street"], "staff")):
+        district = names(session, select(Tenant.name).where(Scope.of(tree["a"], "admin").area(Tenant)))
+        wider = session.execute(select(func.count(Membership.id)).where(
+            Scope.of(tree["root"], "admin").area(Membership))).scalar_one()
+    assert "甲街道" in district and not district & {"甲区商务局", "乙街道", "乙区"}
+    assert wider == 1
