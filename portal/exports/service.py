@@ -175,7 +175,10 @@ def run_export(doc_id: int, scope: Scope) -> None:
         doc = db.session.execute(select(ExportDocument).where(ExportDocument.id == doc_id)).scalar_one()
         try:
             _progress(doc, "running", 5)
-            with read_only():
+            # No flush in here: the digest set on `doc` for the template would be written inside this
+            # read transaction, which SQLite cannot turn into a write once the heartbeat has committed
+            # ("database is locked"); the rollback below drops it, and it is set again for real.
+            with read_only(), db.session.no_autoflush:
                 built = _builders[doc.kind](doc.tenant, doc.params)
                 generated_at = now()
                 digest = hashlib.sha256(_canonical({
