@@ -90,6 +90,8 @@ bench: install
 	$(PY) bench/plans_board.py
 	$(PY) bench/dossier_pdf.py
 	$(PY) bench/onboarding_import.py
+	$(PY) bench/scope_cache_key.py
+	# Pages per second under 20 and 50 clients (gunicorn + PostgreSQL, needs wrk): $(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

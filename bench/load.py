@@ -292,12 +292,14 @@ def main() -> None:
                                  bare_seconds, workdir)
                     r = drive(base, requests, n, args.seconds, workdir)
                     print(f"{name:<16}{r['rate']:>9.1f}{bare['rate']:>11.0f}{r['rate'] / bare['rate']:>10.3f}"
-                          f"{r['p50']:>10.1f}{r['p95']:>10.1f}{r['p99']:>10.1f}{r['errors']:>8}", flush=True)
+                          + "".join(f"{r[p]:>10.1f}" if r["requests"] else f"{'—':>10}" for p in ("p50", "p95", "p99"))
+                          + f"{r['errors']:>8}", flush=True)
         finally:
             for server in servers:
                 server.terminate()
                 server.wait(30)
-    print(f"\n服务器日志：{log}")
+    print("（错误：非 200 的答复、连接错误和超过 10 秒未答的请求；— 为测量期间没有一个请求完成。）")
+    print(f"服务器日志：{log}")
 
 
 if __name__ == "__main__":
