@@ -154,8 +154,9 @@ def main() -> None:
             return (*percentiles(times), selects)
 
         rows = []
-        for username, role, panels in ((admin, "区管理员", ("tasks", "dispatch", "hazards", "duties", "tips", "accidents")),
-                                       ("bench_discipline", "区纪检监察", ("hazards", "accidents")),
+        for username, role, panels in ((admin, "区管理员", ("tasks", "dispatch", "hazards", "targets", "duties", "tips",
+                                                                "accidents")),
+                                       ("bench_discipline", "区纪检监察", ("hazards", "targets", "accidents")),
                                        ("bench_street", "街道工作人员", ("tasks", "dispatch", "hazards")),
                                        ("bench_principal", "企业主要负责人", ("todo", "tasks", "hazards"))):
             client = login(username)

@@ -39,6 +39,9 @@ DOCUMENTS = {
                                                             "city": DISCIPLINE_AND_LEADERS}),
     "dossier_of_city": ("accountability.dossier", "city", {"city": DISCIPLINE_AND_LEADERS}),
     "letter": ("accountability.letter", "a", {"a": DISCIPLINE_AND_LEADERS, "city": DISCIPLINE_AND_LEADERS}),
+    # Summaries (月小结 …): the level's offices and those above, as the dispatch tables.
+    "summary_pdf": ("summary", "a", {"a": OFFICES, "city": OFFICES}),
+    "summary_docx": ("summary.docx", "a", {"a": OFFICES, "city": OFFICES}),
     # Initial passwords: the importing unit's own admins, not even the city's.
     "account_letters": ("onboarding.letters", "a", {"a": frozenset({"admin"})}),
 }
