@@ -39,6 +39,9 @@ DOCUMENTS = {
                                                             "city": DISCIPLINE_AND_LEADERS}),
     "dossier_of_city": ("accountability.dossier", "city", {"city": DISCIPLINE_AND_LEADERS}),
     "letter": ("accountability.letter", "a", {"a": DISCIPLINE_AND_LEADERS, "city": DISCIPLINE_AND_LEADERS}),
+    # 一企一码 posters: the people who print and post them, not discipline or the auditor.
+    "poster": ("enterprise_poster", "a_plant", {p: frozenset({"admin", "leader", "staff", "inspector", "principal",
+                                                               "safety_officer"}) for p in ABOUT_THE_PLANT}),
     # Initial passwords: the importing unit's own admins, not even the city's.
     "account_letters": ("onboarding.letters", "a", {"a": frozenset({"admin"})}),
 }
