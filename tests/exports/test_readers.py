@@ -42,6 +42,9 @@ DOCUMENTS = {
     # Summaries (月小结 …): the level's offices and those above, as the dispatch tables.
     "summary_pdf": ("summary", "a", {"a": OFFICES, "city": OFFICES}),
     "summary_docx": ("summary.docx", "a", {"a": OFFICES, "city": OFFICES}),
+    # 一企一码 posters: the people who print and post them, not discipline or the auditor.
+    "poster": ("enterprise_poster", "a_plant", {p: frozenset({"admin", "leader", "staff", "inspector", "principal",
+                                                               "safety_officer"}) for p in ABOUT_THE_PLANT}),
     # Initial passwords: the importing unit's own admins, not even the city's.
     "account_letters": ("onboarding.letters", "a", {"a": frozenset({"admin"})}),
 }
