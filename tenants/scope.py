@@ -21,10 +21,11 @@ from functools import cached_property, lru_cache
 from types import SimpleNamespace
 
 from flask import abort
-from sqlalchemy import Integer, String, and_, bindparam, event, false, inspect, or_, select
+from sqlalchemy import Integer, Join, String, Table, and_, bindparam, event, false, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql import util as sql_util
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from portal.extensions import db
@@ -291,7 +292,25 @@ def _apply_scope(state) -> None:
         return
     if scope is None and any(issubclass(m.class_, Scoped) for m in state.all_mappers):
         raise ScopeError("没有设置数据范围时不能读取租户数据。")
+    _refuse_unnamed_froms(state)
     state.statement = state.statement.options(_option(scope, _generation))
+
+
+def _refuse_unnamed_froms(state) -> None:
+    """A SELECT whose scoped entity is reached only through a column inside an expression, e.g.
+    select(func.count().filter(Hazard.status == …)), names no entity, so no criterion applies and
+    it would count every district's rows: refused (fail closed) until it says select_from(Hazard).
+    Plain tables (Tenant.__table__) are the deliberate unscoped reads and are left alone."""
+    statement = state.statement
+    if statement._from_obj or statement._setup_joins:
+        return  # an explicit FROM: its entities take the criterion
+    named = set(state.all_mappers)
+    for column in statement._raw_columns:
+        for element in visitors.iterate(column):
+            entity = getattr(element, "_annotations", {}).get("parententity")
+            if entity is not None and entity.mapper not in named and issubclass(entity.mapper.class_, Scoped):
+                raise ScopeError(f"查询涉及 {entity.mapper.class_.__name__} 却未指明实体："
+                                 "请写 select_from(对应模型)，数据范围才能生效。")
 
 
 def _limit_write(state) -> None:

@@ -133,9 +133,8 @@ def _walk(app, client, session, world, methods, own: str | None = None) -> int:
     a_path = world["tree"]["a"].path
     hidden = [SECRET, "甲街道", a_user.username, "甲区花名册", "甲区机密方案", "甲区机密任务",
               "甲区检查机密记录", "甲区隐患机密", "甲区事故机密", "甲区被约谈人",
-              "甲区机密检查事项", "甲区机密隐患描述", "甲区机密举报", "甲区机密清单事项", "甲区机密焊工", "甲区机密调度表", "甲区机密总结"]
               "甲区机密检查事项", "甲区机密隐患描述", "甲区机密举报", "甲区机密清单事项", "甲区机密焊工", "甲区机密调度表",
-              "甲区机密系统"]
+              "甲区机密总结", "甲区机密系统"]
     rows_before = _counts(session, a_path, own)
     checked = 0
     urls = app.url_map.bind("localhost")

@@ -93,3 +93,15 @@ def test_another_scopes_area_in_a_statement_keeps_both_scopes_values(session, tr
             Scope.of(tree["root"], "admin").area(Membership))).scalar_one()
     assert "甲街道" in district and not district & {"甲区商务局", "乙街道", "乙区"}
     assert wider == 1
+
+
+def test_a_count_that_names_no_entity_is_refused_not_counted_across_districts(session, tree, make_user):
+    """select(func.count().filter(Membership.role == …)) reaches memberships only through an
+    expression: no criterion could apply, so it is refused instead of counting 乙区's rows."""
+    make_user(tree["a_street"], role="staff")
+    make_user(tree["b_street"], role="staff")
+    with scoped_as(Scope.of(tree["a"], "admin")):
+        with pytest.raises(ScopeError, match="select_from"):
+            session.execute(select(func.count().filter(Membership.role == "staff")))
+        named = session.execute(select(func.count().filter(Membership.role == "staff")).select_from(Membership))
+        assert named.scalar_one() == 1
