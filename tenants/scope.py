@@ -21,11 +21,11 @@ from functools import cached_property, lru_cache
 from types import SimpleNamespace
 
 from flask import abort
-from sqlalchemy import Integer, Join, String, Table, and_, bindparam, event, false, inspect, or_, select
+from sqlalchemy import Integer, Select, String, and_, bindparam, event, false, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql import util as sql_util
-from sqlalchemy.sql import visitors
+from sqlalchemy.sql.expression import Exists, ScalarSelect, SelectBase
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from portal.extensions import db
@@ -302,15 +302,23 @@ def _refuse_unnamed_froms(state) -> None:
     it would count every district's rows: refused (fail closed) until it says select_from(Hazard).
     Plain tables (Tenant.__table__) are the deliberate unscoped reads and are left alone."""
     statement = state.statement
-    if statement._from_obj or statement._setup_joins:
-        return  # an explicit FROM: its entities take the criterion
+    if not isinstance(statement, Select) or statement._from_obj or statement._setup_joins:
+        return  # a UNION's selects are checked as they are built; an explicit FROM takes the criterion
     named = set(state.all_mappers)
-    for column in statement._raw_columns:
-        for element in visitors.iterate(column):
-            entity = getattr(element, "_annotations", {}).get("parententity")
-            if entity is not None and entity.mapper not in named and issubclass(entity.mapper.class_, Scoped):
-                raise ScopeError(f"查询涉及 {entity.mapper.class_.__name__} 却未指明实体："
-                                 "请写 select_from(对应模型)，数据范围才能生效。")
+    for element in _own_elements(statement._raw_columns):
+        entity = getattr(element, "_annotations", {}).get("parententity")
+        if entity is not None and entity.mapper not in named and issubclass(entity.mapper.class_, Scoped):
+            raise ScopeError(f"查询涉及 {entity.mapper.class_.__name__} 却未指明实体："
+                             "请写 select_from(对应模型)，数据范围才能生效。")
+
+
+def _own_elements(elements):
+    """The parts of these column expressions, not descending into a nested SELECT or EXISTS (a
+    statement with its own FROM)."""
+    for element in elements:
+        yield element
+        if not isinstance(element, (SelectBase, Exists, ScalarSelect)):
+            yield from _own_elements(element.get_children())
 
 
 def _limit_write(state) -> None:
