@@ -109,6 +109,12 @@ def clicks(request, monkeypatch):
             f.write(line + "\n")
 
 
+def htmx_ready(page: Page) -> None:
+    """Wait until the page has loaded and htmx has bound its elements (the script is deferred): a
+    click before that, as a fast robot makes on a slow machine, sends no request."""
+    page.wait_for_function("() => document.readyState === 'complete' && window.htmx !== undefined")
+
+
 def log_in(page: Page, base: str, username: str, password: str) -> None:
     """Log in on the Chinese login page and land on the home page."""
     page.goto(base + "/login")

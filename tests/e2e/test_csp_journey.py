@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from portal.demo import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import htmx_ready, log_in
 
 
 def test_pages_work_under_the_policy_without_a_violation(live_server, browser):
@@ -47,6 +47,7 @@ def test_pages_work_under_the_policy_without_a_violation(live_server, browser):
 
     # htmx swaps a branch of the tree in, and the static script folds it again.
     page.get_by_role("navigation").get_by_role("link", name="组织架构").click()
+    htmx_ready(page)
     toggle = page.get_by_role("button", name="展开大直沽街道")
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
