@@ -17,10 +17,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
-import time
 from datetime import date, datetime, timedelta
 
-from common import fresh_app, isolated_client, percentiles, timed
+from common import fresh_app, htmx_timings, logged_in, timed
 from hazards_ledger import PASSWORD, populate
 
 TODAY = date(2026, 6, 20)
@@ -111,8 +110,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100, help="每个面板测量次数")
     args = parser.parse_args()
 
-    from sqlalchemy import event
-
     from portal.extensions import db
     from tenants import clock
     from tenants.scope import unscoped
@@ -129,29 +126,11 @@ def main() -> None:
             (admin, n_enterprises, n_assignments), build_s = timed(data)
             db.session.remove()
 
-        statements: list[str] = []
-        event.listen(db.engine, "before_cursor_execute", lambda c, cur, stmt, *a: statements.append(stmt))
-
         def login(username):
-            client = isolated_client(app)
-            response = client("post", "/login", data={"username": username, "password": PASSWORD})
-            assert response.status_code == 302, response.get_data(as_text=True)[:500]
-            return client
+            return logged_in(app, username, PASSWORD)
 
         def measure(client, panel):
-            url, headers = f"/desk?panel={panel}", {"HX-Request": "true"}
-            for _ in range(10):  # warm the caches and the connection pool
-                assert client("get", url, headers=headers).status_code == 200
-            statements.clear()
-            client("get", url, headers=headers)
-            selects = sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
-            times = []
-            for _ in range(args.runs):
-                started = time.perf_counter()
-                response = client("get", url, headers=headers)
-                times.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200
-            return (*percentiles(times), selects)
+            return htmx_timings(app, client, f"/desk?panel={panel}", args.runs)
 
         rows = []
         for username, role, panels in ((admin, "区管理员", ("tasks", "dispatch", "hazards", "targets", "duties", "tips",

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 from datetime import date, datetime, timedelta
 
-from common import fresh_app, isolated_client, percentiles, timed
+from common import fresh_app, htmx_timings, logged_in, timed
 
 STREETS = 13
 TASKS = 100
@@ -31,7 +30,7 @@ def main() -> None:
     parser.add_argument("--districts", type=int, default=5)
     args = parser.parse_args()
 
-    from sqlalchemy import event, select, text, update
+    from sqlalchemy import select, text, update
 
     from portal.auth import service as auth
     from portal.extensions import db
@@ -100,28 +99,10 @@ def main() -> None:
             db.session.commit()
 
         def login(username):
-            client = isolated_client(app)
-            response = client("post", "/login", data={"username": username, "password": PASSWORD})
-            assert response.status_code == 302, response.get_data(as_text=True)[:500]
-            return client
-
-        statements: list[str] = []
-        event.listen(db.engine, "before_cursor_execute", lambda c, cur, stmt, *a: statements.append(stmt))
+            return logged_in(app, username, PASSWORD)
 
         def measure(client, url):
-            headers = {"HX-Request": "true"}
-            for _ in range(10):  # warm the caches and the connection pool
-                assert client("get", url, headers=headers).status_code == 200
-            statements.clear()
-            client("get", url, headers=headers)
-            selects = sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
-            times = []
-            for _ in range(args.runs):
-                started = time.perf_counter()
-                response = client("get", url, headers=headers)
-                times.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200
-            return (*percentiles(times), selects)
+            return htmx_timings(app, client, url, args.runs)
 
         district_client = login("bench_admin_0")
         rows = [
