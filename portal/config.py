@@ -88,6 +88,17 @@ def load(app) -> None:
         PAGE_SIZE=20,
         # Calls a minute per API token (portal.api); counted in Redis when REDIS_URL is set.
         API_CALLS_PER_MINUTE=int(os.environ.get("API_CALLS_PER_MINUTE", "120")),
+        # Reminders outside the portal (portal.reminders): SMTP for e-mail and an HTTP webhook for
+        # the SMS/IM gateway; either left empty writes its messages to the log instead.
+        SMTP_HOST=os.environ.get("SMTP_HOST", ""),
+        SMTP_PORT=int(os.environ.get("SMTP_PORT") or 25),
+        SMTP_USER=os.environ.get("SMTP_USER", ""),
+        SMTP_PASSWORD=os.environ.get("SMTP_PASSWORD", ""),
+        SMTP_STARTTLS=_flag("SMTP_STARTTLS", False),
+        SMTP_FROM=os.environ.get("SMTP_FROM", "noreply@localhost"),
+        REMINDER_WEBHOOK_URL=os.environ.get("REMINDER_WEBHOOK_URL", ""),
+        # The address people open from a reminder.
+        PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # 等保 2.0 三级 asks for periodic password change; 0 turns expiry off.
         PASSWORD_MAX_AGE_DAYS=int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90")),
         # Werkzeug's scrypt: ~0.1 s of CPU per guess. Never read from the environment: only the

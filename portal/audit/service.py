@@ -103,6 +103,7 @@ ACTIONS = {
     "inspection.finalized": "检查记录生效",
     "inspection.amended": "新建更正记录",
     "accident.recorded": "登记事故",
+    "user.reminders_set": "设置提醒方式",
     "accident.reported": "企业报告事故",
     "accident.confirmed": "确认企业事故报告",
     "accountability.recorded": "追责问责",

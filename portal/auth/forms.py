@@ -4,6 +4,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.auth.service import password_problem
 from portal.forms import REQUIRED, Form, choices
+from portal.reminders.models import CHOICES
 from tenants.models import ROLES
 
 
@@ -40,6 +41,12 @@ class PasswordChangeForm(Form):
 
 class PasswordResetForm(Form):
     new_password = PasswordField("新密码", validators=[DataRequired(REQUIRED), _policy])
+
+
+class ReminderForm(Form):
+    email = StringField("邮箱", validators=[Optional(), Length(max=120, message="邮箱过长。")])
+    phone = StringField("手机号码（短信/即时消息）", validators=[Optional(), Length(max=32, message="号码过长。")])
+    remind_by = SelectField("提醒方式", choices=choices(CHOICES))
 
 
 class ActiveForm(Form):

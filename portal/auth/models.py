@@ -14,6 +14,9 @@ class User(UserMixin, db.Model):
     display_name = db.Column(db.String(64), nullable=False)
     post = db.Column(db.String(64), nullable=False, default="")
     phone = db.Column(db.String(32), nullable=False, default="")
+    # Where reminders reach this person outside the portal (portal.reminders), and by what.
+    email = db.Column(db.String(120), nullable=False, default="")
+    remind_by = db.Column(db.String(8), nullable=False, default="email")
     password_hash = db.Column(db.String(255), nullable=False)
     active = db.Column(db.Boolean, nullable=False, default=True)
     # Set for an initial password chosen by someone else (an admin creating the account or

@@ -308,6 +308,28 @@ def set_active(user: User, active: bool, tenant: Tenant, *, actor: Membership | 
     audit.record(tenant, "user.updated", user, {"active": active}, actor=actor)
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHONE = re.compile(r"\+?[0-9][0-9 -]{4,30}")
+
+
+def set_reminders(user: User, *, email: str, phone: str, remind_by: str) -> None:
+    """Where and how reminders reach this person outside the portal (portal.reminders)."""
+    from portal.reminders.models import CHOICES
+    email, phone = (email or "").strip(), (phone or "").strip()
+    if email and (len(email) > 120 or not EMAIL.fullmatch(email)):
+        raise AccountError("邮箱格式不正确，例如 zhangsan@example.gov.cn。")
+    if phone and not PHONE.fullmatch(phone):
+        raise AccountError("手机号码格式不正确。")
+    if remind_by not in CHOICES:
+        raise AccountError("请选择提醒方式。")
+    if remind_by in ("email", "both") and not email:
+        raise AccountError("选择电子邮件提醒时，请填写邮箱。")
+    if remind_by in ("im", "both") and not phone:
+        raise AccountError("选择短信/即时消息提醒时，请填写手机号码。")
+    user.email, user.phone, user.remind_by = email, phone, remind_by
+    _record_own(user, "user.reminders_set", {"remind_by": remind_by, "email": bool(email), "phone": bool(phone)})
+
+
 def change_password(user: User, old: str, new: str) -> None:
     confirm_password(user, old, "原密码不正确。")
     if check_password_hash(user.password_hash, new or ""):

@@ -3,12 +3,14 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from portal.auth import service
-from portal.auth.forms import (ActiveForm, LoginForm, MembershipForm, PasswordChangeForm,
-                               PasswordResetForm, UserForm)
+from portal.auth.forms import (ActiveForm, LoginForm, MembershipForm, PasswordChangeForm, PasswordResetForm,
+                               ReminderForm, UserForm)
 from portal.extensions import db
 from portal.forms import Form, choices
+from portal.reminders.models import CHANNELS, STATUSES, ReminderSend
 from portal.web import attempt, form_status, is_htmx, paginate, render, requires
 from tenants.models import KINDS, Membership, Tenant
 from tenants.scope import get_managed_or_404, get_scoped_or_404, may_change, scoped
@@ -82,6 +84,24 @@ def switch_membership():
         abort(404)
     session["membership_id"] = chosen
     return redirect(url_for("home.index"))
+
+
+@bp.route("/account/reminders", methods=["GET", "POST"])
+@login_required
+def reminders():
+    """Where this person's daily reminders go, and what was last sent to them."""
+    form = ReminderForm(obj=current_user)
+    error = None
+    if form.validate_on_submit():
+        _, error = attempt(lambda: service.set_reminders(current_user, email=form.email.data, phone=form.phone.data,
+                                                         remind_by=form.remind_by.data))
+        if error is None:
+            flash("提醒方式已保存。", "success")
+            return redirect(url_for("auth.reminders"), 303)
+    sent = db.session.execute(select(ReminderSend).where(ReminderSend.user_id == current_user.id)
+                              .order_by(ReminderSend.id.desc()).limit(10)).scalars().all()
+    return render("auth/reminders.html", form=form, error=error, sent=sent, STATUSES=STATUSES, CHANNELS=CHANNELS,
+                  status=form_status())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -85,6 +85,20 @@ def _overdue_reminders(at: datetime) -> str:
     return f"逾期任务 {tasks} 项、逾期未整改隐患 {overdue_hazards} 条、到期未报调度表 {unfiled} 份已提醒"
 
 
+def _reminders_digest(at: datetime) -> str:
+    from portal.reminders import service as reminders
+    queued = reminders.queue_digests(at)
+    db.session.commit()
+    sent, failed = reminders.deliver()
+    return f"待办提醒 {queued} 封：发出 {sent}，失败 {failed}（稍后重试）"
+
+
+def _reminders_retry(at: datetime) -> str:
+    from portal.reminders import service as reminders
+    sent, failed = reminders.deliver()
+    return f"重发提醒：发出 {sent}，仍失败 {failed}"
+
+
 def _audit_anchor(at: datetime) -> str:
     from portal.audit import service as audit
     recorded = audit.anchor()
@@ -126,6 +140,9 @@ JOBS = [
     Job("audit-anchor", "审计链逐级锚定（每日 01:30）", daily(clock_time(1, 30)), _audit_anchor),
     Job("audit-verify", "审计链校验（每日 02:00）", daily(clock_time(2, 0)), _audit_verify),
     Job("overdue-reminders", "逾期提醒（每日 08:30）", daily(clock_time(8, 30)), _overdue_reminders),
+    # After the bell's reminders of 08:30, so the morning's digest carries them.
+    Job("reminders-digest", "待办提醒邮件和短信（每日 08:45）", daily(clock_time(8, 45)), _reminders_digest),
+    Job("reminders-retry", "重发失败的提醒（每 15 分钟）", every(15), _reminders_retry),
 ]
 LABELS = {job.name: job.label for job in JOBS}
 

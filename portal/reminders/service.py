@@ -1,0 +1,122 @@
+"""Reminders that reach people who are not logged in: each morning, one digest per person of
+what waits in the bell of every unit they work for (new and returned tasks, 催办, overdue tasks,
+hazards and dispatch tables, accident reports), by e-mail and/or the SMS/IM gateway as each
+person chose (User.remind_by).
+
+Every message is a ReminderSend row written before it is sent: sent, or failed and tried again
+every quarter hour up to MAX_ATTEMPTS, so a mail server down for the night loses nothing. A
+channel that is not configured writes its messages to the log (the default sink)."""
+from __future__ import annotations
+
+import json
+import smtplib
+import urllib.request
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.auth.models import User
+from portal.extensions import db
+from portal.plans import service as plans
+from portal.plans.models import Notification
+from portal.reminders.models import ReminderSend
+from tenants import clock
+
+MAX_ATTEMPTS = 5
+# The bell's news that asks something of the unit; approvals and deadline changes can wait.
+ASKING = ("task", "returned", "reminder", "overdue", "dispatch_remind", "accident", "alert")
+
+
+def _smtp(address: str, subject: str, body: str) -> None:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = config["SMTP_FROM"], address, subject
+    message.set_content(body)
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=15) as server:
+        if config["SMTP_STARTTLS"]:
+            server.starttls()
+        if config["SMTP_USER"]:
+            server.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+        server.send_message(message)
+
+
+def _webhook(address: str, subject: str, body: str) -> None:
+    data = json.dumps({"to": address, "subject": subject, "text": body}, ensure_ascii=False).encode()
+    request = urllib.request.Request(current_app.config["REMINDER_WEBHOOK_URL"], data=data, method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    with urllib.request.urlopen(request, timeout=15) as response:  # a non-2xx answer raises HTTPError
+        response.read()
+
+
+def _log(address: str, subject: str, body: str) -> None:
+    current_app.logger.info("reminder to %s: %s\n%s", address, subject, body)
+
+
+def channel(kind: str):
+    """The one interface every channel has: send(address, subject, body), raising when it failed."""
+    config = current_app.config
+    if kind == "email":
+        return _smtp if config["SMTP_HOST"] else _log
+    return _webhook if config["REMINDER_WEBHOOK_URL"] else _log
+
+
+def addresses(user: User) -> list[tuple[str, str]]:
+    """(channel, address) pairs a person's reminders go to, by their choice and what they filled in."""
+    found = []
+    if user.remind_by in ("email", "both") and user.email:
+        found.append(("email", user.email))
+    if user.remind_by in ("im", "both") and user.phone:
+        found.append(("im", user.phone))
+    return found
+
+
+def queue_digests(at: datetime | None = None) -> int:
+    """Write today's digest for every active person with something unread and asking since the
+    last day, one row per channel they chose; the caller commits. The number of messages."""
+    at = at or clock.now()
+    since = at - timedelta(days=1)
+    users = db.session.execute(select(User).where(User.active.is_(True), or_(User.email != "", User.phone != ""),
+                                                  User.remind_by != "none")
+                               .options(selectinload(User.memberships)).order_by(User.id)).scalars().all()
+    queued = 0
+    for user in users:
+        lines = []
+        for membership in user.memberships:
+            news = db.session.execute(plans.notifications(membership, unread_only=True).where(
+                Notification.created_at >= since, Notification.kind.in_(ASKING))).scalars().all()
+            lines += [f"【{membership.tenant.name}】{n.text}" for n in news]
+        if not lines:
+            continue
+        subject = f"【安全生产隐患排查整治平台】待办提醒（{len(lines)} 条）"
+        body = "\n".join([f"{user.display_name}：", f"截至 {clock.local(at)}，您所在单位有以下事项待办：",
+                          *[f"{i}. {line}" for i, line in enumerate(lines, 1)], "",
+                          f"请登录平台处理：{current_app.config['PUBLIC_URL']}"])
+        for kind, address in addresses(user):
+            db.session.add(ReminderSend(user=user, channel=kind, address=address, subject=subject, body=body))
+            queued += 1
+    return queued
+
+
+def deliver(limit: int = 500) -> tuple[int, int]:
+    """Send what is queued, and retry what failed (fewer than MAX_ATTEMPTS); each outcome is
+    committed as it happens. (sent, failed)."""
+    pending = db.session.execute(select(ReminderSend).where(
+        or_(ReminderSend.status == "queued",
+            (ReminderSend.status == "failed") & (ReminderSend.attempts < MAX_ATTEMPTS)))
+        .order_by(ReminderSend.id).limit(limit)).scalars().all()
+    sent = failed = 0
+    for send in pending:
+        send.attempts += 1
+        try:
+            channel(send.channel)(send.address, send.subject, send.body)
+        except Exception as e:  # the gateway's or mail server's refusal is kept, and tried again
+            send.status, send.error = "failed", f"{type(e).__name__}: {e}"[:300]
+            failed += 1
+        else:
+            send.status, send.error, send.sent_at = "sent", "", clock.now()
+            sent += 1
+        db.session.commit()
+    return sent, failed

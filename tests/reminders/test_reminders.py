@@ -1,0 +1,138 @@
+"""Reminders that reach people outside the portal: the morning digest by e-mail (a real SMTP server
+on this machine) and by the SMS/IM gateway (a real HTTP server), each person's choice, failures
+kept and retried, and the settings page."""
+import json
+import socket
+import threading
+from datetime import datetime
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.plans import service as plans
+from portal.reminders import service as reminders
+from portal.reminders.models import ReminderSend
+from portal.schedule import service as schedule
+from tests.conftest import login, post
+
+OVERDUE = "《制定本街道专项行动方案》已逾期（截止 2026-02-28），请尽快办理并上报"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server on this machine, and the app sending to it."""
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def gateway(app, monkeypatch):
+    """The SMS/IM gateway: a real HTTP server that keeps what it is posted."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setitem(app.config, "REMINDER_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/send")
+    yield received
+    server.shutdown()
+
+
+@pytest.fixture
+def street_staff(session, tree, make_user):
+    user = make_user(tree["a_street"], role="staff")
+    user.email, user.remind_by = "jiedao@example.gov.cn", "email"
+    plans.notify_units([(tree["a_street"], "/tasks/received")], "overdue", OVERDUE)
+    session.flush()
+    return user
+
+
+def test_a_street_user_gets_the_overdue_task_by_email_from_the_morning_job(session, smtp, street_staff):
+    address = street_staff.email
+    # 2026-03-02 08:50 in Beijing: the 08:45 digest is due (with the other daily jobs).
+    runs = {run.job: run for run in schedule.run_due(datetime(2026, 3, 2, 0, 50))}
+    assert runs["reminders-digest"].result == "ok" and "发出 1" in runs["reminders-digest"].summary
+    [(to, mail)] = smtp.messages
+    assert to == [address] and mail["Subject"] == "【安全生产隐患排查整治平台】待办提醒（1 条）"
+    body = mail.get_content()
+    assert f"【甲街道】{OVERDUE}" in body and "请登录平台处理" in body
+    sent = session.execute(select(ReminderSend)).scalar_one()
+    assert (sent.status, sent.attempts, sent.address) == ("sent", 1, address)
+
+
+def test_a_failed_send_is_kept_and_retried_until_it_goes(session, app, smtp, street_staff, monkeypatch):
+    port = app.config["SMTP_PORT"]
+    monkeypatch.setitem(app.config, "SMTP_PORT", _free_port())  # nothing listens there: the server is down
+    assert reminders.queue_digests() == 1
+    assert reminders.deliver() == (0, 1)
+    send = session.execute(select(ReminderSend)).scalar_one()
+    assert send.status == "failed" and send.attempts == 1 and "ConnectionRefused" in send.error
+    assert smtp.messages == []
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    assert reminders.deliver() == (1, 0)
+    assert send.status == "sent" and send.attempts == 2 and len(smtp.messages) == 1
+    assert reminders.deliver() == (0, 0)  # nothing sent twice
+
+
+def test_each_person_chooses_the_channels_and_read_news_is_not_sent(session, tree, smtp, gateway, street_staff,
+                                                                     make_user):
+    street_staff.remind_by, street_staff.phone = "both", "13800000000"
+    quiet = make_user(tree["a_street"], role="staff")
+    quiet.email, quiet.remind_by = "quiet@example.gov.cn", "none"
+    reader = make_user(tree["a_street"], role="leader")
+    reader.email = "reader@example.gov.cn"
+    (membership,) = reader.memberships
+    plans.mark_read(membership)
+    session.flush()
+    assert reminders.queue_digests() == 2
+    assert reminders.deliver() == (2, 0)
+    assert [to for to, _ in smtp.messages] == [["jiedao@example.gov.cn"]]
+    [posted] = gateway
+    assert posted["to"] == "13800000000" and OVERDUE in posted["text"]
+
+
+def test_the_settings_page_refuses_a_bad_address_and_keeps_a_good_one(client, session, street_staff):
+    login(client, street_staff)
+    page = client.get("/account/reminders").get_data(as_text=True)
+    assert "提醒设置" in page and "还没有发出过提醒" in page
+    bad = post(client, "/account/reminders", {"email": "不是邮箱", "phone": "", "remind_by": "email"})
+    assert bad.status_code == 422 and "邮箱格式不正确" in bad.get_data(as_text=True)
+    missing = post(client, "/account/reminders", {"email": "a@b.cn", "phone": "", "remind_by": "both"})
+    assert missing.status_code == 422 and "请填写手机号码" in missing.get_data(as_text=True)
+    assert post(client, "/account/reminders", {"email": "li@example.gov.cn", "phone": "13900000000",
+                                               "remind_by": "both"}).status_code == 303
+    session.refresh(street_staff)
+    assert (street_staff.email, street_staff.phone, street_staff.remind_by) == \
+        ("li@example.gov.cn", "13900000000", "both")
+    assert session.execute(select(AuditEvent.action).where(AuditEvent.action == "user.reminders_set")).scalar_one()
