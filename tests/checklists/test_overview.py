@@ -110,7 +110,7 @@ def test_street_sees_completion_and_a_department_sees_only_its_industries(client
     assert part.status_code == 200 and "<html" not in body and "甲商场" in body and "甲化工厂" not in body
     # Drill-down to the enterprise shows its lists and the failures kept for the street, not the warnings.
     html = client.get(f"/checklists/units/{district['plant'].id}").get_data(as_text=True)
-    assert "焊工证 已过期" in html and "未履职" in html and "提醒" not in html
+    assert "焊工证 已过期" in html and "未履职" in html and '">提醒</span>' not in html
     client.post("/logout")
     login(client, commerce)
     html = client.get("/checklists/overview").get_data(as_text=True)
