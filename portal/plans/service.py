@@ -813,11 +813,11 @@ def notifications(actor: Membership, unread_only: bool = False):
     return stmt.where(_unread(actor)) if unread_only else stmt
 
 
-_WAITING = ("pending", "in_progress", "returned")
+WAITING = ("pending", "in_progress", "returned")
 # The assignment states in which what a notification asked still waits: a report to review, a
 # task to sign for, a return to answer, a reminder to act on.
-STILL_ASKED = {"task": ("pending",), "reported": ("reported",), "returned": ("returned",), "reminder": _WAITING,
-               "overdue": _WAITING, "deadline": _WAITING}
+STILL_ASKED = {"task": ("pending",), "reported": ("reported",), "returned": ("returned",), "reminder": WAITING,
+               "overdue": WAITING, "deadline": WAITING}
 
 
 def settled(notification: Notification) -> bool:

@@ -1,7 +1,7 @@
 """Reminders that reach people who are not logged in: each morning, one digest per person of
 what waits in the bell of every unit they work for (new and returned tasks, 催办, overdue tasks,
-hazards and dispatch tables, accident reports), by e-mail and/or the SMS/IM gateway as each
-person chose (User.remind_by).
+hazards and dispatch tables, accident reports) and of the tasks and hazards falling due within
+three days, by e-mail and/or the SMS/IM gateway as each person chose (User.remind_by).
 
 Every message is a ReminderSend row written before it is sent: sent, or failed and tried again
 every quarter hour up to MAX_ATTEMPTS, so a mail server down for the night loses nothing. A
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import smtplib
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
@@ -20,8 +20,10 @@ from sqlalchemy.orm import selectinload
 
 from portal.auth.models import User
 from portal.extensions import db
+from portal.hazards.models import OPEN_STATUSES, Hazard
+from portal.permissions import allows
 from portal.plans import service as plans
-from portal.plans.models import Notification
+from portal.plans.models import Assignment, Notification
 from portal.reminders.models import ReminderSend
 from tenants import clock
 
@@ -88,6 +90,7 @@ def queue_digests(at: datetime | None = None) -> int:
             news = db.session.execute(plans.notifications(membership, unread_only=True).where(
                 Notification.created_at >= since, Notification.kind.in_(ASKING))).scalars().all()
             lines += [f"【{membership.tenant.name}】{n.text}" for n in news]
+            lines += [f"【{membership.tenant.name}】{text}" for text in _due_soon(membership, clock.day_of(at))]
         if not lines:
             continue
         subject = f"【安全生产隐患排查整治平台】待办提醒（{len(lines)} 条）"
@@ -98,6 +101,25 @@ def queue_digests(at: datetime | None = None) -> int:
             db.session.add(ReminderSend(user=user, channel=kind, address=address, subject=subject, body=body))
             queued += 1
     return queued
+
+
+def _due_soon(membership, today: date) -> list[str]:
+    """What falls due within the overdue ladder's yellow days and is not done: tasks the unit
+    received (for those who handle them) and, for an enterprise's rectifiers, its hazards."""
+    soon = today + timedelta(days=plans.YELLOW_DAYS)
+    lines = []
+    if allows(membership, "tasks.handle"):
+        for a in db.session.execute(select(Assignment).where(
+                Assignment.tenant_id == membership.tenant_id, Assignment.state.in_(plans.WAITING),
+                Assignment.deadline.between(today, soon)).options(selectinload(Assignment.task))
+                .order_by(Assignment.deadline, Assignment.id)).scalars():
+            lines.append(f"《{a.task.title}》将于 {a.deadline} 到期（{a.state_label}）")
+    if allows(membership, "hazards.rectify"):
+        for h in db.session.execute(select(Hazard).where(
+                Hazard.tenant_id == membership.tenant_id, Hazard.status.in_(OPEN_STATUSES),
+                Hazard.fix_deadline.between(today, soon)).order_by(Hazard.fix_deadline, Hazard.id)).scalars():
+            lines.append(f"隐患“{h.description[:60]}”整改期限 {h.fix_deadline} 将到")
+    return lines
 
 
 def deliver(limit: int = 500) -> tuple[int, int]:

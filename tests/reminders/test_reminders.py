@@ -4,7 +4,7 @@ kept and retried, and the settings page."""
 import json
 import socket
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -18,6 +18,7 @@ from portal.reminders import service as reminders
 from portal.reminders.models import ReminderSend
 from portal.schedule import service as schedule
 from tests.conftest import login, post
+from tests.hazards.conftest import make_hazard, people, standards  # noqa: F401  (fixtures)
 
 OVERDUE = "《制定本街道专项行动方案》已逾期（截止 2026-02-28），请尽快办理并上报"
 
@@ -136,3 +137,17 @@ def test_the_settings_page_refuses_a_bad_address_and_keeps_a_good_one(client, se
     assert (street_staff.email, street_staff.phone, street_staff.remind_by) == \
         ("li@example.gov.cn", "13900000000", "both")
     assert session.execute(select(AuditEvent.action).where(AuditEvent.action == "user.reminders_set")).scalar_one()
+
+
+def test_a_hazard_falling_due_within_three_days_is_in_its_enterprises_digest(session, smtp, make_hazard, people):
+    """The yellow days of the ladder reach the principal by mail before the deadline passes."""
+    principal = people["plant"].user
+    principal.email = "plant@example.com"
+    make_hazard(deadline=date(2026, 3, 4), description="储罐区可燃气体报警器失效")
+    make_hazard(deadline=date(2026, 3, 20), description="消防通道堵塞")  # not yet near
+    assert reminders.queue_digests(datetime(2026, 3, 2, 0, 50)) == 1
+    assert reminders.deliver() == (1, 0)
+    [(to, mail)] = smtp.messages
+    body = mail.get_content()
+    assert to == ["plant@example.com"] and "隐患“储罐区可燃气体报警器失效”整改期限 2026-03-04 将到" in body
+    assert "消防通道堵塞" not in body
