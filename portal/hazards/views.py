@@ -18,7 +18,7 @@ from portal.hazards.forms import (FixesForm, HazardForm, ImportForm, KeyItemsFor
                                   TransitionForm)
 from portal.hazards.models import LEVELS, SOURCES, STATUSES, Hazard, Standard
 from portal.uploads.service import read_limited
-from portal.web import attempt, can, form_status, is_htmx, paginate, render, requires
+from portal.web import attempt, can, form_status, is_htmx, paginate, passive, render, requires
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Tenant
 from tenants.paths import in_subtree
@@ -84,9 +84,12 @@ def _year(today: date) -> int:
 
 @bp.get("/figures")
 @login_required
+@passive
 def figures():
     """The ledger's stock and increment figures and monthly trend for its node and year: the block
-    the ledger page loads after it is shown."""
+    the ledger page loads after it is shown. Passive: loaded by the page, not asked for by the
+    user, its answer must not set the session cookie again, or a 退出 pressed while it was on its
+    way would be undone by it."""
     today = clock.today()
     node = get_covered_or_404(request.args["within"]) if request.args.get("within") else g.membership.tenant
     year = _year(today)

@@ -86,8 +86,12 @@ def test_ledger_filters_search_and_the_htmx_partial(client, session, people, mak
     page = client.get("/hazards/").get_data(as_text=True)
     # The figures come in their own request once the page is shown.
     assert "存量与增量" in page and 'hx-get="/hazards/figures?year=' in page and "动态清零" not in page
-    figures = client.get("/hazards/figures", headers={"HX-Request": "true"}).get_data(as_text=True)
+    response = client.get("/hazards/figures", headers={"HX-Request": "true"})
+    figures = response.get_data(as_text=True)
     assert "动态清零" in figures and "<svg" in figures and "<html" not in figures
+    # Loaded by the page, not by the user: it must not set the session cookie again (a 退出 pressed
+    # while it was on its way would be undone).
+    assert "Set-Cookie" not in response.headers
     assert "报警器失效" in page and "灭火器过期" in page
     partial = client.get("/hazards/?level=general", headers={"HX-Request": "true"})
     html = partial.get_data(as_text=True)
