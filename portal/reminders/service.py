@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.auth.models import User
@@ -125,13 +125,22 @@ def _due_soon(membership, today: date) -> list[str]:
 def deliver(limit: int = 500) -> tuple[int, int]:
     """Send what is queued, and retry what failed (fewer than MAX_ATTEMPTS); each outcome is
     committed as it happens. (sent, failed)."""
-    pending = db.session.execute(select(ReminderSend).where(
+    # The attempts read here are what each claim compares against (a compare-and-set committed
+    # before the message goes): the morning digest and the quarter-hour retry may run at once on
+    # two hosts, and a message must not go out twice.
+    pending = db.session.execute(select(ReminderSend.id, ReminderSend.attempts).where(
         or_(ReminderSend.status == "queued",
             (ReminderSend.status == "failed") & (ReminderSend.attempts < MAX_ATTEMPTS)))
-        .order_by(ReminderSend.id).limit(limit)).scalars().all()
+        .order_by(ReminderSend.id).limit(limit)).all()
     sent = failed = 0
-    for send in pending:
-        send.attempts += 1
+    for send_id, attempts in pending:
+        claimed = db.session.execute(update(ReminderSend).where(
+            ReminderSend.id == send_id, ReminderSend.attempts == attempts, ReminderSend.status != "sent")
+            .values(attempts=attempts + 1).execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if claimed != 1:
+            continue  # another scheduler has it
+        send = db.session.get(ReminderSend, send_id)
         try:
             channel(send.channel)(send.address, send.subject, send.body)
         except Exception as e:  # the gateway's or mail server's refusal is kept, and tried again
