@@ -6,7 +6,7 @@ from portal.extensions import db
 from tenants.clock import now
 
 CHANNELS = {"email": "电子邮件", "im": "短信/即时消息"}
-STATUSES = {"queued": "待发送", "sent": "已发送", "failed": "发送失败"}
+STATUSES = {"queued": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 # What a person chooses to receive (User.remind_by).
 CHOICES = {"email": "电子邮件", "im": "短信/即时消息", "both": "电子邮件和短信/即时消息", "none": "不接收（只在平台内提醒）"}
 

@@ -135,8 +135,9 @@ def deliver(limit: int = 500) -> tuple[int, int]:
     sent = failed = 0
     for send_id, attempts in pending:
         claimed = db.session.execute(update(ReminderSend).where(
-            ReminderSend.id == send_id, ReminderSend.attempts == attempts, ReminderSend.status != "sent")
-            .values(attempts=attempts + 1).execution_options(synchronize_session=False)).rowcount
+            ReminderSend.id == send_id, ReminderSend.attempts == attempts,
+            ReminderSend.status.in_(("queued", "failed")))
+            .values(attempts=attempts + 1, status="sending").execution_options(synchronize_session=False)).rowcount
         db.session.commit()
         if claimed != 1:
             continue  # another scheduler has it
