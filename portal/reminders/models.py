@@ -27,6 +27,7 @@ class ReminderSend(db.Model):
     attempts = db.Column(db.Integer, nullable=False, default=0)
     error = db.Column(db.String(300), nullable=False, default="")
     created_at = db.Column(db.DateTime, nullable=False, default=now)
+    claimed_at = db.Column(db.DateTime)  # when a scheduler took it for sending (发送中)
     sent_at = db.Column(db.DateTime)
 
     user = relationship("User")

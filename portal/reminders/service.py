@@ -28,6 +28,10 @@ from portal.reminders.models import ReminderSend
 from tenants import clock
 
 MAX_ATTEMPTS = 5
+# A send takes seconds (the SMTP and gateway timeouts are 15 s); a message still 发送中 after this
+# was claimed by a host that died mid-send, and is tried again (counted as an attempt). It may then
+# reach the person twice, which beats never.
+ABANDONED_AFTER = timedelta(minutes=10)
 # The bell's news that asks something of the unit; approvals and deadline changes can wait.
 ASKING = ("task", "returned", "reminder", "overdue", "dispatch_remind", "accident", "alert")
 
@@ -123,21 +127,24 @@ def _due_soon(membership, today: date) -> list[str]:
 
 
 def deliver(limit: int = 500) -> tuple[int, int]:
-    """Send what is queued, and retry what failed (fewer than MAX_ATTEMPTS); each outcome is
-    committed as it happens. (sent, failed)."""
+    """Send what is queued, retry what failed (fewer than MAX_ATTEMPTS) and take up what a dead
+    host left 发送中; each outcome is committed as it happens. (sent, failed)."""
     # The attempts read here are what each claim compares against (a compare-and-set committed
     # before the message goes): the morning digest and the quarter-hour retry may run at once on
     # two hosts, and a message must not go out twice.
-    pending = db.session.execute(select(ReminderSend.id, ReminderSend.attempts).where(
-        or_(ReminderSend.status == "queued",
-            (ReminderSend.status == "failed") & (ReminderSend.attempts < MAX_ATTEMPTS)))
-        .order_by(ReminderSend.id).limit(limit)).all()
+    abandoned = clock.now() - ABANDONED_AFTER
+    retryable = (ReminderSend.attempts < MAX_ATTEMPTS) & or_(
+        ReminderSend.status == "failed",
+        (ReminderSend.status == "sending") & (ReminderSend.claimed_at < abandoned))
+    claimable = or_(ReminderSend.status == "queued", retryable)
+    pending = db.session.execute(select(ReminderSend.id, ReminderSend.attempts).where(claimable)
+                                 .order_by(ReminderSend.id).limit(limit)).all()
     sent = failed = 0
     for send_id, attempts in pending:
         claimed = db.session.execute(update(ReminderSend).where(
-            ReminderSend.id == send_id, ReminderSend.attempts == attempts,
-            ReminderSend.status.in_(("queued", "failed")))
-            .values(attempts=attempts + 1, status="sending").execution_options(synchronize_session=False)).rowcount
+            ReminderSend.id == send_id, ReminderSend.attempts == attempts, claimable)
+            .values(attempts=attempts + 1, status="sending", claimed_at=clock.now())
+            .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
         if claimed != 1:
             continue  # another scheduler has it

@@ -4,7 +4,7 @@ kept and retried, and the settings page."""
 import json
 import socket
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -17,6 +17,7 @@ from portal.plans import service as plans
 from portal.reminders import service as reminders
 from portal.reminders.models import ReminderSend
 from portal.schedule import service as schedule
+from tenants import clock
 from tests.conftest import login, post
 from tests.hazards.conftest import make_hazard, people, standards  # noqa: F401  (fixtures)
 
@@ -104,6 +105,22 @@ def test_a_failed_send_is_kept_and_retried_until_it_goes(session, app, smtp, str
     assert reminders.deliver() == (1, 0)
     assert send.status == "sent" and send.attempts == 2 and len(smtp.messages) == 1
     assert reminders.deliver() == (0, 0)  # nothing sent twice
+
+
+def test_a_message_left_sending_by_a_dead_host_is_taken_up_again(session, smtp, street_staff):
+    """A host that died between its claim and the send leaves the message 发送中: another run leaves
+    it alone while that host could still be sending, then sends it."""
+    assert reminders.queue_digests() == 1
+    send = session.execute(select(ReminderSend)).scalar_one()
+    send.status, send.attempts = "sending", 1
+    send.claimed_at = clock.now() - reminders.ABANDONED_AFTER + timedelta(minutes=1)
+    session.commit()
+    assert reminders.deliver() == (0, 0) and smtp.messages == []
+    send.claimed_at = clock.now() - reminders.ABANDONED_AFTER - timedelta(minutes=1)
+    session.commit()
+    assert reminders.deliver() == (1, 0)
+    assert (send.status, send.attempts, len(smtp.messages)) == ("sent", 2, 1)
+    assert reminders.deliver() == (0, 0)
 
 
 def test_each_person_chooses_the_channels_and_read_news_is_not_sent(session, tree, smtp, gateway, street_staff,
