@@ -148,6 +148,16 @@ def test_policies_serve_the_subtree_range_from_the_path_index(session, tree, two
     assert "uq_tenants_path" in plan, plan
 
 
+def test_policies_read_the_scope_settings_once_per_statement_not_per_row(session, tree, two_hazards):
+    """Each setting is an InitPlan (a parameter to every row); called in a row filter it was read
+    again for every row, which made a district's counts ~1.5-2x slower than unpoliced."""
+    with scoped_as(Scope.of(tree["a"], "admin")):
+        plan = session.execute(text("EXPLAIN (VERBOSE) SELECT count(*) FROM hazards")).scalars().all()
+    per_row = [line for line in plan if "Filter:" in line or "Cond:" in line]
+    assert per_row and not any("current_setting" in line or "portal_scope" in line for line in per_row), plan
+    assert any("InitPlan" in line for line in plan), plan
+
+
 def test_move_keeps_working_under_the_policies(session, tree):
     """An admin's move rewrites path copies in one UPDATE per table, inside the admin's subtree."""
     from tenants.paths import move
