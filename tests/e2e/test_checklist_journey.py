@@ -23,6 +23,7 @@ def _open_overview(page: Page, base: str) -> None:
     page.get_by_role("navigation").get_by_role("link", name="责任清单").click()
     page.get_by_role("link", name="辖区企业清单总览").click()
     expect(page.get_by_role("heading", name=re.compile("企业责任清单总览"))).to_be_visible()
+    htmx_ready(page)  # the filters are htmx: a change before htmx has bound them sends nothing
 
 
 DUTY_FORMS = {
