@@ -169,7 +169,10 @@ def visible(table: str, inherited: bool = False) -> str:
         if inherited:
             clauses.append(f"{owner} = ANY ((SELECT portal_scope_ancestors())::int[])")
         # Only a department's scope has industries; for any other the lookup never runs.
-        reach = [f"{owner} = ANY ((SELECT portal_scope_supervised({levels}))::int[])"
+        # A hashed sub-plan, only consulted for rows outside the subtree: as `= ANY (array)` the
+        # planner made it an arm of a BitmapOr for every scope (losing the ordered path-index scan
+        # a ledger page wants), and a department's thousands of ids were searched one by one per row.
+        reach = [f"{owner} IN (SELECT unnest(portal_scope_supervised({levels})))"
                  for levels in (("false", "true") if inherited else ("false",))]
         clauses.append(f"((SELECT portal_scope_industries()) IS NOT NULL AND ({' OR '.join(reach)}))")
     return "\n OR ".join(clauses)
