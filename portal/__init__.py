@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     config.apply_https(app)
 
-    from portal import database  # noqa: F401  (registers the SQLite connection hooks)
+    from portal import cache, database  # noqa: F401  (register the figures' write hooks and SQLite's connection hooks)
     from portal.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)

@@ -86,6 +86,9 @@ def load(app) -> None:
         # Behind HTTPS the session cookie must not travel over plain HTTP.
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes"),
         PAGE_SIZE=20,
+        # Costly figures (the ledger's total and figures, the desk's panels) are kept this long,
+        # shown with 数据截至, and dropped by any write under them (portal.cache); 0 counts every time.
+        FIGURES_CACHE_SECONDS=int(os.environ.get("FIGURES_CACHE_SECONDS") or 60),
         # Calls a minute per API token (portal.api); counted in Redis when REDIS_URL is set.
         API_CALLS_PER_MINUTE=int(os.environ.get("API_CALLS_PER_MINUTE", "120")),
         # Reminders outside the portal (portal.reminders): SMTP for e-mail and an HTTP webhook for

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
+from portal.cache import kept
 from portal.database import mark_read_only, reset_read_only
 from portal.errors import Refused
 from portal.permissions import allows
@@ -124,6 +126,8 @@ class Page:
     page: int
     per_page: int
     total: int
+    # When the total was counted, if it was kept from an earlier request (portal.cache).
+    as_of: datetime | None = None
 
     @property
     def pages(self) -> int:
@@ -138,15 +142,25 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(stmt, per_page: int | None = None) -> Page:
+def paginate(stmt, per_page: int | None = None, kept_as: str | None = None) -> Page:
+    """One page of `stmt` from ?page=. `kept_as` names a list whose total is costly (a district's
+    ledger): the total is then kept as a figure (portal.cache) for the same filters, the query
+    string but its page number."""
     per_page = per_page or 20
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+    def count():
+        return db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    if kept_as:
+        filters = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "page"))
+        total, as_of = kept(kept_as, (filters, clock.today()), count)
+    else:
+        total, as_of = count(), None
     items = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
-    return Page(items, page, per_page, total)
+    return Page(items, page, per_page, total, as_of)
 
 
 def _load_membership():

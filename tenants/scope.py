@@ -57,6 +57,11 @@ class Scope:
         return cls(tenant.id, tenant.path, role)
 
     @property
+    def reach(self) -> str:
+        """The path of the highest node whose subtree holds every row of this scope."""
+        return self.parent_path or self.path
+
+    @property
     def ancestor_ids(self) -> list[int]:
         return ids_of(self.path)[:-1]
 
@@ -171,6 +176,15 @@ def set_scope(scope: Scope | None):
 
 def reset_scope(token) -> None:
     _current.reset(token)
+
+
+def write_reach() -> str | None:
+    """The path of the node under which every write of the current request falls (its scope's
+    reach), or None when its writes may fall anywhere (unscoped, or opened by writing_for)."""
+    scope = _current.get()
+    if not isinstance(scope, Scope) or _opened.get():
+        return None
+    return scope.reach
 
 
 def current_scope() -> Scope:

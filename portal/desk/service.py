@@ -3,12 +3,13 @@ panel: one per table it reviews) and says which list page, with which filters, s
 records counted, so a count and the page it opens never disagree."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import and_, func, literal, or_, select
 
+from portal.cache import kept
 from portal.checklists.models import EnterpriseStatus
 from portal.dispatch import periods
 from portal.dispatch import service as dispatch
@@ -48,6 +49,8 @@ class Panel:
     # Rows a count cannot say on its own (new accidents with their traces, an enterprise's to-dos).
     items: list = field(default_factory=list)
     note: str = ""
+    # When its counts were counted, if kept from an earlier request (portal.cache).
+    as_of: datetime | None = None
 
 
 def panels_for(membership: Membership) -> list[str]:
@@ -72,7 +75,11 @@ def panels_for(membership: Membership) -> list[str]:
 
 
 def panel(name: str, membership: Membership, today: date | None = None) -> Panel:
-    return PANELS[name](membership, today or clock.today())
+    today = today or clock.today()
+    if name not in KEPT:
+        return PANELS[name](membership, today)
+    value, as_of = kept(f"desk.{name}", (membership.id, today), lambda: PANELS[name](membership, today))
+    return replace(value, as_of=as_of)
 
 
 def _counted(*clauses):
@@ -246,6 +253,10 @@ def _todo(m: Membership, today: date) -> Panel:
               "danger" if any(t.deadline and t.deadline < today for t in items) else "")], items=items)
 
 
+# Counts over the whole subtree's hazards and enterprises (a district's 200,000 hazards): kept as
+# figures, dropped by any write under the unit. The others count few rows, or rows the levels
+# above write (tasks, tables), and are counted every time.
+KEPT = {"hazards", "targets", "duties"}
 PANELS = {"todo": _todo, "tasks": _tasks, "dispatch": _dispatch, "hazards": _hazards, "targets": _targets,
           "duties": _duties,
           "tips": _tips, "accidents": _accidents}

@@ -10,6 +10,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from portal.audit.service import ACTIONS
+from portal.cache import kept
 from portal.exports import jobs
 from portal.extensions import db
 from portal.forms import choices
@@ -67,7 +68,7 @@ def index():
 
 def _ledger_page(f: service.LedgerFilter, error: str | None = None, status: int = 200):
     today = clock.today()
-    page = paginate(service.ledger(f, today), per_page=PER_PAGE)
+    page = paginate(service.ledger(f, today), per_page=PER_PAGE, kept_as="hazards.ledger")
     context = dict(f=f, page=page, today=today, light=service.light, error=error, STATUSES=STATUSES,
                    LEVELS=LEVELS, SOURCES=SOURCES, SORTS=service.SORTS)
     if is_htmx():
@@ -93,8 +94,10 @@ def figures():
     today = clock.today()
     node = get_covered_or_404(request.args["within"]) if request.args.get("within") else g.membership.tenant
     year = _year(today)
+    (figures, trend), as_of = kept("hazards.figures", (node.id, year, today), lambda: (
+        service.stock_figures(node, year, today), service.monthly_trend(node, year, today)))
     return render_block("hazards/ledger.html", "figures", node=node, year=year, today=today,
-                        figures=service.stock_figures(node, year, today), trend=service.monthly_trend(node, year, today))
+                        figures=figures, trend=trend, as_of=as_of)
 
 
 @bp.post("/export")

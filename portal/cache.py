@@ -1,0 +1,159 @@
+"""Figures that cost more than a few milliseconds over a large subtree (a district's 200,000
+hazards: the ledger's total, its stock figures and trend, the desk's panels) are kept for up to
+FIGURES_CACHE_SECONDS and shown with 数据截至 the time they were counted.
+
+Kept figures never outlive a write under the node they count. Each node has two generations:
+`sub`, bumped by a write of a row at or below it (for each node on the row's path: the unit of
+work knows every row it writes), and `below`, bumped for the writer's reach by an UPDATE or DELETE
+statement (a compare-and-set), whose rows are not known one by one: anything under that node may
+have changed. A key names the `sub` of the highest node the reader's scope reaches and the
+`below` of it and each of its ancestors, so a user sees their own change at once and the cache
+only saves reading unchanged data again. Generations are bumped at flush and again at commit, so
+a reader between the two cannot keep the old figures.
+
+With REDIS_URL the values and generations are shared by every worker and host; without it each
+process keeps its own, and another process's write reaches it when the figures expire. A key
+always carries the reader's whole scope: figures counted for one scope never reach another."""
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from datetime import datetime
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.ratelimit import _redis
+from tenants import clock
+from tenants.models import Tenant, TenantOwned
+from tenants.paths import ids_of
+from tenants.scope import current_scope, write_reach
+
+_PENDING = "figures_cache_pending"
+# Without Redis: this process's generations and values (with the time each expires).
+_local_generations: dict[str, int] = {}
+_local_values: dict[str, tuple[float, object]] = {}
+_lock = threading.Lock()
+_MAX_LOCAL = 10_000
+
+
+def kept(name: str, args: tuple, compute) -> tuple[object, datetime | None]:
+    """(value, as_of): compute() under the current scope, or the value counted for the same scope,
+    name and args since the last write under it and less than FIGURES_CACHE_SECONDS ago, with
+    the time it was counted (数据截至). as_of is None when counted now."""
+    seconds = current_app.config["FIGURES_CACHE_SECONDS"]
+    if seconds <= 0:
+        return compute(), None
+    scope = current_scope()
+    ids = ids_of(scope.reach)
+    generations = _read([_key("sub", ids[-1]), _key("all", 0), *(_key("below", i) for i in ids)])
+    key = f"figures:{_database()}:{name}:{scope!r}:{args!r}:{generations}"
+    found = _get(key)
+    if found is not None:
+        return found
+    value = compute()
+    _put(key, (value, clock.now()), seconds)
+    return value, None
+
+
+def _database() -> str:
+    """The database (and PostgreSQL schema) the figures come from."""
+    config = current_app.config
+    return f"{config['SQLALCHEMY_DATABASE_URI']}|{config.get('SQLALCHEMY_ENGINE_OPTIONS', {}).get('connect_args')}"
+
+
+def _key(kind: str, node_id: int) -> str:
+    return f"figures-{kind}:{_database()}:{node_id}"
+
+
+def _read(keys: list[str]) -> tuple[int, ...]:
+    redis = _redis()
+    if redis is not None:
+        return tuple(int(v or 0) for v in redis.mget(keys))
+    return tuple(_local_generations.get(k, 0) for k in keys)
+
+
+def _get(key: str):
+    redis = _redis()
+    if redis is not None:
+        raw = redis.get(key)
+        return pickle.loads(raw) if raw is not None else None
+    with _lock:
+        expires, value = _local_values.get(key, (0.0, None))
+        return value if expires > time.monotonic() else None
+
+
+def _put(key: str, value, seconds: int) -> None:
+    redis = _redis()
+    if redis is not None:
+        redis.set(key, pickle.dumps(value), ex=seconds)
+        return
+    with _lock:
+        if len(_local_values) >= _MAX_LOCAL:  # drop what expired; figures no longer asked for
+            now = time.monotonic()
+            for k in [k for k, (expires, _) in _local_values.items() if expires <= now]:
+                del _local_values[k]
+        _local_values[key] = (time.monotonic() + seconds, value)
+
+
+def _bump(keys: set[str]) -> None:
+    if not keys:
+        return
+    redis = _redis()
+    if redis is not None:
+        with redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.incr(key)
+            pipe.execute()
+        return
+    with _lock:
+        for key in keys:
+            _local_generations[key] = _local_generations.get(key, 0) + 1
+
+
+def _pending(session: Session) -> set[str]:
+    return session.info.setdefault(_PENDING, set())
+
+
+def _written(session: Session, keys: set[str]) -> None:
+    """Bump now (the flush) and once more at commit."""
+    _pending(session).update(keys)
+    _bump(keys)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session, flush_context, instances):
+    if not has_app_context():
+        return
+    paths = {obj.tenant_path if isinstance(obj, TenantOwned) else obj.path
+             for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, (TenantOwned, Tenant))}
+    # A node being attached has a placeholder for its own id until this flush: its ancestors count.
+    _written(session, {_key("sub", i) for path in paths if path for i in ids_of(path.split("~")[0])})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _statement(state):
+    if not (state.is_update or state.is_delete) or not has_app_context():
+        return
+    if not any(issubclass(m.class_, (TenantOwned, Tenant)) for m in state.all_mappers):
+        return
+    reach = write_reach()
+    if reach is None:  # unscoped or opened: the rows may be anywhere
+        _written(state.session, {_key("all", 0)})
+        return
+    ids = ids_of(reach)
+    _written(state.session, {_key("below", ids[-1]), *(_key("sub", i) for i in ids)})
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    keys = session.info.pop(_PENDING, set())
+    if keys and has_app_context():
+        _bump(keys)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop(_PENDING, None)
