@@ -1,5 +1,6 @@
 """row-level security: the policies read the scope settings once per statement (as InitPlans)
-instead of once per row; every policy is made again from tenants.rls.visible
+instead of once per row, and a department's reach is computed when a statement runs, not each time
+one is planned; the functions and every policy are made again from tenants.rls
 
 Revision ID: 0036
 Revises: (see down_revision)
@@ -29,6 +30,7 @@ def _recreate():
 
 
 def upgrade():
+    rls.create_role(op)  # the role exists: its grants and the functions, made again (CREATE OR REPLACE)
     _recreate()
 
 

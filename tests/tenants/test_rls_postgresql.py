@@ -161,6 +161,15 @@ def test_policies_read_the_scope_settings_once_per_statement_not_per_row(session
     assert not any("BitmapOr" in line for line in plan), plan
 
 
+def test_a_departments_reach_is_not_computed_while_statements_are_planned(session):
+    """The planner evaluates a STABLE function to estimate its result: the department's reach (a
+    scan of its district's nodes) was computed again for every policy of every statement planned."""
+    volatility = session.execute(text(
+        "SELECT provolatile FROM pg_proc WHERE proname = 'portal_scope_supervised'"
+        " AND pronamespace = current_schema()::regnamespace")).scalar_one()
+    assert volatility == "v"
+
+
 def test_move_keeps_working_under_the_policies(session, tree):
     """An admin's move rewrites path copies in one UPDATE per table, inside the admin's subtree."""
     from tenants.paths import move
