@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from portal.desk import service as desk
 from portal.web import is_htmx, render
 from tenants import clock, service
+from tenants.views import node_counts
 
 bp = Blueprint("home", __name__)
 
@@ -35,4 +36,4 @@ def _desk(only: str | None = None):
     if only and is_htmx():
         return render("home.html", f"panel_{only}", panels={only: desk.panel(only, g.membership)}, today=clock.today())
     return render("home.html", home=home, panels={name: desk.panel(name, g.membership) for name in names},
-                  counts=service.subtree_counts(home), ancestors=service.ancestors(home), today=clock.today())
+                  counts=node_counts(home), ancestors=service.ancestors(home), today=clock.today())
