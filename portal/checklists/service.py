@@ -42,6 +42,7 @@ from portal.permissions import allows
 from tenants import clock, inherit
 from tenants.models import Membership, Tenant
 from tenants.paths import in_subtree, within
+from tenants.scope import Scope
 
 TITLE_MAX = 300
 TEXT_MAX = 2000
@@ -1075,6 +1076,36 @@ def refresh_subtree(root: Tenant, today: date, batch: int = 500) -> dict:
                                                      "units": units, "changed": changed})
     db.session.commit()
     return {"enterprises": checked, "units": units, "changed": changed}
+
+
+# The dispatch rows of kept failures: per kind, the units of an area with such a failure begun in
+# the table's span (a cumulative table's span starts with the campaign).
+DISPATCH_ROWS = {f"duty.{code}": code for code in FINDING_KINDS if code not in WARNING_ONLY}
+
+
+def _dispatch_area(tenant: Tenant, start: date, end: date):
+    """The failures `tenant` answers for (its subtree; for a department, also its industries'
+    enterprises, as tenants.scope reads them) begun from `start` to `end`."""
+    return and_(Scope.of(tenant, "staff").area(ComplianceFinding), ComplianceFinding.since.between(start, end))
+
+
+def dispatch_figures(tenant: Tenant, start: date, end: date) -> dict[str, int]:
+    """Every duty row for `start`..`end`: distinct units with a failure of the row's kind. One grouped
+    query; the current scope still applies."""
+    out = dict.fromkeys(DISPATCH_ROWS, 0)
+    for code, count in db.session.execute(
+            select(ComplianceFinding.code, func.count(func.distinct(ComplianceFinding.tenant_id)))
+            .where(_dispatch_area(tenant, start, end)).group_by(ComplianceFinding.code)).all():
+        if f"duty.{code}" in out:
+            out[f"duty.{code}"] = int(count)
+    return out
+
+
+def dispatch_records(tenant: Tenant, row: str, start: date, end: date):
+    """The failures behind one duty row, as `dispatch_figures` counts them (a SELECT)."""
+    return select(ComplianceFinding).where(_dispatch_area(tenant, start, end),
+                                           ComplianceFinding.code == DISPATCH_ROWS[row]) \
+        .order_by(ComplianceFinding.since, ComplianceFinding.id)
 
 
 def open_findings(tenant: Tenant) -> list[ComplianceFinding]:
