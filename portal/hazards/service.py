@@ -28,7 +28,7 @@ from portal.uploads import service as uploads
 from tenants import clock, inherit
 from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Membership, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import Scope, may_change
+from tenants.scope import Scope, may_change, unscoped
 
 DATA = Path(__file__).resolve().parent / "data"
 STOCK_CUTOFF = "hazards.stock_cutoff"
@@ -164,11 +164,40 @@ def load_national_standards(root: Tenant) -> int:
 
 def applicable_standards(tenant: Tenant, industry: str | None = None) -> list[Standard]:
     """Standards and key check items that apply at `tenant`: those published anywhere on its
-    path (both inherit down; a level adds to its parents', never removes them)."""
-    rows = db.session.execute(
-        select(Standard).where(Standard.tenant_id.in_(inherit.chain(tenant)), Standard.withdrawn_at.is_(None))
-        .options(selectinload(Standard.items)).order_by(Standard.kind, Standard.id)).scalars().all()
+    path and, for an enterprise, by the departments and 站所 that supervise its industry there
+    (tenants.inherit.binding; they inherit down, a level adds to its parents', never removes them)."""
+    # The binding units are named exactly; a supervising department is outside an enterprise's scope.
+    with unscoped():
+        rows = db.session.execute(
+            select(Standard).where(Standard.tenant_id.in_(inherit.binding(tenant)), Standard.withdrawn_at.is_(None))
+            .options(selectinload(Standard.items).joinedload(StandardItem.standard))
+            .order_by(Standard.kind, Standard.id)).scalars().all()
     return [s for s in rows if industry is None or industry in (s.industries or [])]
+
+
+def _published(reader: Tenant):
+    """Key check items a department of one of `reader`'s levels published: a public document for
+    the units and enterprises below that level (通知到行业内企业单位), though the department itself is
+    outside their scope."""
+    t = Tenant.__table__
+    return and_(Standard.kind == "key_items", Standard.tenant_id.in_(
+        select(t.c.id).where(t.c.kind == "department", t.c.parent_id.in_(inherit.chain(reader)[:-1]))))
+
+
+def published_standard(reader: Tenant, standard_id: int) -> Standard | None:
+    with unscoped():
+        return db.session.execute(select(Standard).where(Standard.id == standard_id, _published(reader))
+                                  .options(selectinload(Standard.items))).scalar_one_or_none()
+
+
+def basis_of(hazard: Hazard, reader: Tenant) -> StandardItem | None:
+    """The item a hazard cites, also where it is a department's key check item the reader is below."""
+    if hazard.standard_item_id is None or hazard.standard_item is not None:
+        return hazard.standard_item
+    with unscoped():
+        return db.session.execute(select(StandardItem).join(Standard, Standard.id == StandardItem.standard_id).where(
+            StandardItem.id == hazard.standard_item_id, _published(reader))
+            .options(selectinload(StandardItem.standard))).scalar_one_or_none()
 
 
 def applicable_items(enterprise: Tenant) -> list[StandardItem]:
@@ -186,9 +215,15 @@ def basis_standards(enterprise: Tenant) -> tuple[list[Standard], list[Standard]]
 
 def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str],
                       actor: Membership | None = None) -> Standard:
-    """Key check items (重点检查事项) a government level sets for one industry of its subtree."""
-    if node.kind not in GOVERNMENT_KINDS:
-        raise HazardError("重点检查事项须由政府层级（安委会）发布。")
+    """Key check items (重点检查事项) a government level sets for one industry of its subtree, or a
+    department or 站所 for one of the industries it supervises (seed 002: where no national standard
+    exists, the department makes its own); they bind that industry's enterprises on its level."""
+    if node.kind == "department":
+        if industry not in (node.supervised_industries or []):
+            supervised = "、".join(INDUSTRIES[i] for i in node.supervised_industries or []) or "无"
+            raise HazardError(f"部门只能为本部门监管的行业领域发布重点检查事项（{node.name}监管：{supervised}）。")
+    elif node.kind not in GOVERNMENT_KINDS:
+        raise HazardError("重点检查事项须由政府层级（安委会）或负有监管职责的部门发布。")
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise HazardError("请填写名称（不超过 200 字）。")
