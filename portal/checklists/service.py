@@ -20,6 +20,7 @@ import json
 from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import date, time, timedelta, timezone
 
 from sqlalchemy import and_, false, func, not_, or_, select, true
@@ -690,7 +691,10 @@ FINDING_KINDS = {
     "no_outsourcing_check": FindingKind("未开展外包外租全面排查", None),
     "list_unsigned": FindingKind("责任清单未签署", None),
     "list_late": FindingKind("领导班子职责清单、年度任务清单未按期签署", None),
+    "no_circular": FindingKind("未按规定通报排查整治进展情况", None),
 }
+# Kept for government levels and departments, counted in units (个) rather than enterprises (家).
+UNIT_FINDINGS = ("list_late", "no_circular")
 # Warnings only: never kept, never counted.
 WARNING_ONLY = ("list_unsigned",)
 
@@ -952,6 +956,32 @@ def _evaluate(e: Tenant, facts: _Facts, campaign, today: date, warnings: bool) -
     return sorted(found, key=lambda f: (f.severity != "failure", f.since, f.code))
 
 
+# A government level's duties judged from records kept by modules above this one (a progress circular
+# is an issued summary): each such module registers a judge, called with the non-enterprise units of
+# every refresh; it returns their failures by unit id.
+UnitJudge = Callable[[list[Tenant], date], dict[int, list[Finding]]]
+_unit_judges: list[UnitJudge] = []
+
+
+def unit_duty(judge: UnitJudge) -> UnitJudge:
+    _unit_judges.append(judge)
+    return judge
+
+
+def periodic_findings(unit: Tenant, rule_code: str, code: str, noun: str, dates: list[date],
+                      today: date) -> list[Finding]:
+    """A unit's duty due as often as the plan rule `rule_code` in force for it says (the strictest of
+    its levels), judged like an enterprise's: `dates` are when it was done."""
+    campaign = campaign_on(today)
+    if campaign is None:
+        return []
+    rule, setter = plans.requirements(unit, campaign.id).get(rule_code, (None, None))
+    if not rule:
+        return []
+    floor = max(campaign.starts_on, _history_start(today), _registered_on(unit))
+    return _periodic(code, noun, dates, rule, today, floor, setter.name)
+
+
 def _late_lists(unit: Tenant, signed: set, today: date) -> list[Finding]:
     """A government level's or department's lists (领导班子成员安全生产职责清单, 年度任务清单) that a
     level above asked to be signed by a date that has passed: a failure from the day after."""
@@ -1010,6 +1040,9 @@ def refresh(units: list[Tenant], today: date) -> int:
     found = evaluate_many(enterprises, today)
     signed = _signed([u.id for u in others]) if others else {}
     found.update({u.id: _late_lists(u, signed.get(u.id, set()), today) for u in others})
+    for judge in _unit_judges if others else ():
+        for unit_id, failures in judge(others, today).items():
+            found[unit_id] += failures
     open_rows = {(r.tenant_id, r.code, r.subject): r for r in db.session.execute(
         select(ComplianceFinding).where(ComplianceFinding.tenant_id.in_([u.id for u in units]),
                                         ComplianceFinding.resolved_on.is_(None))).scalars()}

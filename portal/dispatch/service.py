@@ -96,7 +96,7 @@ METRICS = {
     "zero.reached": Metric("是否实现重大事故隐患动态清零", "是/否", "hazards", yes_no=True),
     # Failed duties the daily evaluation keeps (portal.checklists): enterprises, and for the lists of
     # the government levels and departments, units.
-    **{row: Metric(checklists.FINDING_KINDS[code].label, "个" if code == "list_late" else "家", "checklists")
+    **{row: Metric(checklists.FINDING_KINDS[code].label, "个" if code in checklists.UNIT_FINDINGS else "家", "checklists")
        for row, code in checklists.DISPATCH_ROWS.items()},
 }
 # The catalogue's blocks: a table composed from codes puts each row under its block, in this order.

@@ -16,7 +16,7 @@ from portal.errors import Refused
 from portal.plans import service as plans
 from portal.schedule import service as schedule
 from tenants.scope import Scope, scoped_as, unscoped
-from tests.checklists.conftest import QUARTER_END, fill_all, tighten
+from tests.checklists.conftest import QUARTER_END, fill_all, registered, tighten
 from tests.conftest import PASSWORD, login
 
 MONTHLY = {"all": {"times": 1, "per": "month"}}
@@ -173,3 +173,27 @@ def test_the_daily_job_keeps_the_finding_the_street_and_department_see_it_and_an
     with scoped_as(Scope.of(tree["a_dept"], "staff")):
         [record] = dispatch.records(tree["a_dept"], "duty.no_key_post_check", *span)
     assert (record.unit, record.day, record.endpoint) == ("甲商场", date(2026, 9, 1), "checklists.unit")
+
+
+def test_a_street_that_circulates_no_progress_each_quarter_fails_its_districts_rule(
+        session, tree, campaign, national, make_user, frozen):
+    """季通报 as 积翠镇 asks (003_): the national plan asks a circular every half year; 甲区 tightens it
+    to every quarter; an issued quarterly summary is the circular."""
+    from portal.summaries import service as summaries
+    street = tree["a_street"]
+    registered(street)
+    national_rule(national, "progress_circular", {"all": {"times": 1, "per": "half_year"}}, "每半年通报整治进展情况")
+    tighten(tree["a"], campaign, national, "progress_circular", {"all": {"times": 1, "per": "quarter"}})
+    service.refresh([street, tree["b_street"]], date(2026, 7, 1))
+    [missed] = service.open_findings(street)
+    assert (missed.code, missed.text, missed.since, missed.source) == (
+        "no_circular", "2026年第二季度未通报排查整治进展情况", date(2026, 7, 1), "甲区")
+    # 乙区 kept the national half-yearly rule: its first half-year began before the campaign.
+    assert service.open_findings(tree["b_street"]) == []
+    assert service.dispatch_figures(tree["a"], date(2026, 4, 1), date(2026, 9, 30))["duty.no_circular"] == 1
+    leader = make_user(street, role="leader").memberships[0]
+    frozen(date(2026, 9, 25))  # the third quarter's circular, issued before it ends
+    draft = summaries.compose(street, "quarter", date(2026, 9, 20), leader)
+    summaries.issue(draft, leader)
+    service.refresh([street], date(2026, 10, 1))
+    assert service.open_findings(street) == []
