@@ -1054,9 +1054,16 @@ def refresh(units: list[Tenant], today: date) -> int:
                 continue
             row = open_rows.pop((u.id, f.code, f.subject), None)
             if row is None:
-                db.session.add(ComplianceFinding(tenant=u, code=f.code, spot_row=f.spot_row, subject=f.subject,
-                                                 text=f.text, source=f.source[:200], since=f.since))
-                changed += 1
+                try:
+                    # The night's job and a write that judges the unit again may find it at once: the
+                    # partial unique index lets one open row in, and the other stands.
+                    with db.session.begin_nested():
+                        db.session.add(ComplianceFinding(tenant=u, code=f.code, spot_row=f.spot_row,
+                                                         subject=f.subject, text=f.text, source=f.source[:200],
+                                                         since=f.since))
+                    changed += 1
+                except IntegrityError:
+                    pass
             elif (row.text, row.source) != (f.text, f.source[:200]):
                 row.text, row.source = f.text, f.source[:200]
                 changed += 1
