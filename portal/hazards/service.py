@@ -175,31 +175,6 @@ def applicable_standards(tenant: Tenant, industry: str | None = None) -> list[St
     return [s for s in rows if industry is None or industry in (s.industries or [])]
 
 
-def _published(reader: Tenant):
-    """Key check items a department of one of `reader`'s levels published: a public document for
-    the units and enterprises below that level (通知到行业内企业单位), though the department itself is
-    outside their scope."""
-    t = Tenant.__table__
-    return and_(Standard.kind == "key_items", Standard.tenant_id.in_(
-        select(t.c.id).where(t.c.kind == "department", t.c.parent_id.in_(inherit.chain(reader)[:-1]))))
-
-
-def published_standard(reader: Tenant, standard_id: int) -> Standard | None:
-    with unscoped():
-        return db.session.execute(select(Standard).where(Standard.id == standard_id, _published(reader))
-                                  .options(selectinload(Standard.items))).scalar_one_or_none()
-
-
-def basis_of(hazard: Hazard, reader: Tenant) -> StandardItem | None:
-    """The item a hazard cites, also where it is a department's key check item the reader is below."""
-    if hazard.standard_item_id is None or hazard.standard_item is not None:
-        return hazard.standard_item
-    with unscoped():
-        return db.session.execute(select(StandardItem).join(Standard, Standard.id == StandardItem.standard_id).where(
-            StandardItem.id == hazard.standard_item_id, _published(reader))
-            .options(selectinload(StandardItem.standard))).scalar_one_or_none()
-
-
 def applicable_items(enterprise: Tenant) -> list[StandardItem]:
     return [item for s in applicable_standards(enterprise, enterprise.industry or "") for item in s.items]
 
@@ -211,6 +186,36 @@ def basis_standards(enterprise: Tenant) -> tuple[list[Standard], list[Standard]]
     rows = applicable_standards(enterprise, enterprise.industry or "")
     held = sorted((s for s in rows if s.items), key=lambda s: s.kind != "key_items")
     return held, [s for s in rows if not s.items]
+
+
+def published_standard(reader: Tenant, standard_id: int) -> Standard | None:
+    """Key check items a department of one of `reader`'s levels published: a public document for
+    the units and enterprises below that level (通知到行业内企业单位), though the department itself is
+    outside their scope."""
+    t = Tenant.__table__
+    departments = select(t.c.id).where(t.c.kind == "department", t.c.parent_id.in_(inherit.chain(reader)[:-1]))
+    with unscoped():
+        return db.session.execute(select(Standard).where(
+            Standard.id == standard_id, Standard.kind == "key_items", Standard.tenant_id.in_(departments))
+            .options(selectinload(Standard.items))).scalar_one_or_none()
+
+
+def bound_items(enterprise: Tenant, ids) -> dict[int, StandardItem]:
+    """The items among `ids` that bind `enterprise`, withdrawn ones too (a record cites what applied
+    then), read as every reader of the enterprise's records reads them: a supervising department's
+    key check items are outside its street's scope, yet the street reads what its hazards cite."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    with unscoped():
+        return {i.id: i for i in db.session.execute(select(StandardItem).where(
+            StandardItem.id.in_(ids), StandardItem.tenant_id.in_(inherit.binding(enterprise)))
+            .options(selectinload(StandardItem.standard))).scalars()}
+
+
+def basis_of(hazard: Hazard) -> StandardItem | None:
+    """The item a hazard cites."""
+    return bound_items(hazard.tenant, [hazard.standard_item_id]).get(hazard.standard_item_id)
 
 
 def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str],

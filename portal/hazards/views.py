@@ -182,7 +182,7 @@ def _show(hazard: Hazard, status: int = 200, error: str | None = None, fixes_for
                                for u in db.session.execute(service.trackers(actor.tenant)).scalars()])
     can_delist = can("hazards.list") and hazard.listed and service.may_delist(hazard, actor)
     return render("hazards/show.html", hazard=hazard, today=today, light=service.light(hazard, today),
-                  basis=service.basis_of(hazard, actor.tenant),
+                  basis=service.basis_of(hazard),
                   ACTIONS=ACTIONS, actions=actions, TRANSITIONS=service.TRANSITIONS, timeline=service.timeline(hazard),
                   fixes_form=fixes_form, transition_form=TransitionForm(formdata=None),
                   photos_form=PhotosForm(formdata=None), listing_form=listing_form if can_list else None,

@@ -1,11 +1,15 @@
 """三管三必须 for key check items (seed 002: where no national standard exists a department makes its
 own): 甲区商务局 publishes items for 商贸; the 商贸 enterprises under 甲区's streets find them on their
 hazard form, before the national clauses; a hazard citing one shows it to the enterprise and its
-street; a chemical plant beside them and 乙区's shop never see them."""
+street, as do the items an inspection of it covered; a chemical plant beside them and 乙区's shop never
+see them."""
+from datetime import date
+
 from sqlalchemy import select
 
 from portal.hazards import service
 from portal.hazards.models import Hazard
+from portal.inspections import service as inspections
 from tests.conftest import login, post
 
 ITEMS = ["大型商超、商业综合体未安装可燃气体报警装置或报警装置失效", "商户装修施工动火作业未履行审批手续"]
@@ -77,3 +81,19 @@ def test_a_department_publishes_from_its_standards_page_only_for_the_industries_
                                                "items": "\n".join(ITEMS)})
     assert done.status_code == 302
     assert "商务领域重点检查事项" in [s.name for s in service.applicable_standards(t["a_shop"], "commerce")]
+
+
+def test_the_street_reads_the_departments_key_items_an_inspection_of_its_enterprise_covered(
+        session, standards, make_user, client):
+    t = standards
+    published = publish(t)
+    inspector, partner = (make_user(t["a_dept"], role="inspector") for _ in range(2))
+    (membership,) = inspector.memberships
+    record = inspections.create(membership, t["a_shop"], kind="spot", inspected_on=date(2024, 6, 10),
+                                inspector_ids=[inspector.id, partner.id], today=date(2024, 6, 10))
+    inspections.set_items(record, membership, [i.id for i in published.items])
+    street_user = make_user(t["a_street"], role="staff")
+    session.commit()
+    login(client, street_user)
+    page = client.get(f"/inspections/{record.id}").get_data(as_text=True)
+    assert "检查事项（2 项）" in page and ITEMS[0] in page and ITEMS[1] in page
