@@ -6,10 +6,14 @@
   raise them; its own items it may add and remove, its parents' it may not.
 - Fills: a unit answers every item; the principal signs with the password again; the signature
   stores a SHA-256 of the canonical content and freezes the version; a change is a new version.
-- Duties and compliance: the enterprise records what its principal did; `evaluate` judges it
-  against the plan rules in force (portal.plans.service.requirement) and names every failure.
-  Failures are kept in ComplianceFinding for the levels above and the dispatch table; warnings
-  (a period still running, a certificate about to expire) are for the enterprise alone.
+- Duties and compliance: the enterprise records what its principal did (hot-work permits and the
+  monthly check of key posts among them); `evaluate` judges it against every frequency rule in
+  force (portal.plans.service.requirements: the strictest of its levels and supervising
+  departments) and names every failure with the unit whose rule it breaks. A government level's
+  lists are judged for signing on time, and its other duties by the modules that keep their
+  records (`unit_duty`). Failures are kept in ComplianceFinding for the levels above and the
+  dispatch table's duty rows; warnings (a period still running, a certificate about to expire)
+  are for the enterprise alone.
 
 Every write records its audit event in the caller's transaction; the caller commits.
 """
@@ -20,8 +24,8 @@ import json
 from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable
 from datetime import date, time, timedelta, timezone
+from typing import Callable
 
 from sqlalchemy import and_, false, func, not_, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
@@ -1030,9 +1034,10 @@ def _signed(ids: list[int]) -> dict[int, set]:
 
 
 def refresh(units: list[Tenant], today: date) -> int:
-    """Bring the kept failures of `units` up to date: an enterprise's duties, a government level's
-    or department's signing deadlines. New ones open, gone ones close today; a failure that lasts
-    keeps the day it began. Returns how many rows changed."""
+    """Bring the kept failures of `units` up to date: an enterprise's duties; a government level's
+    or department's signing deadlines and the duties other modules judge (`unit_duty`). New ones
+    open, gone ones close today; a failure that lasts keeps the day it began. Returns how many rows
+    changed."""
     enterprises = [u for u in units if u.kind == "enterprise"]
     others = [u for u in units if u.kind != "enterprise"]
     if not units:

@@ -71,7 +71,8 @@ def _checklists_evaluate(at: datetime) -> str:
     enterprises = units = changed = 0
     for root in db.session.execute(select(Tenant).where(Tenant.parent_id.is_(None))).scalars().all():
         stats = refresh_subtree(root, day)
-        enterprises, units, changed = enterprises + stats["enterprises"], units + stats["units"], changed + stats["changed"]
+        enterprises, units = enterprises + stats["enterprises"], units + stats["units"]
+        changed += stats["changed"]
     return f"评估 {enterprises} 家企业、{units} 个其他单位，未履职问题变动 {changed} 条（{day}）"
 
 
