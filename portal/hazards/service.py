@@ -218,6 +218,17 @@ def basis_of(hazard: Hazard) -> StandardItem | None:
     return bound_items(hazard.tenant, [hazard.standard_item_id]).get(hazard.standard_item_id)
 
 
+def cited_items(hazards: list[Hazard]) -> dict[int, StandardItem]:
+    """The items `hazards` cite, by id, for a list or export of many enterprises' hazards in one
+    query. A hazard cites only an item that binds its enterprise (checked when it is recorded), so
+    whoever reads the hazard reads what it cites, a supervising department's key items included."""
+    ids = {h.standard_item_id for h in hazards if h.standard_item_id is not None}
+    if not ids:
+        return {}
+    with unscoped():
+        return {i.id: i for i in db.session.execute(select(StandardItem).where(StandardItem.id.in_(ids))).scalars()}
+
+
 def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str],
                       actor: Membership | None = None) -> Standard:
     """Key check items (重点检查事项) a government level sets for one industry of its subtree, or a
@@ -931,8 +942,11 @@ def import_ledger(actor: Membership, data: bytes, today: date | None = None) -> 
     # Read through the scope: an enterprise outside it is simply not found.
     enterprises = {t.credit_code: t for t in db.session.execute(
         select(Tenant).where(Tenant.kind == "enterprise", Tenant.credit_code.in_(codes))).scalars()}
-    items_by_code = {i.code: i for i in db.session.execute(
-        select(StandardItem).where(StandardItem.code.in_({spreadsheets.cell_text(r.get("item")) for _, r in rows}))).scalars()}
+    # Looked up past scope (a supervising department's key items), then checked against what binds
+    # each row's enterprise below.
+    with unscoped():
+        items_by_code = {i.code: i for i in db.session.execute(select(StandardItem).where(
+            StandardItem.code.in_({spreadsheets.cell_text(r.get("item")) for _, r in rows}))).scalars()}
     applicable: dict[int, dict[int, StandardItem]] = {}
     accepted, errors = [], []
     for number, r in rows:
@@ -986,9 +1000,10 @@ def template_workbook() -> bytes:
         "整改期间停止外包作业，设专人监护"]])
 
 
-def _row_values(h: Hazard, today: date) -> dict:
+def _row_values(h: Hazard, today: date, cited: dict[int, StandardItem]) -> dict:
+    item = cited.get(h.standard_item_id)
     return {"id": h.id, "enterprise": h.tenant.name, "credit_code": h.tenant.credit_code, "level": LEVELS[h.level],
-            "source": SOURCES[h.source], "item": h.standard_item.code if h.standard_item else "",
+            "source": SOURCES[h.source], "item": item.code if item else "",
             "description": h.description, "location": h.location, "found_at": h.found_at,
             "on_the_spot": "是" if h.on_the_spot else "否", "fix_owner": h.fix_owner, "fix_measures": h.fix_measures,
             "fix_funds": h.fix_funds, "fix_deadline": h.fix_deadline, "fix_contingency": h.fix_contingency,
@@ -1010,9 +1025,9 @@ def _export_rows(params: dict, limit: int) -> list[Hazard]:
     return db.session.execute(stmt.limit(limit)).scalars().all()
 
 
-def _content(rows: list[Hazard], today: date) -> list[list[str]]:
+def _content(rows: list[Hazard], today: date, cited: dict[int, StandardItem]) -> list[list[str]]:
     keys = list(EXPORT_ONLY) + list(COLUMNS)
-    return [["" if v is None else str(v) for v in map(_row_values(h, today).get, keys)] for h in rows]
+    return [["" if v is None else str(v) for v in map(_row_values(h, today, cited).get, keys)] for h in rows]
 
 
 # The ledger shows the hazards of the node, which everyone whose scope covers the node reads in the pages.
@@ -1020,15 +1035,17 @@ def _content(rows: list[Hazard], today: date) -> list[list[str]]:
 def build_ledger_pdf(tenant: Tenant, params: dict) -> exports.Built:
     today = clock.today()
     rows = _export_rows(params, PDF_MAX_ROWS)
-    return exports.Built("hazards/ledger_document.html", {"rows": _content(rows, today)},
-                         {"rows": rows, "today": today, "light": light, "filters": describe(params)})
+    cited = cited_items(rows)
+    return exports.Built("hazards/ledger_document.html", {"rows": _content(rows, today, cited)},
+                         {"rows": rows, "today": today, "light": light, "filters": describe(params), "cited": cited})
 
 
 @exports.builder("hazards.ledger_xlsx", readers=exports.access.ANYONE_IN_SCOPE, file_type="xlsx")
 def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
     today = clock.today()
     rows = _export_rows(params, 1_000_000)
-    content = _content(rows, today)
+    cited = cited_items(rows)
+    content = _content(rows, today, cited)
 
     def write(context: dict) -> bytes:
         workbook = spreadsheets.workbook(write_only=True)
@@ -1036,7 +1053,7 @@ def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
         keys = list(EXPORT_ONLY) + list(COLUMNS)
         spreadsheets.append(sheet, [{**EXPORT_ONLY, **COLUMNS}[k] for k in keys])
         for h in rows:
-            values = _row_values(h, today)
+            values = _row_values(h, today, cited)
             spreadsheets.append(sheet, [values[k] for k in keys])
         about = workbook.create_sheet("说明")
         doc = context["doc"]

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from portal.hazards import service
 from portal.hazards.models import Hazard
 from portal.inspections import service as inspections
+from tenants.scope import Scope, scoped_as
 from tests.conftest import login, post
+from tests.hazards.conftest import fixes
 
 ITEMS = ["大型商超、商业综合体未安装可燃气体报警装置或报警装置失效", "商户装修施工动火作业未履行审批手续"]
 
@@ -97,3 +99,20 @@ def test_the_street_reads_the_departments_key_items_an_inspection_of_its_enterpr
     login(client, street_user)
     page = client.get(f"/inspections/{record.id}").get_data(as_text=True)
     assert "检查事项（2 项）" in page and ITEMS[0] in page and ITEMS[1] in page
+
+
+def test_the_streets_ledger_export_prints_the_departments_item_a_hazard_cites(session, standards, make_user):
+    t = standards
+    published = publish(t)
+    item = published.items[0]
+    shop = make_user(t["a_shop"], role="principal").memberships[0]
+    hazard = service.record(t["a_shop"], shop, service.Finding(
+        level="major", description="中庭燃气报警器失效", location="中庭", found_at=date(2024, 6, 10), item_id=item.id,
+        fixes=fixes()), [])
+    session.flush()
+    session.expunge_all()  # read afresh, as the export job does
+    with scoped_as(Scope.of(t["a_street"], "staff")):
+        rows = session.execute(select(Hazard).where(Hazard.id == hazard.id)).scalars().all()
+        assert rows[0].standard_item is None  # the department is outside the street's scope
+        [line] = service._content(rows, date(2024, 6, 15), service.cited_items(rows))
+    assert item.code in line
