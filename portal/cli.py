@@ -152,7 +152,8 @@ def checklists_evaluate_command(day):
     with unscoped():
         for root in db.session.execute(select(Tenant).where(Tenant.parent_id.is_(None))).scalars().all():
             stats = refresh_subtree(root, today)
-            click.echo(f"{root.name}：评估 {stats['enterprises']} 家企业，未履职问题变动 {stats['changed']} 条。")
+            click.echo(f"{root.name}：评估 {stats['enterprises']} 家企业、{stats['units']} 个其他单位，"
+                       f"未履职问题变动 {stats['changed']} 条。")
     click.echo(f"评估日期 {today}，用时 {time.perf_counter() - started:.1f} 秒。")
 
 

@@ -99,6 +99,33 @@ def owners_of(tenant: Tenant, keys: list[str]) -> dict[str, list[TenantSetting]]
     return found
 
 
+def setters(settings: list[TenantSetting]) -> dict[int, Tenant]:
+    """The units that set `settings`, by id. A department that binds an enterprise through its
+    industry is outside the enterprise's read scope; only the units named here are read."""
+    ids = {s.tenant_id for s in settings}
+    if not ids:
+        return {}
+    with unscoped():
+        return {u.id: u for u in db.session.execute(select(Tenant).where(Tenant.id.in_(ids))).scalars()}
+
+
+def supervising(tenant: Tenant) -> list[int]:
+    """The departments and 站所 on an enterprise's levels that supervise its industry (三管三必须):
+    their rules and key check items bind it as its own levels' do. [] for any other node."""
+    if tenant.kind != "enterprise" or not tenant.industry:
+        return []
+    t = Tenant.__table__
+    with unscoped():
+        rows = db.session.execute(select(t.c.id, t.c.supervised_industries).where(
+            t.c.kind == "department", t.c.parent_id.in_(chain(tenant)[:-1]))).all()
+    return [tid for tid, industries in rows if tenant.industry in (industries or [])]
+
+
+def binding(tenant: Tenant) -> list[int]:
+    """Every unit whose inherited records apply to `tenant`: its path and its supervising departments."""
+    return chain(tenant) + supervising(tenant)
+
+
 def _strictest_of(key: str, settings: list[TenantSetting]) -> tuple[Any, TenantSetting | None]:
     """The value in force and the setting that made it so: the nearest for a plain setting, the
     strictest for a rule (on a tie, the nearest level keeps the credit)."""

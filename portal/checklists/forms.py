@@ -1,6 +1,6 @@
 """Forms for list items, answers, signing, duty records and special-operation workers."""
 from wtforms import (BooleanField, DateField, IntegerField, MultipleFileField, PasswordField, SelectField,
-                     StringField, TextAreaField)
+                     StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.checklists.models import DUTIES, EVIDENCE, OVERVIEW_STATES, STATES, WORK_TYPES, WORKER_TYPES
@@ -81,8 +81,30 @@ class TrainingForm(DutyForm):
     passed = BooleanField("考核合格")
 
 
+class KeyPostForm(DutyForm):
+    person = StringField("排查负责人", validators=[DataRequired(REQUIRED), Length(max=100)])
+    subject = StringField("排查的岗位和人员", validators=[DataRequired(REQUIRED), Length(max=300)],
+                          render_kw={"placeholder": "如：电焊工、动火作业人员、危化品库管员"})
+    participants = IntegerField("排查人数", validators=[InputRequired("请填写排查人数。"),
+                                                     NumberRange(min=1, message="排查人数应大于 0。")])
+
+
+class HotWorkForm(DutyForm):
+    """动火作业审批 (seed 002): the permit, its guard, and the checks before the work starts."""
+
+    person = StringField("动火作业人员", validators=[DataRequired(REQUIRED), Length(max=100)])
+    subject = StringField("动火地点及作业内容", validators=[DataRequired(REQUIRED), Length(max=300)])
+    approver = StringField("审批人", validators=[DataRequired(REQUIRED), Length(max=50)])
+    guard = StringField("现场监护人", validators=[DataRequired(REQUIRED), Length(max=50)])
+    starts_at = TimeField("作业开始时间", validators=[InputRequired("请填写作业开始时间。")])
+    ends_at = TimeField("作业结束时间", validators=[InputRequired("请填写作业结束时间。")])
+    equipment_checked = BooleanField("作业前已对电气焊设备进行安全检查")
+    fire_measures_checked = BooleanField("消防安全措施已检查落实")
+
+
 DUTY_FORMS = {"inspection": InspectionForm, "drill": DrillForm, "education": EducationForm,
-              "outsourcing": OutsourcingForm, "training": TrainingForm}
+              "outsourcing": OutsourcingForm, "training": TrainingForm, "key_post": KeyPostForm,
+              "hot_work": HotWorkForm}
 
 
 class WorkerForm(Form):

@@ -33,9 +33,11 @@ DUTIES = {
     "education": "全员安全警示教育",
     "outsourcing": "外包外租排查",
     "training": "劳务派遣和灵活用工人员培训",
+    "key_post": "关键岗位人员岗位责任排查",
+    "hot_work": "动火作业审批",
 }
 DATE_LABELS = {"inspection": "检查日期", "drill": "演练日期", "education": "教育日期", "outsourcing": "排查日期",
-               "training": "培训日期"}
+               "training": "培训日期", "key_post": "排查日期", "hot_work": "作业日期"}
 WORKER_TYPES = {"dispatched": "劳务派遣人员", "flexible": "灵活用工人员", "intern": "实习生"}
 # 特种作业目录 (原国家安全监管总局令第 30 号): type → (作业类别, what the certificate is called).
 WORK_TYPES = {
@@ -190,16 +192,16 @@ class ChecklistEntry(TenantOwned, db.Model):
 
 class DutyRecord(TenantOwned, db.Model):
     """Something the principal's duties required and the enterprise did, on a date. One table for
-    the five kinds; each kind uses the columns its form asks for."""
+    every kind; each kind uses the columns its form asks for."""
 
     __tablename__ = "duty_records"
 
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(16), nullable=False)
     occurred_on = db.Column(db.Date, nullable=False)
-    # 带队负责人 (inspection), 承包/承租方 (outsourcing), 人员姓名 (training)
+    # 带队负责人 (inspection, key_post), 承包/承租方 (outsourcing), 人员姓名 (training), 动火作业人员 (hot_work)
     person = db.Column(db.String(100), nullable=False, default="")
-    # 检查范围, 演练科目, 警示教育主题, 外包外租项目或场所, 培训内容
+    # 检查范围, 演练科目, 警示教育主题, 外包外租项目或场所, 培训内容, 排查的岗位, 动火地点及内容
     subject = db.Column(db.String(300), nullable=False, default="")
     findings = db.Column(db.Text, nullable=False, default="")
     participants = db.Column(db.Integer)
@@ -210,6 +212,14 @@ class DutyRecord(TenantOwned, db.Model):
     managed = db.Column(db.Boolean)
     worker_type = db.Column(db.String(16))
     passed = db.Column(db.Boolean)
+    # A hot-work permit (动火作业审批, seed 002: 审批手续、现场监护人员、消防安全措施检查、电气焊设备检查):
+    # who approved it, who guards the site, the time window, and the two checks before work starts.
+    approver = db.Column(db.String(50))
+    guard = db.Column(db.String(50))
+    starts_at = db.Column(db.Time)
+    ends_at = db.Column(db.Time)
+    equipment_checked = db.Column(db.Boolean)
+    fire_measures_checked = db.Column(db.Boolean)
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 
@@ -233,6 +243,12 @@ class DutyRecord(TenantOwned, db.Model):
         """What makes an outsourcing check count as 外包外租安全管理混乱 (national table, note 2)."""
         checks = ((self.qualified, "承包承租方不具备安全生产条件或相应资质"), (self.agreement_signed, "未签订安全生产协议"),
                   (self.duties_clear, "安全生产管理职责不清"), (self.managed, "未纳入本企业统一管理"))
+        return [text for ok, text in checks if ok is False]
+
+    @property
+    def hot_work_problems(self) -> list[str]:
+        """What a hot-work permit left undone before the work began."""
+        checks = ((self.equipment_checked, "未对电气焊设备进行安全检查"), (self.fire_measures_checked, "未落实消防安全措施检查"))
         return [text for ok, text in checks if ok is False]
 
 
@@ -286,7 +302,8 @@ class EnterpriseStatus(TenantOwned, db.Model):
 
 
 class ComplianceFinding(TenantOwned, db.Model):
-    """A failed duty the levels above see (warnings stay with the enterprise). Open while
+    """A failed duty the levels above see (warnings stay with the enterprise), or a government
+    level's list not signed by its deadline. Open while
     `resolved_on` is empty; `spot_row` is the national dispatch table's row it counts in."""
 
     __tablename__ = "compliance_findings"
@@ -298,6 +315,9 @@ class ComplianceFinding(TenantOwned, db.Model):
     # "worker:12", "list:deputy_duties" …
     subject = db.Column(db.String(120), nullable=False, default="")
     text = db.Column(db.String(300), nullable=False)
+    # The unit whose rule the failure breaks (a plan's level or a supervising department), by name
+    # as it was then: the finding says whose rule it is even after the rule moves.
+    source = db.Column(db.String(200), nullable=False, default="")
     since = db.Column(db.Date, nullable=False)
     resolved_on = db.Column(db.Date)
     updated_at = db.Column(db.DateTime, nullable=False, default=now, onupdate=now)

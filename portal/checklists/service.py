@@ -6,10 +6,14 @@
   raise them; its own items it may add and remove, its parents' it may not.
 - Fills: a unit answers every item; the principal signs with the password again; the signature
   stores a SHA-256 of the canonical content and freezes the version; a change is a new version.
-- Duties and compliance: the enterprise records what its principal did; `evaluate` judges it
-  against the plan rules in force (portal.plans.service.requirement) and names every failure.
-  Failures are kept in ComplianceFinding for the levels above and the dispatch table; warnings
-  (a period still running, a certificate about to expire) are for the enterprise alone.
+- Duties and compliance: the enterprise records what its principal did (hot-work permits and the
+  monthly check of key posts among them); `evaluate` judges it against every frequency rule in
+  force (portal.plans.service.requirements: the strictest of its levels and supervising
+  departments) and names every failure with the unit whose rule it breaks. A government level's
+  lists are judged for signing on time, and its other duties by the modules that keep their
+  records (`unit_duty`). Failures are kept in ComplianceFinding for the levels above and the
+  dispatch table's duty rows; warnings (a period still running, a certificate about to expire)
+  are for the enterprise alone.
 
 Every write records its audit event in the caller's transaction; the caller commits.
 """
@@ -20,7 +24,8 @@ import json
 from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta, timezone
+from datetime import date, time, timedelta, timezone
+from typing import Callable
 
 from sqlalchemy import and_, false, func, not_, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,6 +47,7 @@ from portal.permissions import allows
 from tenants import clock, inherit
 from tenants.models import Membership, Tenant
 from tenants.paths import in_subtree, within
+from tenants.scope import Scope
 
 TITLE_MAX = 300
 TEXT_MAX = 2000
@@ -156,6 +162,14 @@ def due_on(tenant: Tenant, kind: str) -> date | None:
     """The earliest signing deadline set for `tenant`'s `kind` (tenants.inherit)."""
     value = inherit.resolve(tenant, due_key(kind))
     return date.fromisoformat(value["due_on"]) if value else None
+
+
+def due_set_by(tenant: Tenant, kind: str) -> tuple[date | None, str]:
+    """`due_on` and the name of the unit that set it."""
+    value, owner = inherit.resolve_with_owner(tenant, due_key(kind))
+    if owner is None:
+        return None, ""
+    return date.fromisoformat(value["due_on"]), inherit.setters([owner])[owner.tenant_id].name
 
 
 def effective_items(tenant: Tenant, kind: str) -> list[ListItem]:
@@ -483,7 +497,7 @@ def sign(fill: ChecklistFill, signer: Membership, password: str, today: date) ->
         "kind": fill.kind, "version": fill.version, "content_sha256": fill.content_sha256}, actor=user)
     if fill.tenant.kind == "enterprise":
         setattr(statuses([fill.tenant])[fill.tenant_id], f"{fill.kind}_signed", True)
-        refresh([fill.tenant], today)
+    refresh([fill.tenant], today)  # a late list's failure closes the day it is signed
     return fill
 
 
@@ -520,6 +534,10 @@ DUTY_FIELDS = {
                     "agreement_signed": None, "duties_clear": None, "managed": None, "findings": None},
     "training": {"person": "人员姓名", "worker_type": "人员类别", "subject": "培训内容", "passed": None,
                  "findings": None},
+    "key_post": {"person": "排查负责人", "subject": "排查的岗位和人员", "participants": "排查人数", "findings": None},
+    "hot_work": {"person": "动火作业人员", "subject": "动火地点及作业内容", "approver": "审批人", "guard": "现场监护人",
+                 "starts_at": "作业开始时间", "ends_at": "作业结束时间", "equipment_checked": None,
+                 "fire_measures_checked": None, "findings": None},
 }
 
 
@@ -546,9 +564,16 @@ def record_duty(tenant: Tenant, kind: str, *, occurred_on: date | None, today: d
         elif name == "worker_type":
             if value not in WORKER_TYPES:
                 raise Refused("请选择人员类别：劳务派遣人员、灵活用工人员或实习生。")
+        elif name in ("approver", "guard"):
+            value = _text(value, label, 50)
+        elif name in ("starts_at", "ends_at"):
+            if not isinstance(value, time):
+                raise Refused(f"请填写{label}。")
         else:
             value = bool(value)
         setattr(record, name, value)
+    if kind == "hot_work":
+        _check_permit(record)
     db.session.add(record)
     record.uploads = _store_files(tenant, files, actor=actor)
     db.session.flush()
@@ -556,6 +581,18 @@ def record_duty(tenant: Tenant, kind: str, *, occurred_on: date | None, today: d
                                                     "files": [u.sha256 for u in record.uploads]}, actor=actor)
     refresh([tenant], today)
     return record
+
+
+def _check_permit(record: DutyRecord) -> None:
+    """A hot-work permit names a guard other than the worker and an approver other than both
+    (seed 002: 审批手续, 明确现场监护人员), and a window that ends after it starts."""
+    if record.ends_at <= record.starts_at:
+        raise Refused(f"作业结束时间（{record.ends_at:%H:%M}）应晚于开始时间（{record.starts_at:%H:%M}）；"
+                      "跨日作业请按日分别审批。")
+    if record.guard == record.person:
+        raise Refused("现场监护人不能由动火作业人员本人担任，请另行指定监护人员。")
+    if record.approver in (record.person, record.guard):
+        raise Refused("动火作业须由作业人员和监护人以外的负责人审批，请填写审批人。")
 
 
 def delete_duty(record: DutyRecord, today: date, *, actor: Membership | None = None) -> None:
@@ -651,11 +688,19 @@ FINDING_KINDS = {
     "outsourcing_chaos": FindingKind("外包外租安全管理混乱", "spot.outsourcing_chaos"),
     "no_drill": FindingKind("未按规定开展应急演练", "spot.no_drill"),
     "escape_unknown": FindingKind("员工不熟悉逃生出口", "spot.no_drill"),
+    "no_key_post_check": FindingKind("未按规定开展关键岗位人员岗位责任排查", None),
+    "hot_work_unsafe": FindingKind("动火作业未落实安全检查", None),
     "no_education": FindingKind("未开展全员安全警示教育", None),
     "untrained_worker": FindingKind("劳务派遣和灵活用工人员未经培训合格", None),
     "no_outsourcing_check": FindingKind("未开展外包外租全面排查", None),
     "list_unsigned": FindingKind("责任清单未签署", None),
+    "list_late": FindingKind("领导班子职责清单、年度任务清单未按期签署", None),
+    "no_circular": FindingKind("未按规定通报排查整治进展情况", None),
 }
+# Kept for government levels and departments, counted in units (个) rather than enterprises (家).
+UNIT_FINDINGS = ("list_late", "no_circular")
+# Warnings only: never kept, never counted.
+WARNING_ONLY = ("list_unsigned",)
 
 
 @dataclass(frozen=True)
@@ -665,6 +710,7 @@ class Finding:
     text: str
     since: date  # the day it became (or, for a warning, becomes) a failure
     severity: str  # "warning": the enterprise alone; "failure": its street and departments too
+    source: str = ""  # the unit whose rule it breaks, or the campaign whose plan asks it
 
     @property
     def label(self) -> str:
@@ -676,8 +722,8 @@ class Finding:
 
 
 # The national plan asks once during the campaign (组织开展 1 次) for a warning-education session and a
-# full outsourcing check. No plan rule carries them, and not every enterprise outsources, so a missing
-# one is a reminder to the enterprise, never a failure.
+# full outsourcing check. Where no plan rule sets how often (warning_education, outsourcing_check),
+# and not every enterprise outsources, a missing one is a reminder to the enterprise, never a failure.
 ONCE = {"education": ("no_education", "全员安全警示教育"), "outsourcing": ("no_outsourcing_check", "外包外租全面排查")}
 LOOKBACK = 12  # closed periods looked back over to date a run of failures (within the records read)
 HISTORY_YEARS = 2  # how far back evaluation reads duty records
@@ -732,7 +778,8 @@ def period_name(start: date, per: str) -> str:
     return f"{start.year}年"
 
 
-def _periodic(code: str, noun: str, dates: list[date], rule: dict, today: date, floor: date) -> list[Finding]:
+def _periodic(code: str, noun: str, dates: list[date], rule: dict, today: date, floor: date,
+              source: str) -> list[Finding]:
     """A duty due `times` per calendar period: a warning while the current period runs short, and a
     failure once a period has closed short, dated from the first of the closed periods in a row. A
     missed period stays a failure until a later period closes with the duty done: doing it late
@@ -748,7 +795,7 @@ def _periodic(code: str, noun: str, dates: list[date], rule: dict, today: date, 
     if done < times:
         findings.append(Finding(code, "", f"{THIS_PERIOD[per]}{noun}（每{PERIOD_UNIT[per]}至少 {times} 次，"
                                           f"已 {done} 次，须在 {end:%Y-%m-%d} 前完成）", end + timedelta(days=1),
-                                "warning"))
+                                "warning", source))
     failed = []
     s = start
     for _ in range(LOOKBACK):
@@ -760,7 +807,8 @@ def _periodic(code: str, noun: str, dates: list[date], rule: dict, today: date, 
         text = period_name(failed[0], per) + noun
         if len(failed) > 1:
             text += f"（自{period_name(failed[-1], per)}起连续 {len(failed)} 个{PERIOD_UNIT[per]}）"
-        findings.append(Finding(code, "", text, period_of(failed[-1], per)[1] + timedelta(days=1), "failure"))
+        findings.append(Finding(code, "", text, period_of(failed[-1], per)[1] + timedelta(days=1), "failure",
+                                source))
     return findings
 
 
@@ -779,16 +827,27 @@ def campaign_on(today: date):
     return max(running, key=lambda c: c.starts_on) if running else None
 
 
-# The periodic duties and the plan rule that sets how often each is due.
-DUTY_RULES = {"inspection": "principal_inspection", "drill": "drill"}
+# The periodic duties: the plan rule that sets how often each is due, the finding a missed period
+# is, and how the finding reads. Every frequency rule an enterprise answers for is here.
+PERIODIC = {
+    "inspection": ("principal_inspection", "principal_not_led", "主要负责人未带队检查"),
+    "drill": ("drill", "no_drill", "未按规定开展应急演练"),
+    "key_post": ("key_post_check", "no_key_post_check", "未开展动火等危险作业及关键岗位人员岗位责任排查"),
+    "education": ("warning_education", "no_education", "未开展全员安全警示教育"),
+    "outsourcing": ("outsourcing_check", "no_outsourcing_check", "未开展外包外租全面排查"),
+}
+# The 特种作业目录's source, for a certificate finding (it binds with or without a campaign).
+CERTIFICATE_RULE = "特种作业人员安全技术培训考核管理规定（原国家安全监管总局令第 30 号）"
 
 
-def _rules(enterprise: Tenant, campaign) -> dict[str, dict | None]:
-    """How often each periodic duty is due for `enterprise` while `campaign` runs; the plan rules
-    are read only through portal.plans (the strictest in force, the high-risk part if it binds)."""
+def _rules(enterprise: Tenant, campaign) -> dict[str, tuple[dict | None, Tenant | None]]:
+    """How often each periodic duty is due for `enterprise` while `campaign` runs, and the unit that
+    said so; the plan rules are read only through portal.plans (the strictest in force of its levels
+    and supervising departments, the high-risk part if it binds)."""
     if campaign is None:
         return {}
-    return {duty: plans.requirement(enterprise, campaign.id, code) for duty, code in DUTY_RULES.items()}
+    found = plans.requirements(enterprise, campaign.id)
+    return {duty: found.get(code, (None, None)) for duty, (code, _, _) in PERIODIC.items()}
 
 
 def duty_rule(enterprise: Tenant, duty: str, today: date) -> str | None:
@@ -796,17 +855,13 @@ def duty_rule(enterprise: Tenant, duty: str, today: date) -> str | None:
     campaign = campaign_on(today)
     if campaign is None:
         return None
+    # Which unit set it: the enterprise's street or district, or a department supervising its industry.
+    rule, setter = _rules(enterprise, campaign).get(duty, (None, None))
+    if rule:
+        return f"每{PERIOD_UNIT[rule['per']]}至少 {rule['times']} 次（{campaign.name}，{setter.name}规定）"
     if duty in ONCE:
         return f"专项行动期间至少 1 次（{campaign.name}）"
-    rule = _rules(enterprise, campaign).get(duty)
-    if not rule:
-        return None
-    # Which unit set it: the enterprise's street or district, or a department supervising its industry.
-    setter = next(r["owner"] for r in plans.rule_table(enterprise, campaign.id) if r["rule"].code == DUTY_RULES[duty])
-    return f"每{PERIOD_UNIT[rule['per']]}至少 {rule['times']} 次（{campaign.name}，{setter.name}规定）"
-
-
-PERIODIC = (("inspection", "principal_not_led", "主要负责人未带队检查"), ("drill", "no_drill", "未按规定开展应急演练"))
+    return None
 
 
 def _registered_on(tenant: Tenant) -> date:
@@ -819,25 +874,34 @@ def _evaluate(e: Tenant, facts: _Facts, campaign, today: date, warnings: bool) -
     for r in facts.records:
         by_kind[r.kind].append(r)
 
+    rules = _rules(e, campaign)
+    plan = campaign.name if campaign is not None else ""
+
+    def source(duty: str) -> str:
+        """Who set the rule a record-based failure breaks: the duty's rule where a plan sets one."""
+        setter = rules.get(duty, (None, None))[1]
+        return setter.name if setter is not None else plan
+
     if campaign is not None:
-        rules = _rules(e, campaign)
         # No period is judged that closed before the campaign, before the records read, or before the
         # enterprise was registered here: what it did then was never recorded in this system.
         floor = max(campaign.starts_on, _history_start(today), _registered_on(e))
-        for kind, code, noun in PERIODIC:
-            if rules[kind]:
-                found += _periodic(code, noun, [r.occurred_on for r in by_kind[kind]], rules[kind], today, floor)
+        for kind, (_, code, noun) in PERIODIC.items():
+            rule, setter = rules[kind]
+            if rule:
+                found += _periodic(code, noun, [r.occurred_on for r in by_kind[kind]], rule, today, floor,
+                                   setter.name)
         for kind, (code, noun) in ONCE.items():
-            if warnings and not any(r.occurred_on >= campaign.starts_on for r in by_kind[kind]):
+            if warnings and not rules[kind][0] and not any(r.occurred_on >= campaign.starts_on for r in by_kind[kind]):
                 found.append(Finding(code, "", f"专项行动期间尚未开展{noun}（至少 1 次，{campaign.ends_on:%Y-%m-%d} 前）",
-                                     campaign.ends_on + timedelta(days=1), "warning"))
+                                     campaign.ends_on + timedelta(days=1), "warning", plan))
 
     drills = sorted(by_kind["drill"], key=lambda r: (r.occurred_on, r.id))
     if drills and drills[-1].escape_routes_known is False:
         last = drills[-1]
         found.append(Finding("escape_unknown", f"drill:{last.id}",
                              f"{last.occurred_on:%Y-%m-%d} 应急演练中从业人员不熟悉安全逃生出口（避灾路线）",
-                             last.occurred_on, "failure"))
+                             last.occurred_on, "failure", source("drill")))
 
     latest: dict[str, DutyRecord] = {}
     for r in sorted(by_kind["outsourcing"], key=lambda r: (r.occurred_on, r.id)):
@@ -846,7 +910,16 @@ def _evaluate(e: Tenant, facts: _Facts, campaign, today: date, warnings: bool) -
         if r.outsourcing_problems:
             found.append(Finding("outsourcing_chaos", f"outsourcing:{counterparty}"[:120],
                                  f"外包外租单位“{counterparty}”：{'、'.join(r.outsourcing_problems)}",
-                                 r.occurred_on, "failure"))
+                                 r.occurred_on, "failure", source("outsourcing")))
+
+    # A permit issued without the checks before the work stays a failure until the next full check
+    # of the hot-work and key posts (the monthly 全面排查 the plans ask) reviews it.
+    checked = max((r.occurred_on for r in by_kind["key_post"]), default=None)
+    for r in by_kind["hot_work"]:
+        if r.hot_work_problems and (checked is None or checked <= r.occurred_on):
+            found.append(Finding("hot_work_unsafe", f"hot_work:{r.id}",
+                                 f"{r.occurred_on:%Y-%m-%d} 动火作业（{r.subject}）{'、'.join(r.hot_work_problems)}"[:300],
+                                 r.occurred_on, "failure", source("key_post")))
 
     trained: dict[tuple[str, str], DutyRecord] = {}
     for r in sorted(by_kind["training"], key=lambda r: (r.occurred_on, r.id)):
@@ -855,28 +928,28 @@ def _evaluate(e: Tenant, facts: _Facts, campaign, today: date, warnings: bool) -
         if r.passed is False:
             found.append(Finding("untrained_worker", f"training:{worker_type}:{name}"[:120],
                                  f"{WORKER_TYPES[worker_type]} {name} 培训考核不合格，未经培训合格不得上岗作业",
-                                 r.occurred_on, "failure"))
+                                 r.occurred_on, "failure", plan))
 
     for w in facts.workers:
         if w.expires_on < today:
             found.append(Finding("uncertified_worker", f"worker:{w.id}",
                                  f"特种作业人员 {w.name} {w.certificate_label} 已过期（有效期至 {w.expires_on:%Y-%m-%d}）",
-                                 w.expires_on + timedelta(days=1), "failure"))
+                                 w.expires_on + timedelta(days=1), "failure", CERTIFICATE_RULE))
         elif w.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS):
             found.append(Finding("uncertified_worker", f"worker:{w.id}",
                                  f"特种作业人员 {w.name} {w.certificate_label} 将于 {w.expires_on:%Y-%m-%d} 到期，请及时复审",
-                                 w.expires_on + timedelta(days=1), "warning"))
+                                 w.expires_on + timedelta(days=1), "warning", CERTIFICATE_RULE))
 
     if "deputy_duties" not in facts.signed:
-        due = due_on(e, "deputy_duties")
+        due, setter = due_set_by(e, "deputy_duties")
         if due is not None and today > due:
             found.append(Finding("no_duty_list", "list:deputy_duties",
                                  f"未制定分管负责人职责清单（应于 {due:%Y-%m-%d} 前签署）", due + timedelta(days=1),
-                                 "failure"))
+                                 "failure", setter))
         elif warnings:
             found.append(Finding("no_duty_list", "list:deputy_duties", "企业分管负责人安全生产职责清单尚未签署"
                                  + (f"，须于 {due:%Y-%m-%d} 前签署" if due else ""),
-                                 (due or today) + timedelta(days=1), "warning"))
+                                 (due or today) + timedelta(days=1), "warning", setter))
     if warnings:
         for kind in ("all_staff_duties", "campaign_tasks"):
             if kind not in facts.signed and effective_items(e, kind):
@@ -885,6 +958,46 @@ def _evaluate(e: Tenant, facts: _Facts, campaign, today: date, warnings: bool) -
                                      + (f"，须于 {due:%Y-%m-%d} 前签署" if due else ""),
                                      (due or today) + timedelta(days=1), "warning"))
     return sorted(found, key=lambda f: (f.severity != "failure", f.since, f.code))
+
+
+# A government level's duties judged from records kept by modules above this one (a progress circular
+# is an issued summary): each such module registers a judge, called with the non-enterprise units of
+# every refresh; it returns their failures by unit id.
+UnitJudge = Callable[[list[Tenant], date], dict[int, list[Finding]]]
+_unit_judges: list[UnitJudge] = []
+
+
+def unit_duty(judge: UnitJudge) -> UnitJudge:
+    _unit_judges.append(judge)
+    return judge
+
+
+def periodic_findings(unit: Tenant, rule_code: str, code: str, noun: str, dates: list[date],
+                      today: date) -> list[Finding]:
+    """A unit's duty due as often as the plan rule `rule_code` in force for it says (the strictest of
+    its levels), judged like an enterprise's: `dates` are when it was done."""
+    campaign = campaign_on(today)
+    if campaign is None:
+        return []
+    rule, setter = plans.requirements(unit, campaign.id).get(rule_code, (None, None))
+    if not rule:
+        return []
+    floor = max(campaign.starts_on, _history_start(today), _registered_on(unit))
+    return _periodic(code, noun, dates, rule, today, floor, setter.name)
+
+
+def _late_lists(unit: Tenant, signed: set, today: date) -> list[Finding]:
+    """A government level's or department's lists (领导班子成员安全生产职责清单, 年度任务清单) that a
+    level above asked to be signed by a date that has passed: a failure from the day after."""
+    found = []
+    for kind in GOVERNMENT_LISTS:
+        if kind in signed:
+            continue
+        due, setter = due_set_by(unit, kind)
+        if due is not None and today > due and effective_items(unit, kind):
+            found.append(Finding("list_late", f"list:{kind}", f"{list_title(unit, kind)}未按期签署（应于 {due:%Y-%m-%d} 前签署）",
+                                 due + timedelta(days=1), "failure", setter))
+    return found
 
 
 def evaluate_many(enterprises: list[Tenant], today: date, warnings: bool = False) -> dict[int, list[Finding]]:
@@ -900,9 +1013,8 @@ def evaluate_many(enterprises: list[Tenant], today: date, warnings: bool = False
     for w in db.session.execute(select(SpecialWorker).where(SpecialWorker.tenant_id.in_(ids),
                                                             SpecialWorker.removed_on.is_(None))).scalars():
         facts[w.tenant_id].workers.append(w)
-    for tenant_id, kind in db.session.execute(select(ChecklistFill.tenant_id, ChecklistFill.kind).where(
-            ChecklistFill.tenant_id.in_(ids), ChecklistFill.status == "signed").distinct()):
-        facts[tenant_id].signed.add(kind)
+    for tenant_id, kinds in _signed(ids).items():
+        facts[tenant_id].signed = kinds
     campaign = campaign_on(today)
     return {e.id: _evaluate(e, facts[e.id], campaign, today, warnings) for e in enterprises}
 
@@ -912,31 +1024,55 @@ def evaluate(enterprise: Tenant, today: date) -> list[Finding]:
     return evaluate_many([enterprise], today, warnings=True)[enterprise.id]
 
 
-def refresh(enterprises: list[Tenant], today: date) -> int:
-    """Bring the kept failures of `enterprises` up to date: new ones open, gone ones close today.
-    A failure that lasts keeps the day it began. Returns how many rows changed."""
-    enterprises = [e for e in enterprises if e.kind == "enterprise"]
-    if not enterprises:
+def _signed(ids: list[int]) -> dict[int, set]:
+    """The lists each unit has signed a version of: one query."""
+    signed = defaultdict(set)
+    for tenant_id, kind in db.session.execute(select(ChecklistFill.tenant_id, ChecklistFill.kind).where(
+            ChecklistFill.tenant_id.in_(ids), ChecklistFill.status == "signed").distinct()):
+        signed[tenant_id].add(kind)
+    return signed
+
+
+def refresh(units: list[Tenant], today: date) -> int:
+    """Bring the kept failures of `units` up to date: an enterprise's duties; a government level's
+    or department's signing deadlines and the duties other modules judge (`unit_duty`). New ones
+    open, gone ones close today; a failure that lasts keeps the day it began. Returns how many rows
+    changed."""
+    enterprises = [u for u in units if u.kind == "enterprise"]
+    others = [u for u in units if u.kind != "enterprise"]
+    if not units:
         return 0
     found = evaluate_many(enterprises, today)
+    signed = _signed([u.id for u in others]) if others else {}
+    found.update({u.id: _late_lists(u, signed.get(u.id, set()), today) for u in others})
+    for judge in _unit_judges if others else ():
+        for unit_id, failures in judge(others, today).items():
+            found[unit_id] += failures
     open_rows = {(r.tenant_id, r.code, r.subject): r for r in db.session.execute(
-        select(ComplianceFinding).where(ComplianceFinding.tenant_id.in_([e.id for e in enterprises]),
+        select(ComplianceFinding).where(ComplianceFinding.tenant_id.in_([u.id for u in units]),
                                         ComplianceFinding.resolved_on.is_(None))).scalars()}
     changed = 0
     since = defaultdict(list)  # per enterprise, when each failure still open began
-    for e in enterprises:
-        for f in found[e.id]:
+    for u in units:
+        for f in found[u.id]:
             if f.severity != "failure":
                 continue
-            row = open_rows.pop((e.id, f.code, f.subject), None)
+            row = open_rows.pop((u.id, f.code, f.subject), None)
             if row is None:
-                db.session.add(ComplianceFinding(tenant=e, code=f.code, spot_row=f.spot_row, subject=f.subject,
-                                                 text=f.text, since=f.since))
+                try:
+                    # The night's job and a write that judges the unit again may find it at once: the
+                    # partial unique index lets one open row in, and the other stands.
+                    with db.session.begin_nested():
+                        db.session.add(ComplianceFinding(tenant=u, code=f.code, spot_row=f.spot_row,
+                                                         subject=f.subject, text=f.text, source=f.source[:200],
+                                                         since=f.since))
+                    changed += 1
+                except IntegrityError:
+                    pass
+            elif (row.text, row.source) != (f.text, f.source[:200]):
+                row.text, row.source = f.text, f.source[:200]
                 changed += 1
-            elif row.text != f.text:
-                row.text = f.text
-                changed += 1
-            since[e.id].append(row.since if row is not None else f.since)
+            since[u.id].append(row.since if row is not None else f.since)
     for row in open_rows.values():
         row.resolved_on = today
         changed += 1
@@ -965,24 +1101,56 @@ def statuses(enterprises: list[Tenant]) -> dict[int, EnterpriseStatus]:
 
 
 def refresh_subtree(root: Tenant, today: date, batch: int = 500) -> dict:
-    """Re-evaluate every enterprise under `root` (a daily job: periods close and certificates expire
-    without anyone writing). Commits batch by batch; one audit event for the run."""
-    checked = changed = 0
+    """Re-evaluate every enterprise and every other unit under `root` (a daily job: periods close,
+    certificates expire and signing deadlines pass without anyone writing). Commits batch by batch;
+    one audit event for the run."""
+    checked = units = changed = 0
     last_id = 0
     while True:
         chunk = db.session.execute(
-            select(Tenant).where(Tenant.kind == "enterprise", in_subtree(Tenant.path, root.path), Tenant.id > last_id)
+            select(Tenant).where(in_subtree(Tenant.path, root.path), Tenant.id > last_id)
             .order_by(Tenant.id).limit(batch)).scalars().all()
         if not chunk:
             break
         changed += refresh(chunk, today)
-        checked += len(chunk)
+        enterprises = sum(t.kind == "enterprise" for t in chunk)
+        checked, units = checked + enterprises, units + len(chunk) - enterprises
         last_id = chunk[-1].id
         db.session.commit()
     audit.record(root, "compliance.evaluated", data={"date": today.isoformat(), "enterprises": checked,
-                                                     "changed": changed})
+                                                     "units": units, "changed": changed})
     db.session.commit()
-    return {"enterprises": checked, "changed": changed}
+    return {"enterprises": checked, "units": units, "changed": changed}
+
+
+# The dispatch rows of kept failures: per kind, the units of an area with such a failure begun in
+# the table's span (a cumulative table's span starts with the campaign).
+DISPATCH_ROWS = {f"duty.{code}": code for code in FINDING_KINDS if code not in WARNING_ONLY}
+
+
+def _dispatch_area(tenant: Tenant, start: date, end: date):
+    """The failures `tenant` answers for (its subtree; for a department, also its industries'
+    enterprises, as tenants.scope reads them) begun from `start` to `end`."""
+    return and_(Scope.of(tenant, "staff").area(ComplianceFinding), ComplianceFinding.since.between(start, end))
+
+
+def dispatch_figures(tenant: Tenant, start: date, end: date) -> dict[str, int]:
+    """Every duty row for `start`..`end`: distinct units with a failure of the row's kind. One grouped
+    query; the current scope still applies."""
+    out = dict.fromkeys(DISPATCH_ROWS, 0)
+    for code, count in db.session.execute(
+            select(ComplianceFinding.code, func.count(func.distinct(ComplianceFinding.tenant_id)))
+            .where(_dispatch_area(tenant, start, end)).group_by(ComplianceFinding.code)).all():
+        if f"duty.{code}" in out:
+            out[f"duty.{code}"] = int(count)
+    return out
+
+
+def dispatch_records(tenant: Tenant, row: str, start: date, end: date):
+    """The failures behind one duty row, as `dispatch_figures` counts them (a SELECT)."""
+    return select(ComplianceFinding).where(_dispatch_area(tenant, start, end),
+                                           ComplianceFinding.code == DISPATCH_ROWS[row]) \
+        .order_by(ComplianceFinding.since, ComplianceFinding.id)
 
 
 def open_findings(tenant: Tenant) -> list[ComplianceFinding]:

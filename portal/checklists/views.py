@@ -62,7 +62,7 @@ def unit(tenant_id):
                   lists=service.unit_summary(unit),
                   # The enterprise hears everything first; the levels above see the failures kept for them.
                   findings=service.evaluate(unit, today) if enterprise and own else None,
-                  kept=service.open_findings(unit) if enterprise else [],
+                  kept=service.open_findings(unit),
                   counts=service.duty_counts(unit, today) if enterprise else {},
                   template_kinds=[k for k in KINDS if service.can_own(unit, k)], DUTIES=DUTIES, KINDS=KINDS)
 

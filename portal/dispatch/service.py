@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accountability import service as accountability
 from portal.audit import service as audit
+from portal.checklists import service as checklists
 from portal.database import compare_and_set, lock
 from portal.dispatch import periods as periods_
 from portal.dispatch.periods import (PERIOD_LABELS, DispatchError, Period, current_period, parse_period,  # noqa: F401
@@ -41,7 +42,7 @@ Figures = inspections.Figures
 class Metric:
     label: str
     unit: str
-    source: str  # hazards, inspections, tips or manual
+    source: str  # hazards, inspections, tips, checklists or manual
     by_level: bool = False  # counted separately for 省 / 市 / 县 where the form asks
     second: tuple[str, str, str] | None = None  # (code, label, unit) of a row's second figure
     yes_no: bool = False
@@ -93,12 +94,17 @@ METRICS = {
     "increment.open": Metric("本年增量中尚未销号的", "个", "hazards"),
     "zero.overdue": Metric("超过整改期限仍未销号的重大事故隐患", "个", "hazards"),
     "zero.reached": Metric("是否实现重大事故隐患动态清零", "是/否", "hazards", yes_no=True),
+    # Failed duties the daily evaluation keeps (portal.checklists): enterprises, and for the lists of
+    # the government levels and departments, units.
+    **{row: Metric(checklists.FINDING_KINDS[code].label, "个" if code in checklists.UNIT_FINDINGS else "家", "checklists")
+       for row, code in checklists.DISPATCH_ROWS.items()},
 }
 # The catalogue's blocks: a table composed from codes puts each row under its block, in this order.
 BLOCKS = {"hazards": "总体情况", "spot": "对企业自查自改进行抽查检查情况", "enf": "部门精准严格执法情况",
-          "lead": "组织领导情况", "stock": "治本攻坚三年行动重大事故隐患存量、增量和动态清零情况"}
+          "lead": "组织领导情况", "stock": "治本攻坚三年行动重大事故隐患存量、增量和动态清零情况",
+          "duty": "企业履职和责任清单签署情况（系统按方案规定判定）"}
 BLOCK_OF = {"hazards": "hazards", "spot": "spot", "enf": "enf", "lead": "lead", "stock": "stock",
-            "increment": "stock", "zero": "stock"}
+            "increment": "stock", "zero": "stock", "duty": "duty"}
 
 
 def block_of(code: str) -> str:
@@ -509,6 +515,7 @@ def compute(tenant: Tenant, start: date, end: date) -> Figures:
                 figures.add(level, code, value)
             else:
                 figures.total[code] = value
+    figures.total.update(checklists.dispatch_figures(tenant, start, end))
     total, anonymous = tips.reward_figures(tenant, start, end)
     figures.total["lead.tip_rewards"] = total.quantize(Decimal("0.01"))
     figures.total["lead.tip_rewards.anonymous"] = anonymous.quantize(Decimal("0.01"))
@@ -552,6 +559,11 @@ def records(tenant: Tenant, code: str, start: date, end: date) -> list[Record] |
                                    .order_by(Hazard.found_at, Hazard.id)).scalars().all()
         return [Record(h.found_at, h.tenant.name, f"{h.description}（{h.status_label}）",
                        0 if code == "zero.reached" else 1, "hazards.show", {"hazard_id": h.id}) for h in found]
+    if source == "checklists":
+        found = db.session.execute(checklists.dispatch_records(tenant, code, start, end)).scalars().all()
+        return _grouped(found, lambda f: f.tenant_id, lambda group: Record(
+            group[0].since, group[0].tenant.name, "；".join(f.text for f in group), 1, "checklists.unit",
+            {"tenant_id": group[0].tenant_id}))
     if source == "tips":
         found = db.session.execute(tips.rewarded_tips(tenant, start, end, code.endswith(".anonymous"))).scalars()
         return [Record(t.rewarded_on, t.enterprise_name, "匿名举报" if t.anonymous else "实名举报",

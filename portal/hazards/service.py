@@ -28,7 +28,7 @@ from portal.uploads import service as uploads
 from tenants import clock, inherit
 from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Membership, Tenant
 from tenants.paths import in_subtree
-from tenants.scope import Scope, may_change
+from tenants.scope import Scope, may_change, unscoped
 
 DATA = Path(__file__).resolve().parent / "data"
 STOCK_CUTOFF = "hazards.stock_cutoff"
@@ -164,10 +164,14 @@ def load_national_standards(root: Tenant) -> int:
 
 def applicable_standards(tenant: Tenant, industry: str | None = None) -> list[Standard]:
     """Standards and key check items that apply at `tenant`: those published anywhere on its
-    path (both inherit down; a level adds to its parents', never removes them)."""
-    rows = db.session.execute(
-        select(Standard).where(Standard.tenant_id.in_(inherit.chain(tenant)), Standard.withdrawn_at.is_(None))
-        .options(selectinload(Standard.items)).order_by(Standard.kind, Standard.id)).scalars().all()
+    path and, for an enterprise, by the departments and 站所 that supervise its industry there
+    (tenants.inherit.binding; they inherit down, a level adds to its parents', never removes them)."""
+    # The binding units are named exactly; a supervising department is outside an enterprise's scope.
+    with unscoped():
+        rows = db.session.execute(
+            select(Standard).where(Standard.tenant_id.in_(inherit.binding(tenant)), Standard.withdrawn_at.is_(None))
+            .options(selectinload(Standard.items).joinedload(StandardItem.standard))
+            .order_by(Standard.kind, Standard.id)).scalars().all()
     return [s for s in rows if industry is None or industry in (s.industries or [])]
 
 
@@ -184,11 +188,58 @@ def basis_standards(enterprise: Tenant) -> tuple[list[Standard], list[Standard]]
     return held, [s for s in rows if not s.items]
 
 
+def published_standard(reader: Tenant, standard_id: int) -> Standard | None:
+    """Key check items a department of one of `reader`'s levels published: a public document for
+    the units and enterprises below that level (通知到行业内企业单位), though the department itself is
+    outside their scope."""
+    t = Tenant.__table__
+    departments = select(t.c.id).where(t.c.kind == "department", t.c.parent_id.in_(inherit.chain(reader)[:-1]))
+    with unscoped():
+        return db.session.execute(select(Standard).where(
+            Standard.id == standard_id, Standard.kind == "key_items", Standard.tenant_id.in_(departments))
+            .options(selectinload(Standard.items))).scalar_one_or_none()
+
+
+def bound_items(enterprise: Tenant, ids) -> dict[int, StandardItem]:
+    """The items among `ids` that bind `enterprise`, withdrawn ones too (a record cites what applied
+    then), read as every reader of the enterprise's records reads them: a supervising department's
+    key check items are outside its street's scope, yet the street reads what its hazards cite."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    with unscoped():
+        return {i.id: i for i in db.session.execute(select(StandardItem).where(
+            StandardItem.id.in_(ids), StandardItem.tenant_id.in_(inherit.binding(enterprise)))
+            .options(selectinload(StandardItem.standard))).scalars()}
+
+
+def basis_of(hazard: Hazard) -> StandardItem | None:
+    """The item a hazard cites."""
+    return bound_items(hazard.tenant, [hazard.standard_item_id]).get(hazard.standard_item_id)
+
+
+def cited_items(hazards: list[Hazard]) -> dict[int, StandardItem]:
+    """The items `hazards` cite, by id, for a list or export of many enterprises' hazards in one
+    query. A hazard cites only an item that binds its enterprise (checked when it is recorded), so
+    whoever reads the hazard reads what it cites, a supervising department's key items included."""
+    ids = {h.standard_item_id for h in hazards if h.standard_item_id is not None}
+    if not ids:
+        return {}
+    with unscoped():
+        return {i.id: i for i in db.session.execute(select(StandardItem).where(StandardItem.id.in_(ids))).scalars()}
+
+
 def publish_key_items(node: Tenant, *, name: str, document_number: str, industry: str, items: list[str],
                       actor: Membership | None = None) -> Standard:
-    """Key check items (重点检查事项) a government level sets for one industry of its subtree."""
-    if node.kind not in GOVERNMENT_KINDS:
-        raise HazardError("重点检查事项须由政府层级（安委会）发布。")
+    """Key check items (重点检查事项) a government level sets for one industry of its subtree, or a
+    department or 站所 for one of the industries it supervises (seed 002: where no national standard
+    exists, the department makes its own); they bind that industry's enterprises on its level."""
+    if node.kind == "department":
+        if industry not in (node.supervised_industries or []):
+            supervised = "、".join(INDUSTRIES[i] for i in node.supervised_industries or []) or "无"
+            raise HazardError(f"部门只能为本部门监管的行业领域发布重点检查事项（{node.name}监管：{supervised}）。")
+    elif node.kind not in GOVERNMENT_KINDS:
+        raise HazardError("重点检查事项须由政府层级（安委会）或负有监管职责的部门发布。")
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise HazardError("请填写名称（不超过 200 字）。")
@@ -891,8 +942,11 @@ def import_ledger(actor: Membership, data: bytes, today: date | None = None) -> 
     # Read through the scope: an enterprise outside it is simply not found.
     enterprises = {t.credit_code: t for t in db.session.execute(
         select(Tenant).where(Tenant.kind == "enterprise", Tenant.credit_code.in_(codes))).scalars()}
-    items_by_code = {i.code: i for i in db.session.execute(
-        select(StandardItem).where(StandardItem.code.in_({spreadsheets.cell_text(r.get("item")) for _, r in rows}))).scalars()}
+    # Looked up past scope (a supervising department's key items), then checked against what binds
+    # each row's enterprise below.
+    with unscoped():
+        items_by_code = {i.code: i for i in db.session.execute(select(StandardItem).where(
+            StandardItem.code.in_({spreadsheets.cell_text(r.get("item")) for _, r in rows}))).scalars()}
     applicable: dict[int, dict[int, StandardItem]] = {}
     accepted, errors = [], []
     for number, r in rows:
@@ -946,9 +1000,10 @@ def template_workbook() -> bytes:
         "整改期间停止外包作业，设专人监护"]])
 
 
-def _row_values(h: Hazard, today: date) -> dict:
+def _row_values(h: Hazard, today: date, cited: dict[int, StandardItem]) -> dict:
+    item = cited.get(h.standard_item_id)
     return {"id": h.id, "enterprise": h.tenant.name, "credit_code": h.tenant.credit_code, "level": LEVELS[h.level],
-            "source": SOURCES[h.source], "item": h.standard_item.code if h.standard_item else "",
+            "source": SOURCES[h.source], "item": item.code if item else "",
             "description": h.description, "location": h.location, "found_at": h.found_at,
             "on_the_spot": "是" if h.on_the_spot else "否", "fix_owner": h.fix_owner, "fix_measures": h.fix_measures,
             "fix_funds": h.fix_funds, "fix_deadline": h.fix_deadline, "fix_contingency": h.fix_contingency,
@@ -970,9 +1025,9 @@ def _export_rows(params: dict, limit: int) -> list[Hazard]:
     return db.session.execute(stmt.limit(limit)).scalars().all()
 
 
-def _content(rows: list[Hazard], today: date) -> list[list[str]]:
+def _content(rows: list[Hazard], today: date, cited: dict[int, StandardItem]) -> list[list[str]]:
     keys = list(EXPORT_ONLY) + list(COLUMNS)
-    return [["" if v is None else str(v) for v in map(_row_values(h, today).get, keys)] for h in rows]
+    return [["" if v is None else str(v) for v in map(_row_values(h, today, cited).get, keys)] for h in rows]
 
 
 # The ledger shows the hazards of the node, which everyone whose scope covers the node reads in the pages.
@@ -980,15 +1035,17 @@ def _content(rows: list[Hazard], today: date) -> list[list[str]]:
 def build_ledger_pdf(tenant: Tenant, params: dict) -> exports.Built:
     today = clock.today()
     rows = _export_rows(params, PDF_MAX_ROWS)
-    return exports.Built("hazards/ledger_document.html", {"rows": _content(rows, today)},
-                         {"rows": rows, "today": today, "light": light, "filters": describe(params)})
+    cited = cited_items(rows)
+    return exports.Built("hazards/ledger_document.html", {"rows": _content(rows, today, cited)},
+                         {"rows": rows, "today": today, "light": light, "filters": describe(params), "cited": cited})
 
 
 @exports.builder("hazards.ledger_xlsx", readers=exports.access.ANYONE_IN_SCOPE, file_type="xlsx")
 def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
     today = clock.today()
     rows = _export_rows(params, 1_000_000)
-    content = _content(rows, today)
+    cited = cited_items(rows)
+    content = _content(rows, today, cited)
 
     def write(context: dict) -> bytes:
         workbook = spreadsheets.workbook(write_only=True)
@@ -996,7 +1053,7 @@ def build_ledger_xlsx(tenant: Tenant, params: dict) -> exports.Built:
         keys = list(EXPORT_ONLY) + list(COLUMNS)
         spreadsheets.append(sheet, [{**EXPORT_ONLY, **COLUMNS}[k] for k in keys])
         for h in rows:
-            values = _row_values(h, today)
+            values = _row_values(h, today, cited)
             spreadsheets.append(sheet, [values[k] for k in keys])
         about = workbook.create_sheet("说明")
         doc = context["doc"]

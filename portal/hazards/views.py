@@ -185,6 +185,7 @@ def _show(hazard: Hazard, status: int = 200, error: str | None = None, fixes_for
                                for u in db.session.execute(service.trackers(actor.tenant)).scalars()])
     can_delist = can("hazards.list") and hazard.listed and service.may_delist(hazard, actor)
     return render("hazards/show.html", hazard=hazard, today=today, light=service.light(hazard, today),
+                  basis=service.basis_of(hazard),
                   ACTIONS=ACTIONS, actions=actions, TRANSITIONS=service.TRANSITIONS, timeline=service.timeline(hazard),
                   fixes_form=fixes_form, transition_form=TransitionForm(formdata=None),
                   photos_form=PhotosForm(formdata=None), listing_form=listing_form if can_list else None,
@@ -320,7 +321,10 @@ def standards():
     home = g.membership.tenant
     form = KeyItemsForm()
     error = None
-    may_publish = can("standards.publish") and home.kind in GOVERNMENT_KINDS
+    may_publish = can("standards.publish") and (home.kind in GOVERNMENT_KINDS or home.kind == "department")
+    if home.kind == "department":
+        # A department publishes only for the industries it supervises.
+        form.industry.choices = choices((i, INDUSTRIES[i]) for i in home.supervised_industries or [])
     if request.method == "POST":
         if not may_publish:
             abort(403)
@@ -329,7 +333,8 @@ def standards():
                 home, name=form.name.data, document_number=form.document_number.data, industry=form.industry.data,
                 items=form.items.data.splitlines(), actor=g.membership))
             if error is None:
-                flash(f"已发布“{standard.name}”，本级及下级企业登记隐患时可选用。", "success")
+                flash(f"已发布“{standard.name}”，" + ("本部门监管行业的企业" if home.kind == "department" else "本级及下级企业")
+                      + "登记隐患时可选用。", "success")
                 return redirect(url_for("hazards.standard", standard_id=standard.id))
     industry = home.industry if home.kind == "enterprise" else None
     return render("hazards/standards.html", standards=service.applicable_standards(home, industry), home=home,
@@ -340,7 +345,7 @@ def standards():
 @bp.get("/standards/<int:standard_id>")
 @login_required
 def standard(standard_id):
-    item = get_scoped_or_404(Standard, standard_id)
+    item = service.published_standard(g.membership.tenant, standard_id) or get_scoped_or_404(Standard, standard_id)
     return render("hazards/standard.html", standard=item, ITEM_STATUSES=service.ITEM_STATUSES,
                   may_withdraw=can("standards.publish") and item.tenant_id == g.membership.tenant_id
                   and item.kind == "key_items" and item.withdrawn_at is None)

@@ -163,6 +163,13 @@ def applicable_items(inspection: Inspection) -> list:
     return hazards.applicable_items(inspection.tenant) if inspection.tenant.kind == "enterprise" else []
 
 
+def checked_items(inspection: Inspection) -> list:
+    """What the inspection covered, in code order, as every reader of the record reads it (a
+    department's key check items included)."""
+    found = hazards.bound_items(inspection.tenant, [c.standard_item_id for c in inspection.checked_items])
+    return sorted(found.values(), key=lambda item: item.code)
+
+
 def set_items(inspection: Inspection, actor: Membership, item_ids) -> Inspection:
     """What the inspection covered. 查不出 is judged against these, so they are signed with it."""
     _editable(inspection)
@@ -539,7 +546,7 @@ def build_record(tenant: Tenant, params: dict) -> exports.Built:
                               for s in inspection.signatures],
                "amendments": [{"record": content(a), "sha256": a.content_sha256} for a in amendments]}
     return exports.Built("inspections/record_document.html", data,
-                         {"inspection": inspection, "amendments": amendments})
+                         {"inspection": inspection, "amendments": amendments, "checked_items": checked_items})
 
 
 # --- Accidents ---------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def _show(inspection: Inspection, status: int = 200, error: str | None = None, *
     """The record page; a form that failed comes back in `forms` with its messages."""
     writer = can("inspections.write") and g.membership.tenant_id == inspection.unit_id
     context = dict(inspection=inspection, error=error, writer=writer, intact=service.intact(inspection),
-                   original=inspection.amends, amendments=inspection.amendments)
+                   original=inspection.amends, amendments=inspection.amendments, checked_items=service.checked_items)
     if writer and not inspection.locked:
         items = service.applicable_items(inspection)
         items_form = forms.get("items_form") or ItemsForm(

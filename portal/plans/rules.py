@@ -41,6 +41,8 @@ RULES = {r.code: r for r in (
     Rule("principal_inspection", "主要负责人带队检查重大事故隐患排查整治情况", "frequency"),
     Rule("drill", "事故应急救援预案演练", "frequency"),
     Rule("key_post_check", "动火等危险作业及关键岗位人员岗位责任排查", "frequency"),
+    Rule("warning_education", "全员安全警示教育", "frequency"),
+    Rule("outsourcing_check", "外包外租、分包转包全面排查", "frequency"),
     Rule("progress_circular", "通报排查整治进展情况", "frequency"),
     Rule("dispatch_report", "调度表上报", "report"),
 )}

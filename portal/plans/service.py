@@ -193,18 +193,21 @@ def requirement(enterprise: Tenant, campaign_id: int, code: str) -> dict | None:
     return rules.applicable(code, effective_rule(enterprise, campaign_id, code), enterprise.high_risk)
 
 
+def requirements(enterprise: Tenant, campaign_id: int) -> dict[str, tuple[dict | None, Tenant | None]]:
+    """Every frequency rule binding one enterprise (its part, as `requirement`) with the unit that
+    set it: what the daily evaluation judges. Two queries."""
+    return {row["rule"].code: (rules.applicable(row["rule"].code, row["value"], enterprise.high_risk), row["owner"])
+            for row in rule_table(enterprise, campaign_id) if row["rule"].shape == "frequency"}
+
+
 def rule_table(tenant: Tenant, campaign_id: int) -> list[dict]:
     """Every rule with the value in force for `tenant` and the unit that set it. Two queries."""
     keys = {code: rules.key(campaign_id, code) for code in rules.RULES}
     found = inherit.resolve_many(tenant, list(keys.values()))
     table = []
-    units = {}
-    if any(owner for _, owner in found.values()):
-        # A supervising department may have set it: outside an enterprise user's read scope, named
-        # here because its rule binds the enterprise.
-        with unscoped():
-            units = {u.id: u for u in db.session.execute(select(Tenant).where(
-                Tenant.id.in_({owner.tenant_id for _, owner in found.values() if owner}))).scalars()}
+    # A supervising department may have set it: outside an enterprise user's read scope, named
+    # because its rule binds the enterprise.
+    units = inherit.setters([owner for _, owner in found.values() if owner])
     for code, rule in rules.RULES.items():
         value, owner = found[keys[code]]
         table.append({"rule": rule, "value": value, "owner": units[owner.tenant_id] if owner else None,

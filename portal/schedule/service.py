@@ -68,11 +68,12 @@ def _checklists_evaluate(at: datetime) -> str:
     from portal.checklists.service import refresh_subtree
     from tenants.models import Tenant
     day = clock.day_of(at)
-    enterprises = changed = 0
+    enterprises = units = changed = 0
     for root in db.session.execute(select(Tenant).where(Tenant.parent_id.is_(None))).scalars().all():
         stats = refresh_subtree(root, day)
-        enterprises, changed = enterprises + stats["enterprises"], changed + stats["changed"]
-    return f"评估 {enterprises} 家企业，未履职问题变动 {changed} 条（{day}）"
+        enterprises, units = enterprises + stats["enterprises"], units + stats["units"]
+        changed += stats["changed"]
+    return f"评估 {enterprises} 家企业、{units} 个其他单位，未履职问题变动 {changed} 条（{day}）"
 
 
 def _overdue_reminders(at: datetime) -> str:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import calendar
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from portal.audit import service as audit
+from portal.checklists import service as checklists
 from portal.database import compare_and_set
 from portal.errors import Refused
 from portal.exports import access
@@ -191,7 +193,29 @@ def issue(summary: Summary, actor: Membership):
                     issued_by_id=actor.user_id, pdf_id=pdf.id, docx_id=docx.id)
     audit.record(summary.tenant, "summary.issued", summary, {"title": summary.title, "pdf": pdf.id,
                                                              "docx": docx.id}, actor=actor)
+    if summary.kind in CIRCULARS:
+        checklists.refresh([summary.tenant], clock.today())  # the level's 通报 duty is judged again at once
     return pdf, docx
+
+
+# How a level 通报排查整治进展情况 (002_: 每半年; 003_: 季通报): an issued quarterly, half-yearly or
+# yearly summary. The levels of territory answer for it; a village or department does not circulate.
+CIRCULARS = ("quarter", "half_year", "year")
+CIRCULATING = ("province", "city", "district", "street")
+
+
+@checklists.unit_duty
+def _circulars(units: list[Tenant], today: date) -> dict[int, list]:
+    """Each level's failures of the plan rule progress_circular, judged from its issued circulars."""
+    units = [u for u in units if u.kind in CIRCULATING]
+    if not units:
+        return {}
+    issued = defaultdict(list)
+    for tenant_id, issued_at in db.session.execute(select(Summary.tenant_id, Summary.issued_at).where(
+            Summary.tenant_id.in_([u.id for u in units]), Summary.status == "issued", Summary.kind.in_(CIRCULARS))):
+        issued[tenant_id].append(clock.day_of(issued_at))
+    return {u.id: checklists.periodic_findings(u, "progress_circular", "no_circular", "未通报排查整治进展情况",
+                                               issued[u.id], today) for u in units}
 
 
 def listed(home: Tenant):

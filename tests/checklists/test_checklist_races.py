@@ -1,10 +1,13 @@
 """Two people acting on one responsibility list at the same moment, on real concurrent
-connections: it is signed once, a revision makes one new version, a first start makes one draft."""
+connections: it is signed once, a revision makes one new version, a first start makes one draft, and
+a unit judged twice keeps one open finding."""
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from portal.checklists import service
-from portal.checklists.models import ChecklistFill
+from portal.checklists.models import ChecklistFill, ComplianceFinding
 from tests.checklists.conftest import QUARTER_END, fill_all
 from tests.conftest import PASSWORD, audited, race, refused
 
@@ -84,3 +87,20 @@ def test_starting_a_list_twice_at_once_makes_one_draft(session, tree, lists):
     (draft,) = fills(session, shop)
     assert [result for result, _ in outcomes] == [draft.id, draft.id]
     assert audited(draft, "checklist.started") == ["checklist.started"]
+
+
+def test_a_unit_judged_twice_at_once_keeps_one_open_finding(session, tree):
+    """The night's evaluation and a leader's signature judge a street at the same moment: its late
+    list is one open finding, and neither request fails."""
+    street, district = tree["a_street"], tree["a"]
+    service.add_item(district, "leadership_duties", title="街道党工委书记：落实安全生产“党政同责、一岗双责”")
+    service.set_due(district, "leadership_duties", date(2026, 6, 30))
+
+    def judge(unit):
+        return service.refresh([unit], QUARTER_END)
+
+    outcomes = race((judge, street), (judge, street))
+
+    assert [message for _, message in outcomes] == [None, None]
+    [kept] = session.execute(select(ComplianceFinding).where(ComplianceFinding.tenant_id == street.id)).scalars().all()
+    assert (kept.code, kept.resolved_on) == ("list_late", None)

@@ -80,9 +80,12 @@ def test_key_check_items_inherit_down_and_add_up_but_never_reach_a_sibling(sessi
     assert district.code not in seen and street.code not in seen and "HC2017" in seen
 
 
-def test_only_a_government_level_publishes_and_only_its_own_are_withdrawn(session, standards):
+def test_a_government_level_publishes_a_department_only_for_its_industries_and_only_its_own_are_withdrawn(
+        session, standards):
     t = standards
     with pytest.raises(service.HazardError, match="政府层级"):
+        service.publish_key_items(t["a_shop"], name="x", document_number="", industry="commerce", items=["a"])
+    with pytest.raises(service.HazardError, match="本部门监管的行业领域发布重点检查事项（甲区商务局监管：商贸）"):
         service.publish_key_items(t["a_dept"], name="x", document_number="", industry="gas", items=["a"])
     with pytest.raises(service.HazardError, match="至少填写一项"):
         service.publish_key_items(t["a"], name="空的", document_number="", industry="gas", items=["", "  "])
