@@ -11,7 +11,7 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 
 from tenants import clock
-from tests.e2e.conftest import log_in, log_out, pdf_text
+from tests.e2e.conftest import fits, log_in, log_out, pdf_text
 
 ENTERPRISE = "天津市河东区东昊化学试剂有限公司"
 
@@ -185,8 +185,7 @@ def test_discipline_starts_from_an_accident_on_a_phone(live_server, browser):
         assert re.findall(r"\d{4}-\d{2}-\d{2}", label)[0] <= accident.isoformat(), label
     page.get_by_role("navigation", name="本页内容").get_by_role("link", name="填写追责问责记录").tap()
     expect(page.get_by_role("heading", name="填写追责问责记录")).to_be_in_viewport()
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"倒查页面横向溢出 {overflow} px"
+    fits(page, "倒查页面")
     context.close()
 
 
@@ -208,6 +207,5 @@ def test_the_record_page_fits_a_phone(live_server, browser):
     pages["trace"] = page.url
     for name, url in pages.items():
         page.goto(url)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{name} 页面横向溢出 {overflow} px"
+        fits(page, name)
     context.close()

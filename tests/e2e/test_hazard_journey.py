@@ -10,7 +10,7 @@ import secrets
 from playwright.sync_api import Page, expect
 
 from tenants.clock import today
-from tests.e2e.conftest import log_in, log_out
+from tests.e2e.conftest import fits, log_in, log_out
 
 
 def _stat(page: Page, words: str) -> int:
@@ -133,8 +133,7 @@ def test_the_ledger_fits_a_phone(live_server, browser):
     log_in(page, live_server.url, *live_server.accounts["hedong_admin"][:2])
     for path in ("/hazards/", "/hazards/inbox", "/hazards/listed"):
         page.goto(live_server.url + path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{path} 横向溢出 {overflow} px"
+        fits(page, path)
     page.goto(live_server.url + "/hazards/")
     expect(page.locator("#stock svg")).to_be_visible()
     box = page.locator("#stock svg").bounding_box()

@@ -14,7 +14,7 @@ from datetime import datetime
 from playwright.sync_api import Page, expect
 
 from tenants import clock
-from tests.e2e.conftest import log_in, log_out
+from tests.e2e.conftest import fits, log_in, log_out
 
 STREETS = ("大王庄街道", "大直沽街道", "中山门街道")
 PDF = b"%PDF-1.4\n% minutes\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -159,8 +159,7 @@ def test_received_tasks_fit_a_phone(live_server, browser, monkeypatch):
     log_in(page, live_server.url, *live_server.accounts["hedong_admin"][:2])
     for path in ("/tasks/", "/tasks/received", "/plans/"):
         page.goto(live_server.url + path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{path} 横向溢出 {overflow} px"
+        fits(page, path)
     context.close()
 
 
