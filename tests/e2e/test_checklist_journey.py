@@ -87,6 +87,18 @@ def test_principal_fills_uploads_and_signs_and_the_street_sees_it_complete(live_
     first.get_by_role("button", name="保存本项").click()
     expect(first.get_by_role("alert")).to_contain_text("“检查记录.pdf”的内容不是扩展名所说的类型")
     expect(progress).to_contain_text("已填写 0 / 9")
+    # A form left open too long (its token no longer valid) is refused by other than its own
+    # messages (400): the item says why above its form and keeps what was typed, at the same address.
+    fill_url = page.url
+    token = first.locator("input[name$=csrf_token]")
+    valid = token.input_value()
+    token.evaluate("el => { el.value = 'expired'; }")
+    first.get_by_role("button", name="保存本项").click()
+    expect(first.locator(".request-error")).to_contain_text("表单已过期或来源不明")
+    expect(first.get_by_label("责任人", exact=True)).to_have_value("孙立新")
+    expect(page).to_have_url(fill_url)
+    expect(progress).to_contain_text("已填写 0 / 9")
+    token.evaluate("(el, value) => { el.value = value; }", valid)
 
     refused_without_file = False
     for i in range(9):
@@ -115,6 +127,7 @@ def test_principal_fills_uploads_and_signs_and_the_street_sees_it_complete(live_
         entry.get_by_role("button", name="保存本项").click()
         # The item's own block comes back (HTMX) saying so, and the progress panel follows.
         expect(entry.get_by_role("status")).to_contain_text("已保存本项")
+        expect(entry.locator(".request-error")).to_have_count(0)
         expect(progress).to_contain_text(f"已填写 {i + 1} / 9")
         if duty:
             expect(entry).to_contain_text(f"依据：{duty.group(1)}记录")
