@@ -145,9 +145,14 @@ def log_out(page: Page) -> None:
     expect(page.get_by_role("status")).to_contain_text("已退出登录")
 
 
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF without any whitespace: table cells wrap long names onto two
+    lines. A page's running header and footer come at the end of its text."""
+    return [re.sub(r"\s+", "", page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
 def pdf_text(pdf: bytes) -> str:
-    """The text of a PDF without any whitespace: table cells wrap long names onto two lines."""
-    return re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages))
+    return "".join(pdf_pages(pdf))
 
 
 # Table cells whose text runs over more lines than four characters a line would need: on a phone a

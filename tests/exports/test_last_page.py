@@ -60,5 +60,6 @@ def test_the_accident_dossier_ends_with_a_whole_section(session, seeded):
                    {"subject_id": accident.tenant_id, "accident_id": accident.id})
     last = pages[-1]
     assert not last.startswith(("天津市河东区安全生产委员会办公室地址", "生成时间")), "最后一页只有页脚"
+    assert "HC2017-06（化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）第六项）" in "".join(pages)
     if last.startswith("编号检查日期"):  # the signatures' table carried over: more than its last row
         assert len(re.findall(r"第\d+号", last)) >= 2, last[:120]
