@@ -1,8 +1,10 @@
 """What every module's forms share: the Chinese required-field message and option lists."""
 from flask_wtf import FlaskForm
+from wtforms import fields
 from wtforms.fields import SelectChoice
 
 REQUIRED = "此项必填。"
+DATE = "请填写有效日期（年-月-日），例如 2024-04-01。"
 
 
 class Form(FlaskForm):
@@ -10,6 +12,17 @@ class Form(FlaskForm):
 
     class Meta:
         locales = ["zh"]
+
+
+class DateField(fields.DateField):
+    """A date, picked in the browser's date input. Left empty, it is for the field's validators to
+    say so (InputRequired(REQUIRED): 此项必填); a value that is no date says how to write one."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(DATE) from None
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -242,8 +242,7 @@ def _questions(groups: list[_Group], lives: dict[int, HazardLife], end: date, at
             h = life.hazard
             if h.id not in own and h.standard_item_id in items and i.inspected_on < h.found_at <= end \
                     and i.inspected_on > since.get(h.id, date.min):
-                # A clause code means little alone: it carries its standard's name.
-                item = f"{h.standard_item.code}（{h.standard_item.standard.name}）" if h.standard_item else ""
+                item = h.standard_item.cited if h.standard_item else ""
                 found.append(Question("missed", f"{i.inspected_on:%Y-%m-%d} {i.unit_name}{i.kind_label}检查了"
                                       f"{item}，未发现 {h.found_at:%Y-%m-%d} 查出的“{h.description}”",
                                       i, h, people))

@@ -1,13 +1,12 @@
 """Forms of the ledger: a hazard, its five fixes, a step of the loop, listing, import, key items."""
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import BooleanField, DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import REQUIRED, Form, choices
+from portal.forms import REQUIRED, DateField, Form, choices
 from portal.hazards.models import LEVELS
 from tenants.models import INDUSTRIES
 
-DATE = "请填写日期（年-月-日）。"
 FUNDS = [InputRequired(REQUIRED), NumberRange(min=0, message="整改资金不能为负数。")]
 
 
@@ -15,7 +14,7 @@ class FixesForm(Form):
     fix_owner = StringField("整改责任人", validators=[DataRequired(REQUIRED), Length(max=64, message="不超过 64 字。")])
     fix_measures = TextAreaField("整改措施", validators=[DataRequired(REQUIRED), Length(max=1000, message="不超过 1000 字。")])
     fix_funds = DecimalField("整改资金（万元）", places=2, validators=FUNDS)
-    fix_deadline = DateField("整改期限", validators=[InputRequired(DATE)])
+    fix_deadline = DateField("整改期限", validators=[InputRequired(REQUIRED)])
     fix_contingency = TextAreaField("应急预案（整改完成前的防范措施）",
                                     validators=[DataRequired(REQUIRED), Length(max=1000, message="不超过 1000 字。")])
 
@@ -30,7 +29,7 @@ class HazardForm(Form):
                           validate_choice=False)
     description = TextAreaField("隐患描述", validators=[DataRequired(REQUIRED), Length(max=500, message="不超过 500 字。")])
     location = StringField("隐患部位", validators=[Optional(), Length(max=200, message="不超过 200 字。")])
-    found_at = DateField("发现日期", validators=[InputRequired(DATE)])
+    found_at = DateField("发现日期", validators=[InputRequired(REQUIRED)])
     on_the_spot = BooleanField("已当场整改（立查立改）")
     # The five fixes are optional here: a hazard may wait in 待整改 until they are settled.
     fix_owner = StringField("整改责任人", validators=[Optional(), Length(max=64, message="不超过 64 字。")])
@@ -54,7 +53,7 @@ class PhotosForm(Form):
 class ListingForm(Form):
     document_number = StringField("督办文号", validators=[DataRequired(REQUIRED), Length(max=100, message="不超过 100 字。")])
     tracker_id = SelectField("跟踪督办责任人", coerce=lambda v: int(v) if v else None, validate_choice=False)
-    deadline = DateField("督办期限", validators=[InputRequired(DATE)])
+    deadline = DateField("督办期限", validators=[InputRequired(REQUIRED)])
 
 
 class ImportForm(Form):

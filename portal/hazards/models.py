@@ -69,6 +69,12 @@ class StandardItem(Inherited, db.Model):
     def truncated(self) -> bool:
         return self.status == "truncated"
 
+    @property
+    def cited(self) -> str:
+        """The item as pages and PDFs cite it: a code alone (HC2017-06) tells a reader nothing
+        without the standard it numbers."""
+        return f"{self.code}（{self.standard.name}{self.label}）"
+
 
 class Hazard(TenantOwned, db.Model):
     """One hazard of one enterprise: tenant_path is the enterprise's path, so a subtree's ledger

@@ -158,7 +158,7 @@ def new():
 
 def _item_choices(enterprise: Tenant):
     return choices([("", "—（一般隐患可不选）")] + [
-        (str(i.id), f"{i.code} {i.standard.name} {i.label}：{i.text[:60]}")
+        (str(i.id), f"{i.cited}：{i.text[:60]}")
         for i in service.applicable_items(enterprise)])
 
 

@@ -107,10 +107,10 @@ def _show(inspection: Inspection, status: int = 200, error: str | None = None, *
         items = service.applicable_items(inspection)
         items_form = forms.get("items_form") or ItemsForm(
             formdata=None, item_ids=[c.standard_item_id for c in inspection.checked_items])
-        items_form.item_ids.choices = choices((i.id, f"{i.code} {i.label}：{i.text}") for i in items)
+        items_form.item_ids.choices = choices((i.id, f"{i.cited}：{i.text}") for i in items)
         hazard_form = forms.get("hazard_form") or FoundHazardForm(formdata=None)
         hazard_form.item_id.choices = choices([("", "—（一般隐患可不选）")] + [
-            (str(i.id), f"{i.code} {i.label}：{i.text[:60]}") for i in items])
+            (str(i.id), f"{i.cited}：{i.text[:60]}") for i in items])
         action_form = forms.get("action_form") or ActionForm(formdata=None, decided_on=inspection.inspected_on)
         action_form.hazard_id.choices = choices([("", "—（不针对具体隐患）")] + [
             (str(h.id), f"{h.id} {h.level_label}：{h.description[:40]}"

@@ -2,22 +2,21 @@
 view; a forged value is judged by the service, which names the problem."""
 import secrets
 
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, MultipleFileField, SelectField,
+from wtforms import (BooleanField, HiddenField, IntegerField, MultipleFileField, SelectField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import REQUIRED, Form, choices
+from portal.forms import REQUIRED, DateField, Form, choices
 from portal.plans.rules import PERIODS
 from tenants.forms import MultiCheckboxField
 
-DATE = "请填写有效日期（年-月-日）。"
 FREQUENCY_PERIODS = [(k, f"每{label}") for k, (label, _) in PERIODS.items()]
 
 
 class CampaignForm(Form):
     name = StringField("专项行动名称", validators=[DataRequired(REQUIRED), Length(max=200)])
-    starts_on = DateField("开始日期", validators=[DataRequired(DATE)])
-    ends_on = DateField("结束日期", validators=[DataRequired(DATE)])
+    starts_on = DateField("开始日期", validators=[InputRequired(REQUIRED)])
+    ends_on = DateField("结束日期", validators=[InputRequired(REQUIRED)])
 
 
 class PlanForm(Form):
@@ -82,7 +81,7 @@ class TaskForm(Form):
     body = TextAreaField("任务内容与要求", validators=[DataRequired(REQUIRED)])
     phase_id = SelectField("服务阶段", coerce=int, validate_choice=False,
                            validators=[DataRequired("请选择任务服务的阶段。")])
-    deadline = DateField("截止日期", validators=[DataRequired(DATE)])
+    deadline = DateField("截止日期", validators=[InputRequired(REQUIRED)])
     receivers = MultiCheckboxField("接收单位", coerce=int, validate_choice=False)
     kinds = MultiCheckboxField("或：交办给全部", validate_choice=False)
     files = MultipleFileField("附件（PDF、图片、Office 文档，每个不超过 20 MB）")
@@ -103,7 +102,7 @@ class ReturnForm(Form):
 
 # Both sit on the task page: their reasons need ids of their own.
 class DeadlineForm(Form):
-    deadline = DateField("新的截止日期", validators=[DataRequired(DATE)])
+    deadline = DateField("新的截止日期", validators=[InputRequired(REQUIRED)])
     reason = TextAreaField("调整理由", id="deadline-reason",
                            validators=[DataRequired("请填写调整理由，接收单位将收到通知。"), Length(max=500)])
 

@@ -397,11 +397,14 @@ def children(tenant: Tenant) -> list[Tenant]:
                               .order_by(Tenant.kind, Tenant.id)).scalars().all()
 
 
+NO_RECEIVERS = "请选择接收单位，或选择“全部某类下级”。"
+
+
 def _receivers(assigner: Tenant, ids: list[int], kinds: list[str]) -> list[Tenant]:
     ids = sorted({int(i) for i in ids})
     kinds = sorted(set(kinds))
     if not ids and not kinds:
-        raise Refused("请选择接收单位，或选择“全部某类下级”。")
+        raise Refused(NO_RECEIVERS)
     unknown_kinds = [k for k in kinds if k not in KINDS]
     if unknown_kinds:
         raise Refused("未知的单位类型。")
@@ -431,17 +434,26 @@ def _check_files(files: list[tuple[str, bytes]]) -> list[tuple[str, str, str, by
     return checked
 
 
-def _check_deadline(deadline: date | None, phase: Phase, parent_assignment: Assignment | None, today: date) -> None:
-    """A task's deadline, when it is given and whenever it changes: not past, inside its phase, and
-    for a task passed down, not after the deadline it was given."""
+def deadline_refusal(deadline: date | None, phase: Phase, parent_assignment: Assignment | None,
+                     today: date) -> str | None:
+    """What is wrong with a task's deadline, when it is given and whenever it changes: not past,
+    inside its phase, and for a task passed down, not after the deadline it was given. The form
+    asks it too, to say it beside the date together with every other problem of the form."""
     if deadline is None:
-        raise Refused("请填写截止日期。")
+        return "请填写截止日期。"
     if deadline < today:
-        raise Refused(f"截止日期 {deadline} 已经过去，请选择今天（{today}）或以后的日期。")
+        return f"截止日期 {deadline} 已经过去，请选择今天（{today}）或以后的日期。"
     if deadline > phase_end(phase):
-        raise Refused(f"截止日期不能晚于“{phase.name}”阶段的结束日期 {phase_end(phase)}。")
+        return f"截止日期不能晚于“{phase.name}”阶段的结束日期 {phase_end(phase)}。"
     if parent_assignment is not None and deadline > parent_assignment.deadline:
-        raise Refused(f"截止日期不能晚于上级任务的截止日期 {parent_assignment.deadline}。")
+        return f"截止日期不能晚于上级任务的截止日期 {parent_assignment.deadline}。"
+    return None
+
+
+def _check_deadline(deadline: date | None, phase: Phase, parent_assignment: Assignment | None, today: date) -> None:
+    refusal = deadline_refusal(deadline, phase, parent_assignment, today)
+    if refusal:
+        raise Refused(refusal)
 
 
 def create_task(assigner: Tenant, actor: Membership, *, title: str, body: str, deadline: date | None,

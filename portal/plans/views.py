@@ -264,12 +264,28 @@ def _task_form(home, parent: Assignment | None = None, formdata=None) -> TaskFor
     return form
 
 
+def _task_form_valid(form: TaskForm, home, parent: Assignment | None) -> bool:
+    """The form's own checks and, beside their fields, the service's rules for the receivers and
+    the deadline, so a person sees every problem at once instead of one per submission (the
+    service still judges what is sent)."""
+    valid = form.validate()
+    if not form.receivers.data and not form.kinds.data:
+        form.receivers.errors.append(service.NO_RECEIVERS)
+    phase = parent.task.phase if parent else next(
+        (p for p in service.phase_choices(home) if p.id == form.phase_id.data), None)
+    if phase is not None and form.deadline.data and not form.deadline.errors:
+        refusal = service.deadline_refusal(form.deadline.data, phase, parent, clock.today())
+        if refusal:
+            form.deadline.errors.append(refusal)
+    return valid and not form.receivers.errors and not form.deadline.errors
+
+
 def _new_task(home, parent: Assignment | None):
     form = _task_form(home, parent)
     error = None
     if not form.receivers.choices:
         error = f"“{home.name}”没有下级单位，无法交办任务。"
-    elif form.validate_on_submit():
+    elif form.is_submitted() and _task_form_valid(form, home, parent):
         task, error = attempt(lambda: service.create_task(
             home, g.membership, title=form.title.data, body=form.body.data, deadline=form.deadline.data,
             phase_id=form.phase_id.data, receiver_ids=form.receivers.data, receiver_kinds=form.kinds.data,

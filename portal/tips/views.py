@@ -110,7 +110,7 @@ def _verify_form(tip: Tip, formdata=None) -> VerifyForm:
     if form.enterprise_id.data is None:
         form.enterprise_id.data = tip.enterprise_id  # the enterprise whose code the reporter scanned
     chosen = next((e for e in enterprises if e.id == form.enterprise_id.data), None)
-    form.item_id.choices = choices([("", "—")] + [(str(i.id), f"{i.code} {i.label}：{i.text[:50]}")
+    form.item_id.choices = choices([("", "—")] + [(str(i.id), f"{i.cited}：{i.text[:50]}")
                                                   for i in (hazards.applicable_items(chosen) if chosen else [])])
     return form
 

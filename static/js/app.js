@@ -45,6 +45,45 @@ if (pageUrl) {
   history.replaceState(history.state, "", pageUrl.content);
 }
 
+// A form sent by htmx that is refused with anything but its own messages (those come back as 422 and
+// are swapped in place): no right (403), an expired form (400), a file too large (413), or no
+// connection at all. htmx swaps none of these, so the page would not change; the answer's message is
+// said above the form instead, and the form keeps what was typed. Only sends: a panel that fails to
+// refresh in the background says nothing.
+function refused(form, text) {
+  let banner = form.previousElementSibling;
+  if (!banner || !banner.matches(".request-error")) {
+    banner = document.createElement("div");
+    banner.className = "flash error request-error";
+    banner.setAttribute("role", "alert");
+    form.before(banner);
+  }
+  banner.textContent = text;
+}
+
+function sendingForm(event) {
+  const form = event.detail.elt.closest("form");
+  return form && event.detail.requestConfig.verb !== "get" ? form : null;
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const form = sendingForm(event);
+  if (!form) return;
+  const answer = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+  const message = answer.querySelector(".error-page p");
+  refused(form, message ? message.textContent : `提交未成功（${event.detail.xhr.status}），请刷新页面后重试。`);
+});
+document.addEventListener("htmx:sendError", (event) => {
+  const form = sendingForm(event);
+  if (form) refused(form, "网络连接中断，未能提交。请检查网络后重试，已填写的内容仍在。");
+});
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = sendingForm(event);
+  if (form && form.previousElementSibling && form.previousElementSibling.matches(".request-error")) {
+    form.previousElementSibling.remove();
+  }
+});
+
 // A part of the page swapped in (an item saved, a row changed) carries its own message: the banners
 // left from before are cleared, so only what is true now is said.
 document.addEventListener("htmx:afterSwap", (event) => {

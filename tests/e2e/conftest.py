@@ -145,6 +145,43 @@ def log_out(page: Page) -> None:
     expect(page.get_by_role("status")).to_contain_text("已退出登录")
 
 
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF without any whitespace: table cells wrap long names onto two
+    lines. A page's running header and footer come at the end of its text."""
+    return [re.sub(r"\s+", "", page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
 def pdf_text(pdf: bytes) -> str:
-    """The text of a PDF without any whitespace: table cells wrap long names onto two lines."""
-    return re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages))
+    return "".join(pdf_pages(pdf))
+
+
+# Table cells whose text runs over more lines than four characters a line would need: on a phone a
+# squeezed column breaks a name every two characters (大王/庄街/道).
+_SQUEEZED_CELLS = """() => [...document.querySelectorAll("main td, main th")].filter((cell) => {
+  if (!cell.offsetParent) return false;  // hidden (a column the phone leaves out)
+  const text = cell.innerText.trim();
+  if (!text || /\\s/.test(text)) return false;  // several words wrap where they may
+  // The lines its text nodes take: a new line starts more than half a line below the last one.
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  const tops = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    tops.push(...[...range.getClientRects()].filter((r) => r.width > 0).map((r) => r.top));
+  }
+  const half = parseFloat(getComputedStyle(cell).fontSize) / 2;
+  const lines = tops.sort((a, b) => a - b).filter((top, i) => i === 0 || top - tops[i - 1] > half).length;
+  return lines > Math.max(1, Math.ceil(text.length / 4));
+}).map((cell) => cell.innerText.trim())"""
+
+
+def squeezed_cells(page: Page) -> list[str]:
+    """The texts of the page's table cells that break more often than every four characters."""
+    return page.evaluate(_SQUEEZED_CELLS)
+
+
+def fits(page: Page, what: str) -> None:
+    """The page is no wider than the screen, and no table squeezes a name onto many lines."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{what} 横向溢出 {overflow} px"
+    assert squeezed_cells(page) == [], f"{what} 的表格把名称挤成多行"

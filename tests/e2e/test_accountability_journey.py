@@ -11,9 +11,10 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 
 from tenants import clock
-from tests.e2e.conftest import log_in, log_out, pdf_text
+from tests.e2e.conftest import fits, log_in, log_out, pdf_pages, pdf_text
 
 ENTERPRISE = "天津市河东区东昊化学试剂有限公司"
+CLAUSE = "HC2017-12（化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）第十二项）"
 
 
 def _open(page: Page, summary: str) -> None:
@@ -55,9 +56,11 @@ def test_two_inspectors_sign_an_accident_follows_and_discipline_traces_it(live_s
     record_url = page.url
 
     _open(page, "检查事项")
-    page.get_by_label(re.compile("^HC2017-12 ")).check()
+    # A clause is offered, and listed once checked, under its standard's name, not as a bare code.
+    page.get_by_label(re.compile(f"^{CLAUSE}")).check()
     page.get_by_role("button", name="保存检查事项").click()
     expect(page.get_by_role("status")).to_contain_text("已保存检查事项")
+    expect(page.locator("main ul.small li", has_text=CLAUSE)).to_have_count(1)  # 检查事项 of the record
 
     _open(page, "登记发现的隐患")
     page.get_by_label("隐患级别").select_option(label="重大事故隐患")
@@ -65,6 +68,7 @@ def test_two_inspectors_sign_an_accident_follows_and_discipline_traces_it(live_s
     page.get_by_label("隐患描述").fill(hazard_text)
     page.get_by_role("button", name="登记隐患").click()
     expect(page.get_by_role("status")).to_contain_text("已列入隐患台账（来源：部门检查）")
+    expect(page.locator("main tr", has_text=hazard_text)).to_contain_text(CLAUSE)
 
     _open(page, "抽查企业自查自改发现的问题")
     page.get_by_label("抽查发现的问题").select_option(label="企业主要负责人未带队检查")
@@ -148,6 +152,11 @@ def test_two_inspectors_sign_an_accident_follows_and_discipline_traces_it(live_s
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith("attachment")  # 下载 downloads
     text = pdf_text(response.body())
+    # The last page is not the closing block alone (who made it, when, its digest).
+    last = pdf_pages(response.body())[-1]
+    assert not last.startswith(("天津市河东区安全生产委员会办公室地址", "生成时间")), last[:80]
+    if last.startswith("编号检查日期"):  # the signatures' table carried over: more than its last row
+        assert len(re.findall(r"第\d+号", last)) >= 2, last[:120]
     for expected in (f"{ENTERPRISE}倒查追责材料", "查出后未督促整改到位", "以罚代管", hazard_text.replace(" ", ""),
                      "陈明", "林涛", "行政处罚2.50万元", "试剂库发生闪燃", "约谈：河东区应急管理局陈明", "校验码",
                      "天津市河东区安全生产委员会办公室"):
@@ -178,6 +187,8 @@ def test_discipline_starts_from_an_accident_on_a_phone(live_server, browser):
     accident = clock.today() - timedelta(days=20)
     page.get_by_role("link", name=re.compile(f"^倒查 .* {accident} 火灾$")).tap()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"截至 {accident}（火灾事故当日）")
+    # A clause the inspectors checked is named with its standard, not as a bare code.
+    expect(page.locator("#findings")).to_contain_text("HC2017-06（化工和危险化学品生产经营单位重大生产安全事故隐患判定标准")
     grounds = page.locator("#record input[name=basis]")
     expect(grounds.first).to_be_attached()
     for label in page.locator("#record li:has(input[name=basis])").all_inner_texts():
@@ -185,8 +196,7 @@ def test_discipline_starts_from_an_accident_on_a_phone(live_server, browser):
         assert re.findall(r"\d{4}-\d{2}-\d{2}", label)[0] <= accident.isoformat(), label
     page.get_by_role("navigation", name="本页内容").get_by_role("link", name="填写追责问责记录").tap()
     expect(page.get_by_role("heading", name="填写追责问责记录")).to_be_in_viewport()
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"倒查页面横向溢出 {overflow} px"
+    fits(page, "倒查页面")
     context.close()
 
 
@@ -208,6 +218,5 @@ def test_the_record_page_fits_a_phone(live_server, browser):
     pages["trace"] = page.url
     for name, url in pages.items():
         page.goto(url)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{name} 页面横向溢出 {overflow} px"
+        fits(page, name)
     context.close()

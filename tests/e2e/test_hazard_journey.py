@@ -10,7 +10,7 @@ import secrets
 from playwright.sync_api import Page, expect
 
 from tenants.clock import today
-from tests.e2e.conftest import log_in, log_out
+from tests.e2e.conftest import fits, log_in, log_out
 
 
 def _stat(page: Page, words: str) -> int:
@@ -23,6 +23,13 @@ def _district_counts(page: Page, base: str) -> tuple[int, int]:
     page.goto(base + "/hazards/")
     expect(page.get_by_role("heading", name=re.compile("存量与增量"))).to_be_visible()
     return _stat(page, "项本年增量"), _stat(page, "项增量未销号")
+
+
+def _look(page: Page, selector: str) -> list:
+    """How an input is drawn (border, corners, padding, font), and whether it fills its field."""
+    return page.locator(selector).evaluate(
+        "el => { const s = getComputedStyle(el); return [s.borderTopColor, s.borderTopWidth, s.borderRadius,"
+        " s.paddingLeft, s.fontSize, s.fontFamily, el.offsetWidth === el.parentElement.clientWidth]; }")
 
 
 def test_an_enterprise_hazard_goes_round_the_loop_with_one_return(live_server, browser):
@@ -48,6 +55,11 @@ def test_an_enterprise_hazard_goes_round_the_loop_with_one_return(live_server, b
     # Nothing is chosen for the user: 隐患级别 starts at 请选择. The clauses offered are the
     # industry's (商贸), under the standard's name, and the page says so.
     expect(page.get_by_label("隐患级别")).to_have_value("")
+    # The form takes the page's width; its date and number inputs look like its text inputs.
+    assert page.locator("main form[method=post]").bounding_box()["width"] > 900
+    text_look = _look(page, "#location")
+    for field in ("#found_at", "#fix_deadline", "#fix_funds"):
+        assert _look(page, field) == text_look, field
     expect(page.locator("#basis-note")).to_contain_text("以上为商贸行业适用的《工贸企业重大事故隐患判定标准》")
     expect(page.locator("optgroup[label^='工贸企业重大事故隐患判定标准']")).to_have_count(1)
     page.get_by_label("隐患级别").select_option(label="重大事故隐患")
@@ -65,6 +77,9 @@ def test_an_enterprise_hazard_goes_round_the_loop_with_one_return(live_server, b
     page.get_by_label("整改期限").fill("2020-01-01")
     page.get_by_role("button", name="登记").click()
     expect(page.get_by_role("alert")).to_contain_text("不能早于发现日期")
+    # Refused, the form stays at its own address with what was typed.
+    expect(page).to_have_url(base + "/hazards/new")
+    expect(page.get_by_label("隐患描述")).to_have_value(description)
     page.get_by_label("整改期限").fill("2099-12-31")
     page.get_by_role("button", name="登记").click()
     expect(page.get_by_role("status")).to_contain_text("已登记隐患")
@@ -133,10 +148,15 @@ def test_the_ledger_fits_a_phone(live_server, browser):
     log_in(page, live_server.url, *live_server.accounts["hedong_admin"][:2])
     for path in ("/hazards/", "/hazards/inbox", "/hazards/listed"):
         page.goto(live_server.url + path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{path} 横向溢出 {overflow} px"
+        fits(page, path)
     page.goto(live_server.url + "/hazards/")
     expect(page.locator("#stock svg")).to_be_visible()
     box = page.locator("#stock svg").bounding_box()
     assert box["width"] <= 390
+    # The hazard form folds its side-by-side fields into one column.
+    context.clear_cookies()
+    log_in(page, live_server.url, *live_server.accounts["hedong_principal"][:2])
+    page.goto(live_server.url + "/hazards/new")
+    fits(page, "/hazards/new")
+    assert _look(page, "#found_at")[-1] and _look(page, "#fix_funds")[-1]
     context.close()

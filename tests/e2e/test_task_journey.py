@@ -14,7 +14,7 @@ from datetime import datetime
 from playwright.sync_api import Page, expect
 
 from tenants import clock
-from tests.e2e.conftest import log_in, log_out
+from tests.e2e.conftest import fits, log_in, log_out
 
 STREETS = ("大王庄街道", "大直沽街道", "中山门街道")
 PDF = b"%PDF-1.4\n% minutes\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -36,6 +36,11 @@ def _open_received(page: Page, title: str) -> None:
     expect(page.get_by_role("heading", name=title)).to_be_visible()
 
 
+def _badges(page: Page) -> list[str]:
+    """The state badges of an assignment's page, top to bottom."""
+    return [t.strip() for t in page.locator("main .badge").all_inner_texts()]
+
+
 def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     _freeze(monkeypatch, 2023, 5, 20)
     base, accounts = live_server.url, live_server.accounts
@@ -47,11 +52,22 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     asked = []  # 办结, 退回 and 一键催办 ask first; the user says yes
     page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
 
-    # 河东区 assigns to three of its streets. A deadline after the phase's end is refused first.
+    # 河东区 assigns to three of its streets. Sent with only a title, every problem is said at once,
+    # each beside its field (an empty date: 必填), and the title is kept.
     log_in(page, base, *district[:2])
     page.get_by_role("navigation").get_by_role("link", name="交办督办").click()
     page.get_by_role("link", name="交办新任务").click()
     page.get_by_label("任务标题").fill(title)
+    page.get_by_role("button", name="交办").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("请修改以下 3 处")
+    for field, message in (("任务内容与要求", "此项必填"), ("截止日期", "此项必填"), ("接收单位", "请选择接收单位")):
+        expect(alert.get_by_role("listitem").filter(has_text=field)).to_contain_text(message)
+        expect(page.locator(".field.has-error", has=page.get_by_text(field, exact=True))).to_contain_text(message)
+    expect(page.get_by_label("任务标题")).to_have_value(title)
+    # The refused form is shown at the form's own address: a reload asks for nothing the server refuses.
+    expect(page).to_have_url(base + "/tasks/new")
+    # The date's own rule is said beside it together with the others: after the phase's end is refused.
     page.get_by_label("任务内容与要求").fill("请各街道上报动员部署会议纪要和本街道专项行动方案。")
     page.get_by_label("服务阶段").select_option(label="重大事故隐患专项排查整治2023行动 · 动员部署（截至 2023-05-31）")
     page.get_by_label("截止日期").fill("2023-06-15")
@@ -61,8 +77,9 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
         page.get_by_label(name, exact=True).check()
     page.get_by_role("button", name="交办").click()
     expect(page.get_by_role("alert")).to_contain_text("截止日期不能晚于“动员部署”阶段的结束日期 2023-05-31")
-    # The refused form is shown at the form's own address: a reload asks for nothing the server refuses.
-    expect(page).to_have_url(base + "/tasks/new")
+    expect(page.get_by_label("任务内容与要求")).to_have_value("请各街道上报动员部署会议纪要和本街道专项行动方案。")
+    for name in STREETS:
+        expect(page.get_by_label(name, exact=True)).to_be_checked()
     page.get_by_label("截止日期").fill("2023-05-31")
     page.get_by_role("button", name="交办").click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
@@ -91,6 +108,8 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     page.goto(task_url)
     expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 0，已上报 1，办理中 0，待签收 2，逾期 0")
     page.locator("#board").get_by_role("link", name="大王庄街道").click()
+    # Its state is said once (已上报), not again as the report's 待审核.
+    assert _badges(page) == ["已上报"]
     # The report is read before the buttons that judge it.
     report = page.get_by_role("link", name="动员部署会议纪要.pdf")
     expect(report).to_be_visible()
@@ -105,6 +124,8 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     page.get_by_role("button", name="退回").click()
     expect(page.locator("#state")).to_have_text("退回")
     expect(page.locator("#assigner-actions")).to_contain_text("已退回，待重新上报")
+    expect(page.locator("#assigner-actions")).not_to_contain_text("尚未上报")
+    assert _badges(page) == ["退回"]
     log_out(page)
 
     # The street reads why, takes it up again and reports once more.
@@ -124,6 +145,9 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     page.goto(assignment_url)
     page.get_by_role("button", name="审核通过，办结").click()
     expect(page.locator("#state")).to_have_text("已办结")
+    # Finished, the deadline's light no longer repeats 已办结; the returned report keeps its 退回.
+    assert _badges(page) == ["已办结", "退回"]
+    expect(page.locator("main .light")).to_have_count(0)
     timeline = page.locator(".timeline")
     for step in ("收到交办", "签收", "上报办理情况", "退回", "重新办理", "审核办结"):
         expect(timeline).to_contain_text(step)
@@ -159,8 +183,15 @@ def test_received_tasks_fit_a_phone(live_server, browser, monkeypatch):
     log_in(page, live_server.url, *live_server.accounts["hedong_admin"][:2])
     for path in ("/tasks/", "/tasks/received", "/plans/"):
         page.goto(live_server.url + path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{path} 横向溢出 {overflow} px"
+        fits(page, path)
+    # A task's board of streets, and one street's assignment.
+    page.goto(live_server.url + "/tasks/")
+    page.locator("main table a[href^='/tasks/']").first.tap()
+    expect(page.locator("#rollup")).to_be_visible()
+    fits(page, "任务页")
+    page.locator("#board a[href^='/assignments/']").first.tap()
+    expect(page.locator("#state")).to_be_visible()
+    fits(page, "单位办理页")
     context.close()
 
 

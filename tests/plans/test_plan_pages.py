@@ -83,6 +83,27 @@ def test_assigning_from_the_form_and_its_refusals(client, session, tree, nationa
     assert session.execute(select(Task)).scalars().all().__len__() == 1
 
 
+def test_a_refused_task_form_says_every_problem_at_once_and_keeps_the_input(client, session, tree, national, streets,
+                                                                           people):
+    session.commit()
+    login(client, people["district"])
+    r = post(client, "/tasks/new", _task_form(national, [], body="", deadline="", title="动员部署"))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "请修改以下 3 处后再提交" in html
+    assert re.search(r'<a href="#body">任务内容与要求</a>：此项必填。', html)
+    assert re.search(r'<a href="#deadline">截止日期</a>：此项必填。', html)  # empty: 必填, not "invalid date"
+    assert "<a href=\"#receivers\">接收单位</a>：请选择接收单位" in html
+    assert 'value="动员部署"' in html
+    # The service's rules for the date and the receivers are said with the form's own messages.
+    r = post(client, "/tasks/new", _task_form(national, [], deadline="2023-07-15", title=""))
+    html = r.get_data(as_text=True)
+    assert "请修改以下 3 处" in html and "任务标题</a>：此项必填" in html
+    assert "截止日期</a>：截止日期不能晚于“企业自查自改”阶段的结束日期 2023-06-30" in html
+    r = post(client, "/tasks/new", _task_form(national, streets, deadline="2023-13-45"))
+    assert "截止日期</a>：请填写有效日期（年-月-日），例如 2024-04-01。" in r.get_data(as_text=True)
+    assert session.execute(select(Task)).first() is None
+
+
 def test_a_file_with_a_path_or_over_the_limit_is_refused(client, session, tree, national, streets, people):
     import io
     session.commit()
@@ -207,7 +228,10 @@ def test_a_refused_form_shows_the_page_it_was_on_not_the_action_url(client, sess
     assert client.get(f"/assignments/{a.id}/return").status_code == 405  # what a reload would have asked
     assert '<meta name="page-url"' not in client.get(page).get_data(as_text=True)
     post(client, f"/assignments/{a.id}/return", {"reason": "缺少分工"})
-    assert "已退回，待重新上报" in client.get(page).get_data(as_text=True)
+    html = client.get(page).get_data(as_text=True)
+    assert "已退回，待重新上报" in html and "尚未上报" not in html
+    # The state is badged once: the returned report does not say 退回 again beside it.
+    assert html.count('class="badge state-returned"') == 1
 
 
 def _second_staff(session, tree):
