@@ -29,8 +29,9 @@ from tenants import clock
 from tenants.models import Membership, Tenant
 from tenants.scope import may_change
 
-# Pauses after each failed attempt: a parent down for a restart is reached within minutes, one
-# down for the night within the day; after the last, the province's admins are told.
+# Pauses after each failed attempt (the scheduler looks every 5 minutes): a parent down for a
+# restart is reached at the next look, one down for the night the next morning; after the last
+# attempt the province's admins are told.
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), timedelta(hours=12))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 # An attempt whose process died mid-send (its row left 上报中) is taken up again after this.
