@@ -180,3 +180,4 @@ class DispatchReceipt(TenantOwned, db.Model):
     received_at = db.Column(db.DateTime, nullable=False, default=now)
 
     submission = relationship("ReportSubmission")
+    token = relationship("ApiToken")

@@ -7,6 +7,7 @@ import pytest
 from portal.api import service as api
 from portal.auth import service as auth
 from portal.dispatch import service
+from portal.dispatch.models import DispatchReceipt, UpwardReport
 from portal.extensions import db
 from portal.hazards.models import Hazard
 from portal.plans.models import Campaign
@@ -57,6 +58,14 @@ def sample_records(session, tree, make_user):
     sub = service.submit(weekly, tree["a_dept"], period, actor, datetime(2024, 1, 1, 2))
     # The command counts only the large levels; a district's roll-up puts one inside 甲区 as well.
     service.refresh_rollup(weekly, tree["a"], period)
+    # Exchange rows inside 甲区: one on its way to a parent platform, one received from below.
+    session.add(UpwardReport(tenant=tree["a_dept"], submission=sub, key=f"up-{sub.id}", status="failed",
+                             attempts=1, error="无法连接上级平台"))
+    (admin,) = make_user(tree["a"], role="admin").memberships
+    token, _ = api.create(tree["a"], admin, name="甲区机密调度表接口", role="staff")
+    session.add(DispatchReceipt(tenant=tree["a_dept"], submission=sub, key=f"down-{sub.id}", digest="0" * 64,
+                                span_start=service.span(weekly, period)[0], token=token, approved_by="甲区机密调度表审核人"))
+    session.flush()
     return {"definition_id": [weekly.id], "submission_id": [sub.id], "code": ["lead.study_sessions"]}
 
 
