@@ -22,7 +22,8 @@ from portal.schedule import service as schedule
 from tenants import clock
 from tenants.models import Tenant
 from tenants.scope import unscoped
-from tests.conftest import IsolatedClient, fresh_app, login, post, results_at_once, serving
+from tests.conftest import (IsolatedClient, audited, fresh_app, login, post, race, refused, results_at_once,
+                            serving)
 from tests.dispatch.conftest import HEBEI_PROVINCE, TIANJIN, build_platform
 
 STUDY = "lead.study_sessions"
@@ -274,3 +275,33 @@ def test_the_same_table_sent_twice_at_once_is_recorded_once(committed_app):
         assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "dispatch.received")).scalar() == 1
     assert _national_figures(committed_app, n).total[STUDY] == 4
+
+
+def test_two_admins_and_two_schedulers_at_once_send_it_once(platforms):
+    """重新上报 pressed by two admins at once starts the attempts over once; two schedulers finding it
+    due at once (two hosts) send it once: each claims it by compare-and-set before it goes."""
+    province_app, p, national_app, n = platforms
+    port = _free_port()
+    _connect(province_app, port, n["secret"])
+    report_id = _approve(province_app, p)
+    with province_app.app_context(), unscoped():
+        assert exchange.deliver() == (0, 1)  # the parent is down
+        report, leader = db.session.get(UpwardReport, report_id), _member(p["accounts"]["leader"])
+        outcomes = race((exchange.retry, report, leader), (exchange.retry, report, leader))
+        # Whichever came second is told the report is 待上报 again (on SQLite, whose writers queue,
+        # it reads that state; on PostgreSQL its compare-and-set finds it changed).
+        (message,) = refused(outcomes)
+        assert "当前为“待上报”" in message
+        assert audited(report, "dispatch.upward_retried") == ["dispatch.upward_retried"]
+        db.session.remove()
+
+    def deliver():
+        with unscoped():
+            return exchange.deliver()
+
+    with serving(national_app, port):
+        assert sorted(results_at_once(province_app, deliver)) == [(0, 0), (1, 0)]
+    with national_app.app_context(), unscoped():
+        assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "api.called")).scalar() == 1
+        assert db.session.execute(select(func.count()).select_from(ReportSubmission)).scalar() == 1
