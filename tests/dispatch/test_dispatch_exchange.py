@@ -305,3 +305,22 @@ def test_two_admins_and_two_schedulers_at_once_send_it_once(platforms):
         assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "api.called")).scalar() == 1
         assert db.session.execute(select(func.count()).select_from(ReportSubmission)).scalar() == 1
+
+
+def test_a_tables_identifier_is_kept_by_its_versions_and_shown_to_its_admin(client, session, tree, campaign,
+                                                                           make_user):
+    weekly = service.create_definition(tree["a"], campaign, name="甲区周报", layout=service.HEBEI_LAYOUT,
+                                       period="week", due_day=1)
+    other = service.create_definition(tree["b"], campaign, name="乙区周报", layout=service.HEBEI_LAYOUT,
+                                      period="week", due_day=1)
+    assert weekly.uid != other.uid and len(weekly.uid) == 32
+    period = service.period_of(weekly, campaign.starts_on)
+    service.submit(weekly, tree["a_dept"], period, make_user(tree["a_dept"], role="staff").memberships[0])
+    admin = make_user(tree["a"], role="admin")
+    spec = service.spec_of(weekly)
+    spec.period, spec.due_day = "week", 5
+    changed = service.change_definition(weekly, spec, admin.memberships[0])
+    assert (changed.version, changed.uid) == (2, weekly.uid)
+    login(client, admin)
+    page = client.get(f"/dispatch/definitions/{changed.id}/edit").get_data(as_text=True)
+    assert f'<code id="table-uid">{weekly.uid}</code>' in page
