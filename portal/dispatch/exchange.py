@@ -88,6 +88,8 @@ def _answer(e: urllib.error.HTTPError) -> str:
 def post(body: dict) -> dict:
     """Send one table to the parent; its receipt (JSON), or Unreachable / Rejected."""
     config = current_app.config
+    if not config["PARENT_PLATFORM_URL"]:
+        raise Rejected("本平台未设置上级平台地址（PARENT_PLATFORM_URL），请运维人员设置后重新上报")
     if not body["division"]:
         raise Rejected("本单位没有区划代码，上级平台无法识别，请管理员补充后重新上报")
     request = urllib.request.Request(

@@ -528,9 +528,11 @@ def _received(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
     rows only: the typed ones reach `_manual` as any approved table's do. 是/否 rows hold where
     they hold everywhere (动态清零 is reached only if every part reached it). One query."""
     latest: dict[int, ReportSubmission] = {}
+    # Led by the receipts' own path index: a few rows per province, where the submissions under
+    # a national path are every unit's.
     for sub in db.session.execute(select(ReportSubmission).join(DispatchReceipt, DispatchReceipt.submission_id
                                                                 == ReportSubmission.id).where(
-            in_subtree(ReportSubmission.tenant_path, tenant.path), DispatchReceipt.span_start == start,
+            in_subtree(DispatchReceipt.tenant_path, tenant.path), DispatchReceipt.span_start == start,
             ReportSubmission.period_end <= end, ReportSubmission.status == "approved")
             .order_by(ReportSubmission.period_end)).scalars():
         latest[sub.tenant_id] = sub
