@@ -45,7 +45,8 @@ def upgrade():
                     sa.Column("tenant_path", PathType, nullable=False),
                     sa.ForeignKeyConstraint(["submission_id"], ["report_submissions.id"],
                                             name=op.f("fk_upward_reports_submission_id_report_submissions")),
-                    sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_upward_reports_tenant_id_tenants")),
+                    sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"],
+                                            name=op.f("fk_upward_reports_tenant_id_tenants")),
                     sa.PrimaryKeyConstraint("id", name=op.f("pk_upward_reports")),
                     sa.UniqueConstraint("key", name=op.f("uq_upward_reports_key")),
                     sa.UniqueConstraint("submission_id", name=op.f("uq_upward_reports_submission_id")))
@@ -66,8 +67,10 @@ def upgrade():
                     sa.Column("tenant_path", PathType, nullable=False),
                     sa.ForeignKeyConstraint(["submission_id"], ["report_submissions.id"],
                                             name=op.f("fk_dispatch_receipts_submission_id_report_submissions")),
-                    sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_dispatch_receipts_tenant_id_tenants")),
-                    sa.ForeignKeyConstraint(["token_id"], ["api_tokens.id"], name=op.f("fk_dispatch_receipts_token_id_api_tokens")),
+                    sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"],
+                                            name=op.f("fk_dispatch_receipts_tenant_id_tenants")),
+                    sa.ForeignKeyConstraint(["token_id"], ["api_tokens.id"],
+                                            name=op.f("fk_dispatch_receipts_token_id_api_tokens")),
                     sa.PrimaryKeyConstraint("id", name=op.f("pk_dispatch_receipts")),
                     sa.UniqueConstraint("key", name=op.f("uq_dispatch_receipts_key")),
                     sa.UniqueConstraint("submission_id", name=op.f("uq_dispatch_receipts_submission_id")))

@@ -137,8 +137,9 @@ def test_a_province_table_goes_up_and_the_national_table_counts_it_once(platform
             AuditEvent.action == "api.called", AuditEvent.tenant_id == province.id)).scalar() == 2
     # The national admin's page shows the province's figures.
     client = _client(national_app, n["accounts"]["admin"])
-    page = client.get(f"/dispatch/{n['definition_id']}/units/{n['root_id']}?period={n['period']}").get_data(as_text=True)
-    assert re.search(rf'data-code="hazards.self_found"[^>]*>1<', page) and re.search(rf'data-code="{STUDY}"[^>]*>3<', page)
+    page = client.get(f"/dispatch/{n['definition_id']}/units/{n['root_id']}?period={n['period']}")
+    text = page.get_data(as_text=True)
+    assert re.search(r'data-code="hazards.self_found"[^>]*>1<', text) and re.search(rf'data-code="{STUDY}"[^>]*>3<', text)
 
 
 def test_a_parent_down_is_tried_again_later_by_the_scheduler_and_counted_once(platforms):
