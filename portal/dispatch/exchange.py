@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -104,8 +105,18 @@ def post(body: dict) -> dict:
             raise Unreachable(f"上级平台暂时无法受理（{e.code}）：{_answer(e)}") from None
         raise Rejected(f"上级平台拒收（{e.code}）：{_answer(e)}") from None
     except (urllib.error.URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", e)
-        raise Unreachable(f"无法连接上级平台（{reason}）") from None
+        raise Unreachable(f"无法连接上级平台：{_why(getattr(e, 'reason', e))}") from None
+
+
+def _why(reason) -> str:
+    """The operator's words for why the parent was not reached (the system's own text kept after)."""
+    if isinstance(reason, ConnectionRefusedError):
+        return "连接被拒绝，上级平台可能未在运行"
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return f"等待 {current_app.config['PARENT_PLATFORM_TIMEOUT']:g} 秒无响应"
+    if isinstance(reason, socket.gaierror):
+        return "找不到上级平台的地址，请检查 PARENT_PLATFORM_URL"
+    return f"网络错误（{reason}）"
 
 
 def _due(now: datetime):

@@ -223,8 +223,10 @@ def _decide(submission_id, action):
     if error:
         return _page(sub.definition, parent, period, error=error, status=422,
                      return_form=ReturnForm(formdata=request.form))
+    # A table its own leaders decided (it goes to the parent platform) is followed on its way up.
+    anchor = "#upward" if sub.tenant_id == parent.id else "#board"
     return redirect(url_for("dispatch.table", definition_id=sub.definition_id, tenant_id=parent.id,
-                            period=period.key) + "#board", code=303)
+                            period=period.key) + anchor, code=303)
 
 
 def _send_up(sub: ReportSubmission) -> None:

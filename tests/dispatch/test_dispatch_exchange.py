@@ -155,7 +155,7 @@ def test_a_parent_down_is_tried_again_later_by_the_scheduler_and_counted_once(pl
     page = _page(leader, p)
     with province_app.app_context(), unscoped():
         report = service.upward_report(db.session.get(ReportSubmission, sub_id))
-        assert (report.status, report.attempts) == ("failed", 1) and "无法连接上级平台" in report.error
+        assert (report.status, report.attempts, report.error) == ("failed", 1, "无法连接上级平台：连接被拒绝，上级平台可能未在运行")
         assert report.next_attempt_at == report.last_attempt_at + exchange.BACKOFF[0]
         due = report.next_attempt_at
     assert f"失败，将于 {clock.local(due)} 重试" in page and "无法连接上级平台" in page
