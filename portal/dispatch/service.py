@@ -933,6 +933,14 @@ def upward_report(sub: ReportSubmission | None) -> UpwardReport | None:
     return db.session.execute(select(UpwardReport).where(UpwardReport.submission_id == sub.id)).scalar_one_or_none()
 
 
+def receipt(sub: ReportSubmission | None) -> DispatchReceipt | None:
+    """How `sub` came, when a lower platform sent it (portal.dispatch.exchange)."""
+    if sub is None:
+        return None
+    return db.session.execute(select(DispatchReceipt).where(DispatchReceipt.submission_id == sub.id)) \
+        .scalar_one_or_none()
+
+
 def return_(sub: ReportSubmission, actor: Membership, reason: str) -> ReportSubmission:
     reason = (reason or "").strip()
     if not reason:

@@ -154,7 +154,7 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
     self_review = (sub is not None and sub.status == "submitted" and own and can("dispatch.review")
                    and service.sent_up(sub))
     return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
-                  upward=service.upward_report(sub), self_review=self_review,
+                  upward=service.upward_report(sub), receipt=service.receipt(sub), self_review=self_review,
                   periods=service.periods(definition, today), sub=sub, figures=figures, as_of=as_of,
                   rows=list(service.layout_rows(filed_on)), filed_on=filed_on, levels=service.LEVELS, fills=fills,
                   form=form,
