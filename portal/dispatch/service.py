@@ -3,11 +3,11 @@ computed from its subtree's records (derived rows) and its units' typed figures 
 submission, approval, locking and supersession, reminders and the official exports."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-import uuid
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
