@@ -527,16 +527,7 @@ def _received(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
     to `end` (a cumulative table's latest figures; a periodic one's own period). Their derived
     rows only: the typed ones reach `_manual` as any approved table's do. 是/否 rows hold where
     they hold everywhere (动态清零 is reached only if every part reached it). One query."""
-    latest: dict[int, ReportSubmission] = {}
-    # Led by the receipts' own path index: a few rows per province, where the submissions under
-    # a national path are every unit's.
-    for sub in db.session.execute(select(ReportSubmission).join(DispatchReceipt, DispatchReceipt.submission_id
-                                                                == ReportSubmission.id).where(
-            in_subtree(DispatchReceipt.tenant_path, tenant.path), DispatchReceipt.span_start == start,
-            ReportSubmission.period_end <= end, ReportSubmission.status == "approved")
-            .order_by(ReportSubmission.period_end)).scalars():
-        latest[sub.tenant_id] = sub
-    for sub in latest.values():
+    for sub in _latest_received(tenant, start, end):
         received = thawed(sub.figures)
         for level, values in [(None, received.total), *received.by_level.items()]:
             target = figures.total if level is None else figures.by_level.setdefault(level, {})
@@ -548,6 +539,27 @@ def _received(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
                     target[code] = min(target.get(code, 1), value)
                 else:
                     target[code] = target.get(code, 0) + value
+
+
+def _latest_received(tenant: Tenant, start: date, end: date) -> list[ReportSubmission]:
+    """Of each node in `tenant`'s subtree that a lower platform reports for, its latest table
+    received for the span starting `start` and ending by `end`. One query."""
+    latest: dict[int, ReportSubmission] = {}
+    # Led by the receipts' own path index: a few rows per province, where the submissions under
+    # a national path are every unit's.
+    for sub in db.session.execute(select(ReportSubmission).join(DispatchReceipt, DispatchReceipt.submission_id
+                                                                == ReportSubmission.id).where(
+            in_subtree(DispatchReceipt.tenant_path, tenant.path), DispatchReceipt.span_start == start,
+            ReportSubmission.period_end <= end, ReportSubmission.status == "approved")
+            .order_by(ReportSubmission.period_end)).scalars():
+        latest[sub.tenant_id] = sub
+    return list(latest.values())
+
+
+def received_units(tenant: Tenant, start: date, end: date) -> list[Tenant]:
+    """The nodes whose figures in `tenant`'s span came from their own platforms: their records are
+    kept there, so a drill-down here lists none of them."""
+    return [sub.tenant for sub in _latest_received(tenant, start, end)]
 
 
 def table(definition: ReportDefinition, tenant: Tenant, period: Period) -> Figures:

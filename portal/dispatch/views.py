@@ -348,6 +348,7 @@ def drill(definition_id, tenant_id, code):
                   metric=service.METRICS.get(code) or service.METRICS[service.SECOND[code][0]],
                   value=figures.get(code), as_of=as_of, units=units, start=start, end=end,
                   records=service.records(tenant, code, start, end), shown=RECORDS_SHOWN,
+                  received=service.received_units(tenant, start, end),
                   own=service.manual_values(own).get(code), display=service.display, error=error)
 
 

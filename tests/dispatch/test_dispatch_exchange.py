@@ -144,6 +144,10 @@ def test_a_province_table_goes_up_and_the_national_table_counts_it_once(platform
     text = client.get(f"/dispatch/{n['definition_id']}/units/{n['province_id']}?period={n['period']}") \
         .get_data(as_text=True)
     assert "由天津市的平台上报" in text and "审核人 副省长（分管安全生产）" in text and body["digest"] in text
+    # A national figure's drill-down says whose records are kept on their own platform.
+    text = client.get(f"/dispatch/{n['definition_id']}/units/{n['root_id']}/rows/hazards.self_found"
+                      f"?period={n['period']}").get_data(as_text=True)
+    assert "其中天津市的数字由其平台上报，记录保存在其平台上" in text
 
 
 def test_a_parent_down_is_tried_again_later_by_the_scheduler_and_counted_once(platforms):
