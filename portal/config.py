@@ -100,6 +100,12 @@ def load(app) -> None:
         SMTP_STARTTLS=_flag("SMTP_STARTTLS", False),
         SMTP_FROM=os.environ.get("SMTP_FROM", "noreply@localhost"),
         REMINDER_WEBHOOK_URL=os.environ.get("REMINDER_WEBHOOK_URL", ""),
+        # Reporting up (portal.dispatch.exchange): a provincial platform sends the tables its top
+        # unit approved to its parent platform's /api/v1/, with a token the parent's admin made
+        # for that unit. Empty: this platform reports to no other.
+        PARENT_PLATFORM_URL=os.environ.get("PARENT_PLATFORM_URL", "").rstrip("/"),
+        PARENT_PLATFORM_TOKEN=os.environ.get("PARENT_PLATFORM_TOKEN", ""),
+        PARENT_PLATFORM_TIMEOUT=float(os.environ.get("PARENT_PLATFORM_TIMEOUT") or 15),
         # The address people open from a reminder.
         PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # 等保 2.0 三级 asks for periodic password change; 0 turns expiry off.

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import bindparam, create_engine, make_url, select, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 from sqlalchemy.schema import sort_tables_and_constraints
+from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.audit.models import AuditEvent
@@ -389,6 +390,19 @@ def at_once(work, count: int) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+@contextmanager
+def serving(app, port: int = 0):
+    """A real threaded server on `app` (on `port`, or any free one); yields its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
 
 
 def csrf_token(client) -> str:

@@ -23,7 +23,7 @@ def _list(item: str, description: str, params: list[dict] | None = None) -> dict
 def _errors(*codes: str) -> dict:
     text = {"400": "请求格式有误", "401": "缺少或无效的令牌", "403": "令牌的角色无权进行此操作",
             "404": "不存在，或不在令牌单位的管辖范围内", "422": "内容不符合规则（message 说明如何修改）",
-            "429": "调用过于频繁（见 Retry-After）"}
+            "409": "与已记录的内容冲突（message 说明）", "429": "调用过于频繁（见 Retry-After）"}
     return {c: {"description": text[c], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for c in codes}
 
@@ -94,6 +94,18 @@ def document() -> dict:
                 "responses": {"200": {"description": "total 为合计，by_level 为省/市/县分别统计；as_of 为汇总时间（实时统计为 null）",
                                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Figures"}}}},
                               **_errors("401", "404", "422", "429")}}},
+            "/dispatch/submissions": {"post": {
+                "summary": "下级平台上报本平台单位的已审核调度表（按区划代码识别单位、按调度表标识识别调度表）",
+                "description": "令牌须属于该单位或其上级单位，角色可填报调度表。记为该单位该期已通过的调度表，并计入各上级的合计。"
+                               "同一 key 重复上报返回首次的记录（200），不重复计数；同一期已有其他上报时为 409。"
+                               "digest 为 {division, table, period_end, figures} 按键排序、无空格的 UTF-8 JSON 的 SHA-256。",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/UpwardSubmission"}}}},
+                "responses": {"201": {"description": "已记录", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                    "200": {"description": "该 key 已记录过（duplicate 为 true），未重复计数", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                    **_errors("400", "401", "403", "404", "409", "422", "429")}}},
         },
         "components": {
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer", "description": "接口令牌（aqp_ 开头）"}},
@@ -137,6 +149,23 @@ def document() -> dict:
                     "signed_at": {"type": "string", "format": "date-time", "nullable": True},
                     "reported_at": {"type": "string", "format": "date-time", "nullable": True},
                     "done_at": {"type": "string", "format": "date-time", "nullable": True}}},
+                "UpwardSubmission": {"type": "object", "required": ["key", "division", "table", "period_end",
+                                                                     "figures", "digest"], "properties": {
+                    "key": {"type": "string", "minLength": 1, "maxLength": 64, "description": "幂等键：同一次上报重试时不变"},
+                    "division": {"type": "string", "description": "上报单位的统计用区划代码"},
+                    "table": {"type": "string", "description": "调度表标识（两个平台相同）"},
+                    "table_name": {"type": "string"}, "period_end": date,
+                    "figures": {"type": "object", "description": "total、by_level 为调度表数字，manual 为其中填报部分（自专项行动开始累计），"
+                                                                 "均为 行代码 → 数字（文本）"},
+                    "digest": {"type": "string", "description": "SHA-256（十六进制）"},
+                    "late": {"type": "boolean"}, "submitted_at": {"type": "string", "format": "date-time"},
+                    "approved_at": {"type": "string", "format": "date-time"},
+                    "approved_by": {"type": "string", "description": "下级平台审核人"}}},
+                "Receipt": {"type": "object", "properties": {
+                    "id": {"type": "integer", "description": "本平台的调度表记录编号"}, "node_id": {"type": "integer"},
+                    "division": {"type": "string"}, "table": {"type": "string"}, "period_end": date,
+                    "status": {"type": "string"}, "key": {"type": "string"}, "digest": {"type": "string"},
+                    "received_at": {"type": "string", "format": "date-time"}, "duplicate": {"type": "boolean"}}},
                 "Figures": {"type": "object", "properties": {
                     "table_id": {"type": "integer"}, "node_id": {"type": "integer"}, "period_start": date,
                     "period_end": date, "as_of": {"type": "string", "format": "date-time", "nullable": True},

@@ -14,7 +14,7 @@ from portal.api.forms import TokenForm
 from portal.api.models import ApiToken
 from portal.audit import service as audit
 from portal.database import mark_read_only, reset_read_only
-from portal.dispatch import periods
+from portal.dispatch import exchange, periods
 from portal.dispatch import service as dispatch
 from portal.dispatch.models import ReportDefinition
 from portal.errors import Refused
@@ -224,7 +224,7 @@ def task_list():
 @bp.get("/dispatch/tables")
 def dispatch_tables():
     unit = g.membership.tenant
-    return jsonify({"items": [{"id": d.id, "name": d.name, "owner_id": d.tenant_id, "period": d.period,
+    return jsonify({"items": [{"id": d.id, "uid": d.uid, "name": d.name, "owner_id": d.tenant_id, "period": d.period,
                                "version": d.version,
                                "figures_url": url_for("api.dispatch_figures", definition_id=d.id)}
                               for d in dispatch.definitions_for(unit)], "next_cursor": None})
@@ -276,6 +276,21 @@ def self_report():
     if g.membership.tenant.kind != "enterprise":
         raise ApiRefused("自查上报只能使用企业的接口令牌；部门和政府层级请用 POST /api/v1/hazards。", 403)
     return _created(hazards.record(g.membership.tenant, g.membership, _finding(_body())))
+
+
+@bp.post("/dispatch/submissions")
+def dispatch_submission():
+    """A lower platform's approved table for one of its nodes (portal.dispatch.exchange): recorded
+    as that node's table and counted in every level above; the same key again is answered with the
+    first record (200) and counts once."""
+    _require("dispatch.fill")
+    sub, receipt, recorded = exchange.receive(g.membership, g.api_token.id, _body())
+    response = jsonify({"id": sub.id, "node_id": sub.tenant_id, "division": sub.tenant.code,
+                        "table": sub.definition.uid, "period_end": sub.period_end.isoformat(), "status": sub.status,
+                        "key": receipt.key, "digest": receipt.digest, "received_at": receipt.received_at.isoformat(),
+                        "duplicate": not recorded})
+    response.status_code = 201 if recorded else 200
+    return response
 
 
 # ---------------------------------------------------------------- the description

@@ -70,8 +70,8 @@ def seed_dispatch(password: str) -> None:
     if campaign is None or hebei is None:
         return
     root = db.session.get(Tenant, hebei.ancestor_ids[0])
-    _definition(root, campaign, NATIONAL_NAME, layout=dispatch.NATIONAL_LAYOUT, by_level=True,
-                notes=dispatch.NATIONAL_NOTES, period="month", due_day=5, cumulative=True)
+    _definition(root, campaign, NATIONAL_NAME, uid=dispatch.NATIONAL_UID, layout=dispatch.NATIONAL_LAYOUT,
+                by_level=True, notes=dispatch.NATIONAL_NOTES, period="month", due_day=5, cumulative=True)
     weekly = _definition(hebei, campaign, HEBEI_NAME, layout=dispatch.HEBEI_LAYOUT, notes=dispatch.HEBEI_NOTES,
                          period="week", due_day=1, due_time=time(12), starts_on=date(2023, 5, 25), cumulative=True)
     seed_composed()

@@ -38,6 +38,9 @@ class ReportDefinition(Inherited, db.Model):
     # The ancestor's table this one extends: it keeps every row of it and reports no less often.
     parent_id = db.Column(db.Integer, db.ForeignKey("report_definitions.id"))
     series_id = db.Column(db.Integer, index=True)
+    # The table's name between platforms (portal.dispatch.exchange): the same on every version
+    # and on every platform that carries the table, where ids differ.
+    uid = db.Column(db.String(64), nullable=False, index=True)
     version = db.Column(db.Integer, nullable=False, default=1)
     replaced_at = db.Column(db.DateTime)
     # Rows the form counts separately for 省 / 市 / 县 (national note 3).
@@ -125,3 +128,56 @@ class DispatchRollup(TenantOwned, db.Model):
     computed_at = db.Column(db.DateTime, nullable=False, default=now)
 
     __table_args__ = (UniqueConstraint("tenant_id", "span_start", "span_end", name="uq_dispatch_rollups_unit_span"),)
+
+
+UPWARD_STATUSES = {"queued": "待上报", "sending": "上报中", "sent": "已上报", "failed": "上报失败"}
+
+
+class UpwardReport(TenantOwned, db.Model):
+    """An approved table of this platform's top unit on its way to the parent platform
+    (portal.dispatch.exchange): written with the approval, then sent and, while the parent cannot
+    be reached, tried again later; each attempt's outcome is kept here. `key` makes a repeated
+    send count once on the parent."""
+
+    __tablename__ = "upward_reports"
+
+    id = db.Column(db.Integer, primary_key=True)
+    submission_id = db.Column(db.Integer, db.ForeignKey("report_submissions.id"), nullable=False, unique=True)
+    key = db.Column(db.String(64), nullable=False, unique=True)
+    status = db.Column(db.String(8), nullable=False, default="queued")
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    # When the next attempt is due; None once sent, or after the last attempt failed.
+    next_attempt_at = db.Column(db.DateTime)
+    last_attempt_at = db.Column(db.DateTime)
+    error = db.Column(db.String(500), nullable=False, default="")
+    sent_at = db.Column(db.DateTime)
+    created_at = db.Column(db.DateTime, nullable=False, default=now)
+
+    submission = relationship("ReportSubmission")
+
+    @property
+    def status_label(self) -> str:
+        return UPWARD_STATUSES[self.status]
+
+
+class DispatchReceipt(TenantOwned, db.Model):
+    """A table a lower platform sent up for one of its nodes (the tenant), recorded as that node's
+    approved submission: who approved it there, the digest of what was sent, and the sender's
+    key, unique, so the same table sent twice is recorded once."""
+
+    __tablename__ = "dispatch_receipts"
+
+    id = db.Column(db.Integer, primary_key=True)
+    submission_id = db.Column(db.Integer, db.ForeignKey("report_submissions.id"), nullable=False, unique=True)
+    key = db.Column(db.String(64), nullable=False, unique=True)
+    digest = db.Column(db.String(64), nullable=False)
+    # The first day of the span the figures count, as this platform's table counts it: a level
+    # above adds them to its own figures of that same span (service._received).
+    span_start = db.Column(db.Date, nullable=False)
+    approved_by = db.Column(db.String(64), nullable=False, default="")
+    approved_at = db.Column(db.DateTime)
+    token_id = db.Column(db.Integer, db.ForeignKey("api_tokens.id"), nullable=False)
+    received_at = db.Column(db.DateTime, nullable=False, default=now)
+
+    submission = relationship("ReportSubmission")
+    token = relationship("ApiToken")

@@ -3,6 +3,7 @@ computed from its subtree's records (derived rows) and its units' typed figures 
 submission, approval, locking and supersession, reminders and the official exports."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,7 +20,8 @@ from portal.database import compare_and_set, lock
 from portal.dispatch import periods as periods_
 from portal.dispatch.periods import (PERIOD_LABELS, DispatchError, Period, current_period, parse_period,  # noqa: F401
                                      period_of, periods, span)
-from portal.dispatch.models import DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission
+from portal.dispatch.models import (DispatchReceipt, DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission,
+                                     UpwardReport)
 from portal.exports import service as exports
 from portal import spreadsheets
 from portal.extensions import db
@@ -317,9 +319,11 @@ def _clean(owner: Tenant, campaign: Campaign, spec: TableSpec, same: ReportDefin
 
 
 def create_definition(owner: Tenant, campaign: Campaign, spec: TableSpec | None = None, *, actor=None,
-                      **fields) -> ReportDefinition:
+                      uid: str | None = None, **fields) -> ReportDefinition:
     """A table `owner` sends to the units below it. Period and due day default to the plan rule in
-    force for the owner (调度表上报) and may not be looser than it, nor than a parent table's."""
+    force for the owner (调度表上报) and may not be looser than it, nor than a parent table's.
+    `uid` names the table between platforms; a new table gets a random one unless it is a table
+    every platform carries (NATIONAL_UID)."""
     spec = spec or TableSpec(**fields)
     if spec.period is None:
         rule = plans.effective_rule(owner, campaign.id, "dispatch_report") or {}
@@ -328,7 +332,7 @@ def create_definition(owner: Tenant, campaign: Campaign, spec: TableSpec | None 
     if spec.fillers is None:
         spec.fillers = [k for k in LEGACY_FILLERS if k in FILLERS_BELOW.get(owner.kind, ())]
     value = _clean(owner, campaign, spec)
-    definition = ReportDefinition(tenant=owner, campaign=campaign, **value)
+    definition = ReportDefinition(tenant=owner, campaign=campaign, uid=uid or uuid.uuid4().hex, **value)
     db.session.add(definition)
     db.session.flush()
     definition.series_id = definition.id
@@ -371,7 +375,7 @@ def _change(definition: ReportDefinition, spec: TableSpec, user) -> ReportDefini
         compare_and_set(definition, "replaced_at", "该调度表刚刚已被他人修改，请刷新页面，在现行版本上修改。",
                         replaced_at=clock.now())
         new = ReportDefinition(tenant=definition.tenant, campaign=definition.campaign, series_id=definition.series_id,
-                               version=definition.version + 1, **value)
+                               uid=definition.uid, version=definition.version + 1, **value)
         db.session.add(new)
         db.session.flush()
         db.session.execute(update(ReportSubmission).where(
@@ -520,7 +524,49 @@ def compute(tenant: Tenant, start: date, end: date) -> Figures:
     figures.total["lead.tip_rewards"] = total.quantize(Decimal("0.01"))
     figures.total["lead.tip_rewards.anonymous"] = anonymous.quantize(Decimal("0.01"))
     _manual(tenant, start, end, figures)
+    _received(tenant, start, end, figures)
     return figures
+
+
+def _received(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
+    """Add what lower platforms sent up for nodes of `tenant`'s subtree (DispatchReceipt), as if
+    their records were here: of each node, the latest table received for the same span start up
+    to `end` (a cumulative table's latest figures; a periodic one's own period). Their derived
+    rows only: the typed ones reach `_manual` as any approved table's do. 是/否 rows hold where
+    they hold everywhere (动态清零 is reached only if every part reached it). One query."""
+    for sub in _latest_received(tenant, start, end):
+        received = thawed(sub.figures)
+        for level, values in [(None, received.total), *received.by_level.items()]:
+            target = figures.total if level is None else figures.by_level.setdefault(level, {})
+            for code, value in values.items():
+                metric = METRICS.get(code) or METRICS[SECOND[code][0]]
+                if metric.manual:
+                    continue
+                if metric.yes_no:
+                    target[code] = min(target.get(code, 1), value)
+                else:
+                    target[code] = target.get(code, 0) + value
+
+
+def _latest_received(tenant: Tenant, start: date, end: date) -> list[ReportSubmission]:
+    """Of each node in `tenant`'s subtree that a lower platform reports for, its latest table
+    received for the span starting `start` and ending by `end`. One query."""
+    latest: dict[int, ReportSubmission] = {}
+    # Led by the receipts' own path index: a few rows per province, where the submissions under
+    # a national path are every unit's.
+    for sub in db.session.execute(select(ReportSubmission).join(DispatchReceipt, DispatchReceipt.submission_id
+                                                                == ReportSubmission.id).where(
+            in_subtree(DispatchReceipt.tenant_path, tenant.path), DispatchReceipt.span_start == start,
+            ReportSubmission.period_end <= end, ReportSubmission.status == "approved")
+            .order_by(ReportSubmission.period_end)).scalars():
+        latest[sub.tenant_id] = sub
+    return list(latest.values())
+
+
+def received_units(tenant: Tenant, start: date, end: date) -> list[Tenant]:
+    """The nodes whose figures in `tenant`'s span came from their own platforms: their records are
+    kept there, so a drill-down here lists none of them."""
+    return [sub.tenant for sub in _latest_received(tenant, start, end)]
 
 
 def table(definition: ReportDefinition, tenant: Tenant, period: Period) -> Figures:
@@ -666,7 +712,7 @@ def refresh_rollups(today: date | None = None) -> Iterator[DispatchRollup]:
                     yield refresh_rollup(definition, node, period)
 
 
-def _stale(tenant: Tenant) -> None:
+def stale(tenant: Tenant) -> None:
     """A typed figure or an approval changes the figures of `tenant` and every level above at
     once; their roll-ups are dropped rather than shown an hour behind."""
     levels = ids_of(tenant.path)
@@ -785,7 +831,7 @@ def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, va
             sub.manual.append(ManualFigure(tenant=tenant, code=code, value=value, level=level,
                                            period_end=period.end))
     db.session.flush()
-    _stale(tenant)
+    stale(tenant)
     audit.record(tenant, "dispatch.figures_saved", sub,
                  {"definition": definition.name, "period_end": period.key,
                   "values": {k: str(v) for k, v in parsed.items()}}, actor=actor)
@@ -854,10 +900,27 @@ def reviewer(definition: ReportDefinition, unit: Tenant) -> Tenant:
     return above[definition.tenant_id]
 
 
+def on_parent_platform(node: Tenant) -> bool:
+    """Whether `node` works on the parent platform rather than here: a platform that reports to a
+    parent (PARENT_PLATFORM_URL) holds the levels above its own as its tree's root, where nobody
+    works, so the tables sent to the root go to the parent platform instead."""
+    return node.parent_id is None and bool(current_app.config["PARENT_PLATFORM_URL"])
+
+
+def sent_up(sub: ReportSubmission) -> bool:
+    """Whether `sub` goes to the parent platform: then its own unit's leaders approve it here
+    before it is sent (the parent records who did)."""
+    return on_parent_platform(reviewer(sub.definition, sub.tenant))
+
+
 def _decider(sub: ReportSubmission, actor: Membership) -> None:
-    above = reviewer(sub.definition, sub.tenant)
-    if above.id != actor.tenant_id:
-        raise DispatchError(f"只有“{sub.tenant.name}”的上一级（{above.name}）可以审核它的调度表。")
+    if sent_up(sub):
+        if actor.tenant_id != sub.tenant_id:
+            raise DispatchError(f"该调度表报送上级平台，由“{sub.tenant.name}”的领导或管理员审核后上报。")
+    else:
+        above = reviewer(sub.definition, sub.tenant)
+        if above.id != actor.tenant_id:
+            raise DispatchError(f"只有“{sub.tenant.name}”的上一级（{above.name}）可以审核它的调度表。")
     if sub.status != "submitted":
         raise DispatchError(f"该期调度表当前为“{sub.status_label}”，没有待审核的上报。")
 
@@ -872,10 +935,34 @@ def approve(sub: ReportSubmission, actor: Membership) -> ReportSubmission:
     """Accept a child's table; the period is locked from now on."""
     _decider(sub, actor)
     _decide(sub, status="approved", decided_at=clock.now(), decided_by_id=actor.user_id)
-    _stale(sub.tenant)
+    stale(sub.tenant)
     audit.record(sub.tenant, "dispatch.approved", sub, {"period_end": sub.period_end.isoformat()},
                  actor=actor.user)
+    if sent_up(sub):
+        # Written with the approval, so an approved table never misses its way up; it is sent
+        # after the commit and, while the parent cannot be reached, again later (exchange.deliver).
+        report = UpwardReport(tenant=sub.tenant, submission=sub, key=uuid.uuid4().hex, status="queued",
+                              next_attempt_at=clock.now())
+        db.session.add(report)
+        db.session.flush()
+        audit.record(sub.tenant, "dispatch.upward_queued", report, {"period_end": sub.period_end.isoformat(),
+                                                                    "table": sub.definition.uid, "key": report.key},
+                     actor=actor.user)
     return sub
+
+
+def upward_report(sub: ReportSubmission | None) -> UpwardReport | None:
+    if sub is None:
+        return None
+    return db.session.execute(select(UpwardReport).where(UpwardReport.submission_id == sub.id)).scalar_one_or_none()
+
+
+def receipt(sub: ReportSubmission | None) -> DispatchReceipt | None:
+    """How `sub` came, when a lower platform sent it (portal.dispatch.exchange)."""
+    if sub is None:
+        return None
+    return db.session.execute(select(DispatchReceipt).where(DispatchReceipt.submission_id == sub.id)) \
+        .scalar_one_or_none()
 
 
 def return_(sub: ReportSubmission, actor: Membership, reason: str) -> ReportSubmission:
@@ -1187,6 +1274,8 @@ NATIONAL_LAYOUT = [
         "lead.media_column": "是否在省级主流媒体播放安全生产专题栏目",
         "lead.inspectors": "市县两级配备专兼职技术检查员数量"}),
 ]
+# Its name between platforms: the national platform and every provincial one carry this table.
+NATIONAL_UID = "national-2023-major-hazards-monthly"
 NATIONAL_NOTES = ("1. 国务院安委会办公室对各地区工作进展情况进行月度调度。调度表自6月份开始上报，每月5日前上报截至上月末的累计情况。"
                   "2. 调度表内容应围绕专项排查整治工作并对照方案具体要求如实填报。3. 调度表中明确提出省、市、县三级的有关事项需要分开进行统计上报。")
 

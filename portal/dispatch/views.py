@@ -6,7 +6,7 @@ from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from portal.dispatch import periods, service
+from portal.dispatch import exchange, periods, service
 from portal.dispatch.forms import DefinitionForm, ExportForm, ReturnForm, manual_form, manual_values
 from portal.dispatch.models import ReportDefinition, ReportSubmission
 from portal.errors import Refused
@@ -149,7 +149,12 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
         board = [row for row in board if row.state == board_state]
     else:
         board_state = None
+    # A table this platform's top unit sends to the parent platform: its own leaders approve it
+    # here, and the page follows it on its way up.
+    self_review = (sub is not None and sub.status == "submitted" and own and can("dispatch.review")
+                   and service.sent_up(sub))
     return render("dispatch/table.html", block, status, definition=definition, tenant=tenant, period=period,
+                  upward=service.upward_report(sub), receipt=service.receipt(sub), self_review=self_review,
                   periods=service.periods(definition, today), sub=sub, figures=figures, as_of=as_of,
                   rows=list(service.layout_rows(filed_on)), filed_on=filed_on, levels=service.LEVELS, fills=fills,
                   form=form,
@@ -218,15 +223,48 @@ def _decide(submission_id, action):
     if error:
         return _page(sub.definition, parent, period, error=error, status=422,
                      return_form=ReturnForm(formdata=request.form))
+    # A table its own leaders decided (it goes to the parent platform) is followed on its way up.
+    anchor = "#upward" if sub.tenant_id == parent.id else "#board"
     return redirect(url_for("dispatch.table", definition_id=sub.definition_id, tenant_id=parent.id,
-                            period=period.key) + "#board", code=303)
+                            period=period.key) + anchor, code=303)
+
+
+def _send_up(sub: ReportSubmission) -> None:
+    """Try the way up at once, so a reachable parent has the table before the page comes back;
+    an unreachable one is tried again by the scheduler (exchange.deliver)."""
+    report = service.upward_report(sub)
+    if report is not None:
+        exchange.deliver(only=report.id)
 
 
 @bp.post("/submissions/<int:submission_id>/approve")
 @login_required
 @requires("dispatch.review")
 def approve(submission_id):
-    return _decide(submission_id, lambda sub: attempt(lambda: service.approve(sub, g.membership)))
+    def act(sub):
+        result, error = attempt(lambda: service.approve(sub, g.membership))
+        if error is None:
+            _send_up(sub)
+        return result, error
+    return _decide(submission_id, act)
+
+
+@bp.post("/submissions/<int:submission_id>/upward/retry")
+@login_required
+@requires("dispatch.review")
+def retry_upward(submission_id):
+    """重新上报: a table whose way up failed is sent again now, its attempts starting over."""
+    sub = get_scoped_or_404(ReportSubmission, submission_id)
+    report = service.upward_report(sub)
+    if report is None or sub.tenant_id != g.membership.tenant_id:
+        abort(404)
+    _, error = attempt(lambda: exchange.retry(report, g.membership))
+    period = service.period_of(sub.definition, sub.period_end)
+    if error:
+        return _page(service.current(sub.definition), sub.tenant, period, error=error, status=422)
+    _send_up(sub)
+    return redirect(url_for("dispatch.table", definition_id=sub.definition_id, tenant_id=sub.tenant_id,
+                            period=period.key) + "#upward", code=303)
 
 
 @bp.post("/submissions/<int:submission_id>/return")
@@ -310,6 +348,7 @@ def drill(definition_id, tenant_id, code):
                   metric=service.METRICS.get(code) or service.METRICS[service.SECOND[code][0]],
                   value=figures.get(code), as_of=as_of, units=units, start=start, end=end,
                   records=service.records(tenant, code, start, end), shown=RECORDS_SHOWN,
+                  received=service.received_units(tenant, start, end),
                   own=service.manual_values(own).get(code), display=service.display, error=error)
 
 

@@ -64,6 +64,12 @@ def _dispatch_rollup(at: datetime) -> str:
     return f"汇总 {count} 个单位"
 
 
+def _dispatch_upward(at: datetime) -> str:
+    from portal.dispatch import exchange
+    sent, failed = exchange.deliver(at)
+    return f"向上级平台上报调度表：成功 {sent}，失败 {failed}（失败的按间隔重试）"
+
+
 def _checklists_evaluate(at: datetime) -> str:
     from portal.checklists.service import refresh_subtree
     from tenants.models import Tenant
@@ -136,6 +142,7 @@ def _audit_verify(at: datetime) -> str:
 JOBS = [
     Job("dispatch-rollup", "调度表汇总（每 30 分钟）", every(30), _dispatch_rollup),
     Job("exports-recover", "导出任务巡检（每 5 分钟）", every(5), _exports_recover),
+    Job("dispatch-upward", "向上级平台上报调度表（每 5 分钟）", every(5), _dispatch_upward),
     Job("checklists-evaluate", "企业履职评估（每日 01:00）", daily(clock_time(1, 0)), _checklists_evaluate),
     # Anchored before the check, so the night's verify covers the anchors just written.
     Job("audit-anchor", "审计链逐级锚定（每日 01:30）", daily(clock_time(1, 30)), _audit_anchor),

@@ -10,19 +10,16 @@ from __future__ import annotations
 import io
 import os
 import re
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 from pypdf import PdfReader
-from werkzeug.serving import make_server
 
 from portal.extensions import db
 from tenants.rls import as_owner
 from tenants.scope import unscoped
-from tests.conftest import load_rows
+from tests.conftest import load_rows, serving  # noqa: F401  (journeys import serving from here)
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, never a downloaded one; no sandbox (containers), no calls to Google.
@@ -37,19 +34,6 @@ expect.set_options(timeout=20_000)
 class LiveServer:
     url: str
     accounts: dict[str, tuple[str, ...]]  # username → (username, password, unit, role)
-
-
-@contextmanager
-def serving(app):
-    """A real threaded server on `app`; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def test_two_schedulers_at_once_run_each_due_job_once(committed_app):
         # A minute later in the same slots nothing is due; the next half hour brings the roll-up.
         assert service.run_due(AT.replace(minute=11)) == []
         assert [r.job for r in service.run_due(AT.replace(minute=30))] == ["dispatch-rollup", "exports-recover",
-                                                                         "reminders-retry"]
+                                                                         "dispatch-upward", "reminders-retry"]
         db.session.remove()
 
 
