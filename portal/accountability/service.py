@@ -649,10 +649,13 @@ def build_dossier(issuer: Tenant, params: dict) -> exports.Built:
 def build_letter(tenant: Tenant, params: dict) -> exports.Built:
     entry = db.session.execute(select(AccountabilityRecord).where(AccountabilityRecord.id == params["record_id"])
                                ).scalar_one()
+    sent = db.session.execute(select(Letter).where(Letter.record_id == entry.id)).scalar_one_or_none()
+    reply_by = sent.reply_by if sent is not None else None
     content = {"id": entry.id, "measure": entry.measure, "issuer": entry.issuer, "number": entry.document_number,
                "to": entry.subject_unit_name, "person": entry.subject_person, "reason": entry.reason,
-               "requirement": entry.requirement, "basis": entry.basis, "decided_on": entry.decided_on.isoformat()}
-    return exports.Built("accountability/letter_document.html", content, {"record": entry})
+               "requirement": entry.requirement, "basis": entry.basis, "decided_on": entry.decided_on.isoformat(),
+               "reply_by": reply_by.isoformat() if reply_by else None}
+    return exports.Built("accountability/letter_document.html", content, {"record": entry, "reply_by": reply_by})
 
 
 def request_dossier(issuer: Tenant, subject: Tenant, until: date | None, accident: Accident | None, *,
