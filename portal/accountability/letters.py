@@ -32,7 +32,7 @@ from tenants.scope import may_change
 REPLY_MAX = 5000
 MAX_FILES = 10
 REPLIED = "该函件刚刚已有回复或已办结，当前为“{record.state_label}”，请刷新页面查看。"
-CLOSED = "该函件刚刚已被办结，当前为“{record.state_label}”，请刷新页面查看。"
+CLOSED = "该函件刚刚已有变化（已回复或已办结），当前为“{record.state_label}”，请刷新页面查看后再办结。"
 
 
 class LetterError(Refused):
