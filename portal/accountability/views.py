@@ -249,29 +249,31 @@ def show_letter(letter_id):
 @bp.post("/letters/<int:letter_id>/reply")
 @login_required
 def reply_letter(letter_id):
-    letter = get_scoped_or_404(Letter, letter_id)
     form = ReplyForm()
-    if not form.validate_on_submit():
-        return _letter_page(letter, "；".join(e for errs in form.errors.values() for e in errs), 422, reply_form=form)
-    files = [(f.filename, uploads.read_limited(f.stream)) for f in (form.files.data or []) if f and f.filename]
-    _, error = attempt(lambda: letters.reply(letter, g.membership, form.body.data, files))
-    if error:
-        return _letter_page(db.session.get(Letter, letter.id), error, 422, reply_form=form)
-    flash("已回复，等待发函单位办结。", "success")
-    return redirect(url_for("accountability.show_letter", letter_id=letter.id), 303)
+    return _letter_step(letter_id, "reply_form", form, lambda letter: letters.reply(
+        letter, g.membership, form.body.data,
+        [(f.filename, uploads.read_limited(f.stream)) for f in (form.files.data or []) if f and f.filename]),
+        "已回复，等待发函单位办结。")
 
 
 @bp.post("/letters/<int:letter_id>/close")
 @login_required
 def close_letter(letter_id):
-    letter = get_scoped_or_404(Letter, letter_id)
     form = CloseForm()
+    return _letter_step(letter_id, "close_form", form, lambda letter: letters.close(letter, g.membership,
+                                                                                    form.outcome.data), "函件已办结。")
+
+
+def _letter_step(letter_id, name: str, form, action, success: str):
+    """Validate `form` (the page's form `name`), run `action` on the letter and go back to it;
+    refused, the page again with the message and the form as it was filled."""
+    letter = get_scoped_or_404(Letter, letter_id)
     if not form.validate_on_submit():
-        return _letter_page(letter, "；".join(e for errs in form.errors.values() for e in errs), 422, close_form=form)
-    _, error = attempt(lambda: letters.close(letter, g.membership, form.outcome.data))
+        return _letter_page(letter, "；".join(e for errs in form.errors.values() for e in errs), 422, **{name: form})
+    _, error = attempt(lambda: action(letter))
     if error:
-        return _letter_page(db.session.get(Letter, letter.id), error, 422, close_form=form)
-    flash("函件已办结。", "success")
+        return _letter_page(db.session.get(Letter, letter.id), error, 422, **{name: form})
+    flash(success, "success")
     return redirect(url_for("accountability.show_letter", letter_id=letter.id), 303)
 
 
