@@ -244,3 +244,19 @@ def test_the_dossier_prints_the_letter_the_reply_and_the_outcome(session, client
     for expected in ("提醒函、督办函及回复", "督办函", "甲纪督〔2026〕1号", "报送专项行动方案逾期未办结",
                      "已报送专项行动方案并说明原因。", "整改情况报告.pdf", "已办结", "按要求整改，予以办结。"):
         assert expected in text, expected
+
+
+def test_a_failed_duty_grounds_a_letter_to_the_enterprise_or_those_answering_for_it(session, tree, field):
+    from portal.checklists.models import ComplianceFinding
+    finding = ComplianceFinding(tenant=tree["a_plant"], code="monthly_key_post", text="未按月开展重点岗位检查",
+                                since=date(2024, 5, 1))
+    session.add(finding)
+    session.flush()
+    source = letters.find(f"duty:{finding.id}")
+    assert source.units[0].id == tree["a_plant"].id and "未按月开展重点岗位检查" in source.text
+    letter = _send(field, f"duty:{finding.id}", tree["a_emergency"])  # the department that supervises it
+    assert letter.tenant_id == tree["a_emergency"].id and letter.record.enterprise_id == tree["a_plant"].id
+    finding.resolved_on = date(2024, 6, 1)
+    session.flush()
+    with pytest.raises(letters.LetterError, match="已经落实"):
+        letters.find(f"duty:{finding.id}")
