@@ -139,8 +139,13 @@ def create(tenant_id):
 @login_required
 def show(record_id):
     entry = get_scoped_or_404(AccountabilityRecord, record_id)
-    return render("accountability/record.html", record=entry,
+    return render("accountability/record.html", record=entry, sent=_sent(entry),
                   exportable=access.may_request(g.membership.role, "accountability.letter"))
+
+
+def _sent(entry: AccountabilityRecord) -> Letter | None:
+    """The letter as delivered, with its reply, for a 提醒函/督办函 record."""
+    return db.session.execute(select(Letter).where(Letter.record_id == entry.id)).scalar_one_or_none()
 
 
 @bp.post("/accountability/<int:record_id>/letter")
@@ -149,7 +154,7 @@ def letter(record_id):
     entry = get_scoped_or_404(AccountabilityRecord, record_id)
     doc, error = attempt(lambda: service.request_letter(entry, actor=g.membership))
     if error:
-        return render("accountability/record.html", record=entry, error=error, status=422,
+        return render("accountability/record.html", record=entry, sent=_sent(entry), error=error, status=422,
                       exportable=access.may_request(g.membership.role, "accountability.letter"))
     jobs.submit(doc.id, g.membership.id)
     return redirect(url_for("exports.show", doc_id=doc.id), code=303)
@@ -226,8 +231,7 @@ def send_letter():
         entry, error = attempt(lambda: letters.send(g.membership, form.source.data, data))
         if error is None:
             flash(f"已发出{entry.measure_label}。", "success")
-            sent = db.session.execute(select(Letter).where(Letter.record_id == entry.id)).scalar_one()
-            return redirect(url_for("accountability.show_letter", letter_id=sent.id), 303)
+            return redirect(url_for("accountability.show_letter", letter_id=_sent(entry).id), 303)
     else:
         error = "；".join(e for errs in form.errors.values() for e in errs)
     return _letter_form_page(found, form, error, 422)

@@ -1,7 +1,8 @@
 """Reminders that reach people who are not logged in: each morning, one digest per person of
 what waits in the bell of every unit they work for (new and returned tasks, 催办, overdue tasks,
 hazards and dispatch tables, accident reports, letters) and of the tasks, hazards and 督办函
-replies falling due within three days (or late), by e-mail and/or the SMS/IM gateway as each person chose (User.remind_by).
+replies falling due within three days (replies already late too), by e-mail and/or the SMS/IM
+gateway as each person chose (User.remind_by).
 
 Every message is a ReminderSend row written before it is sent: sent, or failed and tried again
 every quarter hour up to MAX_ATTEMPTS, so a mail server down for the night loses nothing. A
