@@ -76,7 +76,9 @@ def upgrade():
     )
     op.create_index(op.f("ix_letter_files_letter_id"), "letter_files", ["letter_id"])
     op.create_index(op.f("ix_letter_files_tenant_id"), "letter_files", ["tenant_id"])
-    rls.protect(op, ("letters", "letter_files"))
+    # Read like Letter.read_criteria: the receiver's subtree and the levels above it, not the
+    # departments supervising an enterprise that receives one.
+    rls.protect(op, ("letters", "letter_files"), subtree_only=("letters", "letter_files"))
 
 
 def downgrade():
