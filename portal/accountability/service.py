@@ -408,7 +408,8 @@ def trace_node(node: Tenant, until: date | None = None) -> Trace:
 def letters_about(subject: Tenant, end: date) -> list[Letter]:
     """The letters sent by `end` to `subject` or about its records, as far as the scope reads them."""
     about = or_(Letter.tenant_id == subject.id, AccountabilityRecord.enterprise_id == subject.id)
-    return db.session.execute(select(Letter).join(Letter.record).where(about, Letter.sent_on <= end)
+    # An outer join: the receiver reads the letters sent to it, not the issuer's records behind them.
+    return db.session.execute(select(Letter).outerjoin(Letter.record).where(about, Letter.sent_on <= end)
                               .options(selectinload(Letter.files)).order_by(Letter.sent_on, Letter.id)).scalars().all()
 
 

@@ -239,6 +239,9 @@ def test_the_dossier_prints_the_letter_the_reply_and_the_outcome(session, client
     letters.reply(letter, field["street"], "已报送专项行动方案并说明原因。", [("整改情况报告.pdf", PDF)])
     letters.close(letter, field["discipline"], "按要求整改，予以办结。")
     session.commit()
+    # The street reads the letters sent to it on its own trace page too.
+    login(client, field["street"].user)
+    assert "已办结" in client.get(f"/tenants/{tree['a_street'].id}/trace").get_data(as_text=True).split('id="letters"')[1]
     login(client, field["discipline"].user)
     text = _pdf_text(_document(session, post(client, f"/tenants/{tree['a_street'].id}/trace/export")).content)
     for expected in ("提醒函、督办函及回复", "督办函", "甲纪督〔2026〕1号", "报送专项行动方案逾期未办结",
