@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accountability import letters, service
 from portal.accountability.forms import CloseForm, LetterForm, RecordForm, ReplyForm
@@ -35,8 +35,11 @@ def index():
     page = paginate(service.listing(q, measure))
     # A trace usually starts from an accident: the latest ones in scope, each anchored to its day.
     accidents = db.session.execute(inspections.accidents().limit(RECENT_ACCIDENTS)).scalars().all()
+    # Letters sent by this level whose reply is late: pressed here, where letters are decided.
+    late = db.session.execute(select(func.count()).select_from(
+        letters.issued(g.membership.tenant, "late").order_by(None).subquery())).scalar_one()
     return render("accountability/index.html", "rows", page=page, q=q, measure=measure, subject=subject,
-                  found=found, accidents=accidents,
+                  found=found, accidents=accidents, late_letters=late,
                   more_accidents=len(accidents) == RECENT_ACCIDENTS, MEASURES=MEASURES)
 
 

@@ -163,6 +163,7 @@ def test_late_replies_are_flagged_for_the_issuer(session, client, tree, field, o
     login(client, field["discipline"].user)
     board = client.get("/letters/?box=issued&state=late").get_data(as_text=True)
     assert "逾期未回复" in board and "共 1 条" in board
+    assert "<strong>1</strong> 件逾期未回复" in client.get("/accountability/").get_data(as_text=True)
     letters.reply(session.get(Letter, letter.id), field["street"], "迟复", [])
     assert session.get(Letter, letter.id).replied_late
 
