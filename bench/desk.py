@@ -8,7 +8,8 @@ districts of 20 streets, 1,000 enterprises and 10,000 hazards each (the other ni
 the scope must leave out). The measured district also assigns 50 tasks to its 20 streets (1,000
 assignments in every state), street 1 passes one down to its 50 enterprises, and the district has
 300 tips, 40 accidents, a compliance status for each enterprise (one in ten failing) and a monthly
-dispatch table its streets fill (half have filed). Each panel is requested the way the desk's
+dispatch table its streets fill (half have filed), and 200 督办函 its 纪委 sent to the streets (ten to
+each; awaiting, late, replied and closed). Each panel is requested the way the desk's
 refresh does (HX-Request) by the roles that see it; prints p50/p95 in milliseconds and the number of
 SELECTs per request. Goal: p95 ≤ 50 ms per panel.
 """
@@ -30,6 +31,7 @@ def build(districts, streets_data, rng):
     """Tasks, tips, accidents, statuses and a dispatch table for district 0; its users."""
     from sqlalchemy import insert, select, text, update
 
+    from portal.accountability.models import AccountabilityRecord, Letter
     from portal.auth import service as auth
     from portal.checklists.models import EnterpriseStatus
     from portal.dispatch import service as dispatch
@@ -94,6 +96,18 @@ def build(districts, streets_data, rng):
     db.session.execute(insert(ReportSubmission.__table__), [dict(
         definition_id=definition.id, period_start=period.start, period_end=period.end, status="submitted",
         submitted_at=created, late=False, reason="", tenant_id=s.id, tenant_path=s.path) for s in streets[::2]])
+    db.session.execute(insert(AccountabilityRecord.__table__), [dict(
+        tenant_id=district.id, tenant_path=district.path, level="district", measure="supervision_letter",
+        subject_unit_id=streets[i % 20].id, subject_unit_name=streets[i % 20].name, subject_person="", subject_post="",
+        reason="基准督办", requirement="", basis=[], decided_on=TODAY - timedelta(days=i % 30), document_number="",
+        issuer="基准纪委", created_at=created) for i in range(200)])
+    records = db.session.execute(select(AccountabilityRecord.id).order_by(AccountabilityRecord.id)).scalars().all()
+    db.session.execute(insert(Letter.__table__), [dict(
+        record_id=record_id, issuer_id=district.id, measure="supervision_letter", issuer_name="基准纪委",
+        document_number="", reason="基准督办", requirement="", basis=[], sent_on=TODAY - timedelta(days=i % 30),
+        reply_by=TODAY + timedelta(days=rng.randrange(-10, 10)), state=("sent", "sent", "replied", "closed")[i % 4],
+        reply="", outcome="", tenant_id=streets[i % 20].id, tenant_path=streets[i % 20].path, created_at=created)
+        for i, record_id in enumerate(records)])
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -135,8 +149,8 @@ def main() -> None:
         rows = []
         for username, role, panels in ((admin, "区管理员", ("tasks", "dispatch", "hazards", "targets", "duties", "tips",
                                                                 "accidents")),
-                                       ("bench_discipline", "区纪检监察", ("hazards", "targets", "accidents")),
-                                       ("bench_street", "街道工作人员", ("tasks", "dispatch", "hazards")),
+                                       ("bench_discipline", "区纪检监察", ("hazards", "targets", "accidents", "letters")),
+                                       ("bench_street", "街道工作人员", ("tasks", "dispatch", "hazards", "letters")),
                                        ("bench_principal", "企业主要负责人", ("todo", "tasks", "hazards"))):
             client = login(username)
             for panel in panels:

@@ -51,6 +51,8 @@ PERMISSIONS = {
     "accidents.report": {"principal", "safety_officer"},
     "accountability.trace": {"admin", "leader", "staff", "inspector", "discipline"},
     "accountability.write": {"discipline", "leader"},
+    # A 提醒函/督办函 is answered by the office of the unit it is addressed to, as its tasks are.
+    "letters.reply": {"admin", "leader", "staff", "principal", "safety_officer"},
     # Dispatch tables. A unit's office types its few figures and submits; its admin and leader
     # approve, return and urge the units below; discipline reads and exports.
     "dispatch.define": {"admin"},

@@ -151,14 +151,18 @@ def _governments() -> str:
     return ", ".join(f"'{kind}'" for kind in GOVERNMENT_KINDS)
 
 
-def visible(table: str, inherited: bool = False) -> str:
+def visible(table: str, inherited: bool = False, subtree_only: bool = False) -> str:
     """The SQL condition of `table`'s rows inside the current scope: tenants.scope.Scope.criteria
-    (for `tenants`, a department's also lets through the nodes that criteria's subqueries read)."""
+    (for `tenants`, a department's also lets through the nodes that criteria's subqueries read).
+    `subtree_only`: the model's read_criteria keeps it to the plain subtree, without a
+    department's supervised enterprises (a letter is not read by those who supervise its receiver)."""
     path, owner = ("path", "id") if table == "tenants" else ("tenant_path", "tenant_id")
     # Every value read from the settings is a sub-SELECT: an InitPlan, computed once per statement
     # and then a plain parameter, where the bare function call was evaluated again for every row
     # (the settings lookup per row made a district's counts ~1.5-2x slower than unpoliced).
     clauses = [f"({path} >= (SELECT portal_scope_path()) AND {path} < (SELECT portal_subtree_end(portal_scope_path())))"]
+    if subtree_only:
+        return clauses[0]
     if table == "tenants":
         # A department's scope also reads the government nodes of its parent's subtree: the ORM's
         # criteria select them from this table (the rules they own apply to the enterprises the
@@ -182,17 +186,18 @@ def visible(table: str, inherited: bool = False) -> str:
     return "\n OR ".join(clauses)
 
 
-def protect(op, tables, inherited=()) -> None:
+def protect(op, tables, inherited=(), subtree_only=()) -> None:
     """FORCE row-level security on `tables` (tenant-owned, or `tenants`), one policy each, for
     reads and writes alike. `inherited` names those whose owner's ancestors' rows are in scope
-    (tenants.models.Inherited). Every migration that adds a tenant-owned table calls this."""
+    (tenants.models.Inherited); `subtree_only` those read only within the plain subtree (see
+    visible). Every migration that adds a tenant-owned table calls this."""
     if not _postgresql(op):
         return
-    inherited = set(inherited)
+    inherited, subtree_only = set(inherited), set(subtree_only)
     for table in tables:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        condition = visible(table, table in inherited)
+        condition = visible(table, table in inherited, table in subtree_only)
         op.execute(f"CREATE POLICY {POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})")
 
 

@@ -17,15 +17,18 @@ depends_on = None
 
 
 def _recreate():
-    """Each table's policy as tenants.rls.visible now writes it; a table whose policy lets its
-    owner's ancestors' rows through (it calls portal_scope_ancestors) is an inherited one."""
+    """Each table's policy as tenants.rls.visible now writes it, of the same kind as the policy it
+    had: one that lets the owner's ancestors' rows through (it calls portal_scope_ancestors) is an
+    inherited table's; one without a department's reach (no portal_scope_supervised) is a
+    subtree-only table's (letters)."""
     if op.get_bind().dialect.name != "postgresql":
         return
     policies = op.get_bind().execute(text(
         "SELECT tablename, qual FROM pg_policies WHERE schemaname = current_schema() AND policyname = :name"),
         {"name": rls.POLICY}).all()
     for table, qual in policies:
-        condition = rls.visible(table, table != "tenants" and "portal_scope_ancestors" in qual)
+        condition = rls.visible(table, table != "tenants" and "portal_scope_ancestors" in qual,
+                                subtree_only="portal_scope_supervised" not in qual and table != "tenants")
         op.execute(f"ALTER POLICY {rls.POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})")
 
 

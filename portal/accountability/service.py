@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import String, and_, case, cast, distinct, func, literal, null, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal.accountability.models import LETTERS, MEASURES, UNIT_MEASURES, AccountabilityRecord
+from portal.accountability.models import LETTERS, MEASURES, UNIT_MEASURES, AccountabilityRecord, Letter
 from portal.audit import service as audit
 from portal.checklists import service as checklists
 from portal.errors import Refused
@@ -121,6 +122,8 @@ class Trace:
     inspectors: list[InspectorSummary] = field(default_factory=list)
     # The enterprise's failed duties as its responsibility lists judge them (portal.checklists).
     duties: list = field(default_factory=list)
+    # 提醒函/督办函 sent to the subject or about its records, with their replies (letters_about).
+    letters: list = field(default_factory=list)
 
     @property
     def is_enterprise(self) -> bool:
@@ -305,7 +308,8 @@ def trace(enterprise: Tenant, until: date | None = None, accident: Accident | No
                    if before(date.fromisoformat(clock.local(a.created_at, "%Y-%m-%d")), a.created_at)]
     found_records = db.session.execute(records_about(enterprise)).scalars().all()
     result = Trace(enterprise, end, accident, records, list(lives.values()), questions, [], assignments,
-                   list(reversed(accident_rows)), found_records, duties=checklists.findings_until(enterprise, end))
+                   list(reversed(accident_rows)), found_records, duties=checklists.findings_until(enterprise, end),
+                   letters=letters_about(enterprise, end))
     result.entries = _timeline(result)
     return result
 
@@ -396,7 +400,16 @@ def trace_node(node: Tenant, until: date | None = None) -> Trace:
                      f"发现隐患 {len(i.hazard_links)} 项；执法措施 {len(i.actions)} 项", _signers(i),
                      [q for q in questions if q.inspection.id == i.id], f"inspection:{i.id}") for i in records]
     return Trace(node, end, None, records, [lives[h] for h in lives if lives[h].found_by is not None], questions,
-                 entries, inspectors=sorted(inspectors.values(), key=lambda s: (-sum(s.counts.values()), s.name)))
+                 entries, inspectors=sorted(inspectors.values(), key=lambda s: (-sum(s.counts.values()), s.name)),
+                 letters=letters_about(node, end))
+
+
+def letters_about(subject: Tenant, end: date) -> list[Letter]:
+    """The letters sent by `end` to `subject` or about its records, as far as the scope reads them."""
+    about = or_(Letter.tenant_id == subject.id, AccountabilityRecord.enterprise_id == subject.id)
+    # An outer join: the receiver reads the letters sent to it, not the issuer's records behind them.
+    return db.session.execute(select(Letter).outerjoin(Letter.record).where(about, Letter.sent_on <= end)
+                              .options(selectinload(Letter.files)).order_by(Letter.sent_on, Letter.id)).scalars().all()
 
 
 # --- Accountability records --------------------------------------------------------------------------
@@ -432,6 +445,8 @@ class RecordInput:
     document_number: str = ""
     issuer: str = ""
     request_key: str | None = None
+    # The day a 督办函's reply is due.
+    reply_by: date | None = None
 
 
 SUBMITTED = "这份问责记录已经提交过了，请勿重复提交。可在“倒查追责”页的追责问责记录中查看。"
@@ -443,22 +458,47 @@ def default_issuer(actor: Membership) -> str:
 
 def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = None) -> AccountabilityRecord:
     """An accountability record resting on items of trace `t`, decided by `actor`'s node."""
-    today = today or clock.today()
-    node = actor.tenant
-    if actor.role not in ("discipline", "leader") or node.kind not in GOVERNMENT_KINDS:
-        raise AccountabilityError("追责问责记录只能由政府层级的纪检监察或领导角色填写。")
-    if data.measure not in MEASURES:
-        raise AccountabilityError("请选择处理方式。")
+    _deciding(actor)
     units = {u.id: u for u in t.units()}
     unit = units.get(data.subject_unit_id or 0)
     if unit is None or not may_change(actor, unit):
         raise AccountabilityError("请从倒查涉及的单位中选择被问责单位。")
-    person, post = (data.subject_person or "").strip(), (data.subject_post or "").strip()
     user = None
     if data.subject_user_id:
         user = next((u for u in t.people() if u.id == data.subject_user_id), None)
         if user is None:
             raise AccountabilityError("所选人员不在倒查涉及的人员中。")
+    items = t.items()
+    unknown = [k for k in data.basis if k not in items]
+    if unknown:
+        raise AccountabilityError("所选倒查事项已变化，请刷新倒查页面后重新选择。")
+    if not data.basis:
+        raise AccountabilityError("请至少勾选一项倒查发现作为问责依据。")
+    return decide(actor, unit, data, [{"key": k, "text": items[k]} for k in data.basis], user=user,
+                  enterprise_id=t.subject.id if t.is_enterprise else None,
+                  accident_id=t.accident.id if t.accident else None, today=today)
+
+
+def _deciding(actor: Membership) -> None:
+    if actor.role not in ("discipline", "leader") or actor.tenant.kind not in GOVERNMENT_KINDS:
+        raise AccountabilityError("追责问责记录只能由政府层级的纪检监察或领导角色填写。")
+
+
+def decide(actor: Membership, unit: Tenant, data: RecordInput, basis: list[dict], *, user=None,
+           enterprise_id: int | None = None, accident_id: int | None = None,
+           today: date | None = None) -> AccountabilityRecord:
+    """The record of `actor`'s node about `unit`, resting on `basis` ([{"key", "text"}], what the
+    caller checked the node may read); a letter is delivered to `unit` at once (Letter)."""
+    today = today or clock.today()
+    _deciding(actor)
+    node = actor.tenant
+    if data.measure not in MEASURES:
+        raise AccountabilityError("请选择处理方式。")
+    letter = data.measure in LETTERS
+    if letter and unit.id == node.id:
+        raise AccountabilityError("提醒函、督办函发给下级单位，不能发给本单位。")
+    person, post = (data.subject_person or "").strip(), (data.subject_post or "").strip()
+    if user is not None:
         person, post = person or user.display_name, post or user.post
     if len(person) > 64 or len(post) > 64:
         raise AccountabilityError("姓名和职务各不超过 64 字。")
@@ -469,23 +509,20 @@ def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = 
         raise AccountabilityError("请写明问责事由。")
     if len(reason) > REASON_MAX or len(data.requirement or "") > REASON_MAX:
         raise AccountabilityError(f"事由和要求各不超过 {REASON_MAX} 字。")
-    items = t.items()
-    unknown = [k for k in data.basis if k not in items]
-    if unknown:
-        raise AccountabilityError("所选倒查事项已变化，请刷新倒查页面后重新选择。")
-    if not data.basis:
-        raise AccountabilityError("请至少勾选一项倒查发现作为问责依据。")
     if data.decided_on is None or data.decided_on > today:
         raise AccountabilityError("请填写决定日期，且不能晚于今天。")
+    # A 督办函 demands a written reply by a date; a 提醒函 demands none.
+    reply_by = data.reply_by if data.measure == "supervision_letter" else None
+    if data.measure == "supervision_letter" and (reply_by is None or reply_by < today):
+        raise AccountabilityError("督办函须填写回复期限，且不能早于今天。")
     issuer = (data.issuer or "").strip() or default_issuer(actor)
     if len(issuer) > 100 or len(data.document_number or "") > 64:
         raise AccountabilityError("署名不超过 100 字，文号不超过 64 字。")
     entry = AccountabilityRecord(
         tenant=node, level=inspections.government_level(node), measure=data.measure, subject_unit_id=unit.id,
         subject_unit_name=unit.name, subject_person=person, subject_post=post, subject_user_id=user.id if user else None,
-        reason=reason, requirement=(data.requirement or "").strip(),
-        basis=[{"key": k, "text": items[k]} for k in data.basis],
-        enterprise_id=t.subject.id if t.is_enterprise else None, accident_id=t.accident.id if t.accident else None,
+        reason=reason, requirement=(data.requirement or "").strip(), basis=basis,
+        enterprise_id=enterprise_id, accident_id=accident_id,
         decided_on=data.decided_on, document_number=(data.document_number or "").strip(), issuer=issuer,
         created_by_id=actor.user_id, request_key=(data.request_key or "").strip()[:64] or None)
     try:
@@ -495,9 +532,33 @@ def record(actor: Membership, t: Trace, data: RecordInput, today: date | None = 
     except IntegrityError:
         raise AccountabilityError(SUBMITTED) from None
     audit.record(node, "accountability.recorded", entry,
-                 {"measure": data.measure, "unit": unit.name, "person": person, "basis": data.basis},
+                 {"measure": data.measure, "unit": unit.name, "person": person, "basis": [b["key"] for b in basis]},
                  actor=actor.user)
+    if letter:
+        _deliver(entry, unit, reply_by, actor)
     return entry
+
+
+def letter_link(letter: Letter) -> str:
+    """The letter's page, for the bell: from the URL map, as a service call may have no request."""
+    urls = current_app.url_map.bind("", script_name=current_app.config["APPLICATION_ROOT"])
+    return urls.build("accountability.show_letter", {"letter_id": letter.id})
+
+
+def _deliver(entry: AccountabilityRecord, unit: Tenant, reply_by: date | None, actor: Membership) -> Letter:
+    """The letter as `unit` receives it, and the news in its bell."""
+    letter = Letter(tenant=unit, record=entry, issuer_id=entry.tenant_id, measure=entry.measure,
+                    issuer_name=entry.issuer, document_number=entry.document_number, reason=entry.reason,
+                    requirement=entry.requirement, basis=entry.basis, sent_on=entry.decided_on, reply_by=reply_by)
+    db.session.add(letter)
+    db.session.flush()
+    audit.record(entry.tenant, "letter.sent", letter, {"unit": unit.name, "measure": entry.measure,
+                                                       "reply_by": reply_by.isoformat() if reply_by else None},
+                 actor=actor.user)
+    plans.notify_units([(unit, letter_link(letter))], "letter",
+                       f"{entry.issuer}{entry.measure_label}：{entry.reason[:80]}"
+                       + (f"（请于 {reply_by} 前书面回复）" if reply_by else ""))
+    return letter
 
 
 # --- Dispatch figures --------------------------------------------------------------------------------
@@ -574,7 +635,12 @@ def build_dossier(issuer: Tenant, params: dict) -> exports.Built:
                "questions": [[q.key, q.text, q.people] for q in t.questions],
                "entries": [[e.on.isoformat(), e.kind, e.title, e.detail, e.people] for e in t.entries],
                "signatures": [[i.id, i.content_sha256, [[s.user.display_name, clock.local(s.signed_at)]
-                                                         for s in i.signatures]] for i in t.inspections]}
+                                                         for s in i.signatures]] for i in t.inspections],
+               "letters": [[x.id, x.measure, x.tenant.name, x.sent_on.isoformat(),
+                            x.reply_by.isoformat() if x.reply_by else None, x.outcome_on(t.until),
+                            x.reply if x.replied_on_or_before(t.until) else "",
+                            [[f.filename, f.sha256] for f in x.files] if x.replied_on_or_before(t.until) else []]
+                           for x in t.letters]}
     return exports.Built("accountability/dossier_document.html", content,
                          {"trace": t, "ENTRY_KINDS": ENTRY_KINDS, "QUESTIONS": QUESTIONS})
 
@@ -583,10 +649,13 @@ def build_dossier(issuer: Tenant, params: dict) -> exports.Built:
 def build_letter(tenant: Tenant, params: dict) -> exports.Built:
     entry = db.session.execute(select(AccountabilityRecord).where(AccountabilityRecord.id == params["record_id"])
                                ).scalar_one()
+    sent = db.session.execute(select(Letter).where(Letter.record_id == entry.id)).scalar_one_or_none()
+    reply_by = sent.reply_by if sent is not None else None
     content = {"id": entry.id, "measure": entry.measure, "issuer": entry.issuer, "number": entry.document_number,
                "to": entry.subject_unit_name, "person": entry.subject_person, "reason": entry.reason,
-               "requirement": entry.requirement, "basis": entry.basis, "decided_on": entry.decided_on.isoformat()}
-    return exports.Built("accountability/letter_document.html", content, {"record": entry})
+               "requirement": entry.requirement, "basis": entry.basis, "decided_on": entry.decided_on.isoformat(),
+               "reply_by": reply_by.isoformat() if reply_by else None}
+    return exports.Built("accountability/letter_document.html", content, {"record": entry, "reply_by": reply_by})
 
 
 def request_dossier(issuer: Tenant, subject: Tenant, until: date | None, accident: Accident | None, *,

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from flask import url_for
 from sqlalchemy import and_, func, literal, or_, select
 
+from portal.accountability.models import Letter
 from portal.cache import kept
 from portal.checklists.models import EnterpriseStatus
 from portal.dispatch import periods
@@ -71,6 +72,8 @@ def panels_for(membership: Membership) -> list[str]:
         names.append("tips")
     if government and allows(membership, "accountability.trace"):
         names.append("accidents")
+    if allows(membership, "letters.reply") or (government and allows(membership, "accountability.write")):
+        names.append("letters")
     return names
 
 
@@ -221,6 +224,40 @@ def _accidents(m: Membership, today: date) -> Panel:
                                                  "danger" if rows else "")], items=rows)
 
 
+def _letters(m: Membership, today: date) -> Panel:
+    """Letters awaiting a reply: for the unit that answers them, those to reply to with their
+    dates; for the level that sent them, those awaiting, late (逾期未回复) and replied but not yet
+    办结. One query."""
+    home = m.tenant
+    to_me, from_me = Letter.tenant_id == home.id, Letter.issuer_id == home.id
+    rows = db.session.execute(select(Letter).where(
+        or_(and_(to_me, Letter.state == "sent"), and_(from_me, Letter.state != "closed")))
+        .order_by(Letter.reply_by.is_(None), Letter.reply_by, Letter.id)).scalars().all()
+    mine = [x for x in rows if x.tenant_id == home.id]
+    sent = [x for x in rows if x.issuer_id == home.id]
+    panel = Panel("letters", "提醒函 · 督办函")
+    if allows(m, "letters.reply"):
+        n_late = sum(1 for x in mine if x.late)
+        n_waiting = sum(1 for x in mine if x.reply_by is not None)
+        panel.counts += [
+            Count("收到待回复", n_waiting, url_for("accountability.letters_index", box="received", state="awaiting"),
+                  "warn" if n_waiting else ""),
+            Count("本单位逾期未回复", n_late, url_for("accountability.letters_index", box="received", state="late"),
+                  "danger" if n_late else "")]
+        panel.items = mine
+    if allows(m, "accountability.write") and home.kind != "enterprise":
+        n_waiting = sum(1 for x in sent if x.state == "sent" and x.reply_by is not None)
+        n_late = sum(1 for x in sent if x.late)
+        n_replied = sum(1 for x in sent if x.state == "replied")
+        panel.counts += [
+            Count("发出待回复", n_waiting, url_for("accountability.letters_index", box="issued", state="awaiting")),
+            Count("下级逾期未回复", n_late, url_for("accountability.letters_index", box="issued", state="late"),
+                  "danger" if n_late else ""),
+            Count("已回复待办结", n_replied, url_for("accountability.letters_index", box="issued", state="replied"),
+                  "warn" if n_replied else "")]
+    return panel
+
+
 @dataclass
 class Todo:
     kind: str  # task, hazard
@@ -259,4 +296,4 @@ def _todo(m: Membership, today: date) -> Panel:
 KEPT = {"hazards", "targets", "duties"}
 PANELS = {"todo": _todo, "tasks": _tasks, "dispatch": _dispatch, "hazards": _hazards, "targets": _targets,
           "duties": _duties,
-          "tips": _tips, "accidents": _accidents}
+          "tips": _tips, "accidents": _accidents, "letters": _letters}

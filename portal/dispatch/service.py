@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.accountability import letters
 from portal.accountability import service as accountability
 from portal.audit import service as audit
 from portal.checklists import service as checklists
@@ -1090,6 +1091,31 @@ def notify_unfiled(now: datetime | None = None) -> int:
                            f"《{definition.name}》（截至 {period.end}）{when}")
         told += len(late)
     return told
+
+
+@letters.source("dispatch")
+def letter_source(rest: str, today: date) -> letters.Source | None:
+    """A unit's report for one period (`definition:unit:period end`) that is late or missing: the
+    ground of a 提醒函/督办函 (portal.accountability.letters)."""
+    definition_id, unit_id, key = (rest.split(":") + ["", "", ""])[:3]
+    definition = db.session.execute(select(ReportDefinition).where(
+        ReportDefinition.id == (int(definition_id) if definition_id.isdigit() else 0))).scalar_one_or_none()
+    unit = db.session.execute(select(Tenant).where(
+        Tenant.id == (int(unit_id) if unit_id.isdigit() else 0))).scalar_one_or_none()
+    if definition is None or unit is None or not fills(definition, unit):
+        return None
+    try:
+        period = parse_period(definition, key, today)
+    except DispatchError:
+        return None
+    sub = submission(definition, unit, period)
+    missing = (sub is None or sub.status not in ("submitted", "approved")) and clock.now() >= period.deadline
+    if not missing and not (sub is not None and sub.late):
+        raise letters.LetterError("该单位本期调度表没有逾期，无需据此发函。")
+    return letters.Source(f"dispatch:{definition.id}:{unit.id}:{period.key}",
+                          f"《{definition.name}》{period.end:%Y-%m-%d} 期（{period.due:%m-%d} 前报送）：{unit.name}"
+                          + ("逾期未报" if missing else "逾期上报"), [unit], "dispatch.table",
+                          {"definition_id": definition.id, "tenant_id": unit.id, "period": period.key})
 
 
 def table_link(definition: ReportDefinition, tenant: Tenant, period: Period) -> str:

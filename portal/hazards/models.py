@@ -4,6 +4,7 @@ from sqlalchemy.orm import relationship
 
 from portal.extensions import db
 from portal.uploads.models import Upload
+from tenants import clock
 from tenants.clock import now
 from tenants.models import Inherited, TenantOwned
 
@@ -154,6 +155,12 @@ class Hazard(TenantOwned, db.Model):
     @property
     def listed(self) -> bool:
         return self.listed_by_id is not None and self.delisted_on is None
+
+    @property
+    def listed_late(self) -> bool:
+        """Listed, past the listing's deadline and not yet rectified: what a 督办函 may press on."""
+        return self.listed and self.status in OPEN_STATUSES and self.listed_deadline is not None \
+            and self.listed_deadline < clock.today()
 
     @property
     def has_fixes(self) -> bool:

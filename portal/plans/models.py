@@ -15,7 +15,8 @@ STATES = {"pending": "待签收", "in_progress": "办理中", "reported": "已�
 LADDER = {"green": "正常", "yellow": "临期", "red": "逾期", "done": "已办结", "withdrawn": "已撤回"}
 NOTIFICATION_KINDS = {"task": "新任务", "reported": "已上报", "returned": "退回", "approved": "已办结",
                       "reminder": "催办", "deadline": "调整期限", "withdrawn": "撤回", "dispatch_remind": "催报",
-                      "overdue": "逾期提醒", "alert": "系统告警", "accident": "事故报告"}
+                      "overdue": "逾期提醒", "alert": "系统告警", "accident": "事故报告",
+                      "letter": "函件", "letter_reply": "函件回复", "letter_closed": "函件办结"}
 
 
 class Campaign(db.Model):

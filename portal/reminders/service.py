@@ -1,7 +1,8 @@
 """Reminders that reach people who are not logged in: each morning, one digest per person of
 what waits in the bell of every unit they work for (new and returned tasks, 催办, overdue tasks,
-hazards and dispatch tables, accident reports) and of the tasks and hazards falling due within
-three days, by e-mail and/or the SMS/IM gateway as each person chose (User.remind_by).
+hazards and dispatch tables, accident reports, letters) and of the tasks, hazards and 督办函
+replies falling due within three days (replies already late too), by e-mail and/or the SMS/IM
+gateway as each person chose (User.remind_by).
 
 Every message is a ReminderSend row written before it is sent: sent, or failed and tried again
 every quarter hour up to MAX_ATTEMPTS, so a mail server down for the night loses nothing. A
@@ -18,6 +19,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
+from portal.accountability import letters
 from portal.auth.models import User
 from portal.extensions import db
 from portal.hazards.models import OPEN_STATUSES, Hazard
@@ -33,7 +35,7 @@ MAX_ATTEMPTS = 5
 # reach the person twice, which beats never.
 ABANDONED_AFTER = timedelta(minutes=10)
 # The bell's news that asks something of the unit; approvals and deadline changes can wait.
-ASKING = ("task", "returned", "reminder", "overdue", "dispatch_remind", "accident", "alert")
+ASKING = ("task", "returned", "reminder", "overdue", "dispatch_remind", "accident", "alert", "letter")
 
 
 def _smtp(address: str, subject: str, body: str) -> None:
@@ -123,6 +125,10 @@ def _due_soon(membership, today: date) -> list[str]:
                 Hazard.tenant_id == membership.tenant_id, Hazard.status.in_(OPEN_STATUSES),
                 Hazard.fix_deadline.between(today, soon)).order_by(Hazard.fix_deadline, Hazard.id)).scalars():
             lines.append(f"隐患“{h.description[:60]}”整改期限 {h.fix_deadline} 将到")
+    if allows(membership, "letters.reply"):
+        for x in letters.due(membership.tenant, today, plans.YELLOW_DAYS):
+            lines.append(f"{x.issuer_name}{x.measure_label}须于 {x.reply_by} 前书面回复"
+                         + ("（已逾期未回复）" if x.reply_by < today else ""))
     return lines
 
 

@@ -186,14 +186,15 @@ def test_the_dossier_pdf_names_the_questions_and_the_signers(app, client, sessio
 def test_letters_in_official_layout_and_only_for_letters(app, client, session, field, missed):
     t = service.trace(field["tree"]["a_plant"], TODAY)
     letter = service.record(field["discipline"], t, _input(t, measure="supervision_letter", document_number="甲纪督〔2024〕3号",
-                                                           requirement="请于7日内书面报告整改情况。"), today=TODAY)
+                                                           requirement="请于7日内书面报告整改情况。",
+                                                           reply_by=date(2024, 6, 22)), today=TODAY)
     talk = service.record(field["discipline"], t, _input(t), today=TODAY)
     session.commit()
     login(client, field["discipline"].user)
     doc = _document(session, post(client, f"/accountability/{letter.id}/letter"))
     text = _pdf_text(doc.content)
     for expected in ("甲区纪委监委", "甲纪督〔2024〕3号", "督办函", "甲区应急管理局", "请于7日内书面报告整改情况",
-                     "2024年6月15日", "查不出"):
+                     "2024年6月15日", "查不出", "于2024年6月22日前将办理情况书面报送我单位"):
         assert expected in text, expected
     response = post(client, f"/accountability/{talk.id}/letter")
     assert response.status_code == 422 and "只有提醒函、督办函生成公文" in response.get_data(as_text=True)

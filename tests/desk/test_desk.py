@@ -14,13 +14,13 @@ from tests.conftest import IsolatedClient, login
 
 # Demo accounts, one per kind of desk: the panels each must show.
 DESKS = {
-    "hedong_admin": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents"},
-    "hedong_leader": {"tasks", "dispatch", "hazards", "targets", "duties", "accidents"},
-    "hedong_staff": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents"},
+    "hedong_admin": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents", "letters"},
+    "hedong_leader": {"tasks", "dispatch", "hazards", "targets", "duties", "accidents", "letters"},
+    "hedong_staff": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents", "letters"},
     "hedong_inspector": {"hazards", "targets", "duties", "accidents"},
-    "hedong_discipline": {"hazards", "targets", "duties", "accidents"},
-    "hedong_principal": {"todo", "tasks", "hazards"},
-    "hebei_commerce": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents"},
+    "hedong_discipline": {"hazards", "targets", "duties", "accidents", "letters"},
+    "hedong_principal": {"todo", "tasks", "hazards", "letters"},
+    "hebei_commerce": {"tasks", "dispatch", "hazards", "targets", "duties", "tips", "accidents", "letters"},
 }
 
 

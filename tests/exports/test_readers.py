@@ -113,7 +113,7 @@ def test_the_investigated_principal_and_the_named_inspectors_never_reach_the_dos
 
 def test_who_may_not_read_a_kind_may_not_make_it(app, client, session, field, missed):
     t = accountability.trace(field["tree"]["a_plant"], TODAY)
-    letter = accountability.record(field["discipline"], t, _input(t, measure="supervision_letter"), today=TODAY)
+    letter = accountability.record(field["discipline"], t, _input(t, measure="supervision_letter", reply_by=TODAY), today=TODAY)
     session.commit()
     plant = field["tree"]["a_plant"]
     # An inspector may open the trace, but not export its dossier, nor see the button.

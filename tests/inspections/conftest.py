@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from portal.hazards import service as hazards
 from portal.inspections import service
@@ -107,5 +108,16 @@ def sample_records(session, tree, make_user) -> dict:
     record = accountability.record(member(make_user(tree["a"], role="discipline")), trace, accountability.RecordInput(
         measure="interview", subject_unit_id=tree["a_dept"].id, subject_person="甲区被约谈人", reason="甲区问责机密",
         basis=list(trace.items())[:1], decided_on=today), today=today)
+    # A 督办函 to the shop, answered with a file (portal.accountability.letters).
+    from datetime import timedelta
+
+    from portal.accountability import letters
+    from portal.accountability.models import Letter
+    sent = accountability.record(member(make_user(tree["a"], role="leader")), trace, accountability.RecordInput(
+        measure="supervision_letter", subject_unit_id=shop.id, reason="甲区督办机密", basis=list(trace.items())[:1],
+        decided_on=today, reply_by=today + timedelta(days=7)), today=today)
+    letter = session.execute(select(Letter).where(Letter.record_id == sent.id)).scalar_one()
+    letters.reply(letter, member(make_user(shop, role="principal")), "甲区回复机密", [("甲区回复机密.pdf", b"%PDF-1.7 x")])
     session.flush()
-    return {"inspection_id": [inspection.id], "record_id": [record.id], "accident_id": [accident.id]}
+    return {"inspection_id": [inspection.id], "record_id": [record.id, sent.id], "accident_id": [accident.id],
+            "letter_id": [letter.id]}

@@ -168,3 +168,20 @@ def test_a_hazard_falling_due_within_three_days_is_in_its_enterprises_digest(ses
     body = mail.get_content()
     assert to == ["plant@example.com"] and "隐患“储罐区可燃气体报警器失效”整改期限 2026-03-04 将到" in body
     assert "消防通道堵塞" not in body
+
+
+def test_a_supervision_letter_to_answer_is_in_the_receiving_units_digest(session, tree, smtp, street_staff, make_user):
+    """The news of a 督办函 and its reply-by date, while unanswered, reach the street by mail."""
+    from portal.accountability import service as accountability
+    from tests.inspections.conftest import member
+    discipline = member(make_user(tree["a"], role="discipline"))
+    accountability.decide(discipline, tree["a_street"], accountability.RecordInput(
+        measure="supervision_letter", subject_unit_id=tree["a_street"].id, reason="专项行动方案逾期未报",
+        decided_on=date(2026, 3, 1), reply_by=date(2026, 3, 4)), [{"key": "task:1", "text": "逾期任务"}],
+        today=date(2026, 3, 1))
+    assert reminders.queue_digests(datetime(2026, 3, 2, 0, 50)) == 1
+    assert reminders.deliver() == (1, 0)
+    [(to, mail)] = smtp.messages
+    body = mail.get_content()
+    assert "专项行动方案逾期未报（请于 2026-03-04 前书面回复）" in body
+    assert "甲区纪委监委督办函须于 2026-03-04 前书面回复" in body
