@@ -141,7 +141,8 @@ class Scope:
     def _sent(self, table, column: str, b: SimpleNamespace):
         # Only a department sends work outside its own subtree (every other sender is an ancestor
         # of the receiver, readable anyway): its node is read by the units the work reached.
-        return and_(Tenant.kind == "department", exists().where(table.c[column] == Tenant.id, self.owns(table, b)))
+        sent = table.alias(f"sent_{table.name}")
+        return and_(Tenant.kind == "department", exists().where(sent.c[column] == Tenant.id, self.owns(sent, b)))
 
     def writable(self, model, extra_ids: frozenset[int] = frozenset()):
         """The WHERE clause of the rows of `model` this scope may UPDATE or DELETE: records of its
@@ -158,7 +159,8 @@ class Scope:
     def _supervised_ids(self, b: SimpleNamespace):
         # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
         t = Tenant.__table__
-        return select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry, b))
+        # Never correlated: inside a criterion of Tenant itself (a sender's node) it is still its own list.
+        return select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry, b)).correlate(None)
 
     def manages(self, tenant: Tenant) -> bool:
         """Whether `tenant` is in this scope's own subtree (no query)."""

@@ -100,7 +100,8 @@ class Clause(Inherited, db.Model):
 def _reached(scope, b, task_id):
     """A task reaches whoever reads one of its assignments: the receivers and the levels above
     them, which a department's task to the enterprises it supervises leaves outside its chain."""
-    a = Assignment.__table__
+    # Aliased: the statement it joins may read assignments itself (an inbox joins tasks to them).
+    a = Assignment.__table__.alias("reached")
     return exists().where(a.c.task_id == task_id, scope.owns(a, b))
 
 

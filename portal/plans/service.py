@@ -411,7 +411,7 @@ def candidates(assigner: Tenant) -> list[Tenant]:
     """The units `assigner` may give a task to: its direct children; for a department or 站所, which
     has none, the enterprises it supervises (三管三必须), wherever they sit under its level."""
     if assigner.kind == "department":
-        return db.session.execute(tenants.supervised_enterprises(assigner)).scalars().all()
+        return sorted(db.session.execute(tenants.supervised_enterprises(assigner)).scalars(), key=lambda t: t.id)
     return children(assigner)
 
 
