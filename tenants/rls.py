@@ -147,9 +147,23 @@ def _governments() -> str:
     return ", ".join(f"'{kind}'" for kind in GOVERNMENT_KINDS)
 
 
-def visible(table: str, inherited: bool = False) -> str:
+# Rows read because work reached the scope from outside its chain (tenants.scope: a model's
+# reach_criteria, and the nodes named by a sender_column): a department's task and its files are
+# read by whoever reads one of its assignments, and the department's node by whoever reads an
+# assignment it sent. "Reads" is the assignments table's own policy, applied inside these
+# sub-SELECTs as PostgreSQL applies every policy to the tables a policy reads.
+REACHED = {
+    "tasks": "EXISTS (SELECT 1 FROM assignments reached WHERE reached.task_id = tasks.id)",
+    "task_attachments": "EXISTS (SELECT 1 FROM assignments reached WHERE reached.task_id = task_attachments.task_id)",
+    "tenants": "(kind = 'department'"
+               " AND EXISTS (SELECT 1 FROM assignments sent WHERE sent.assigner_id = tenants.id))",
+}
+
+
+def visible(table: str, inherited: bool = False, reached: bool = False) -> str:
     """The SQL condition of `table`'s rows inside the current scope: tenants.scope.Scope.criteria
-    (for `tenants`, a department's also lets through the nodes that criteria's subqueries read)."""
+    (for `tenants`, a department's also lets through the nodes that criteria's subqueries read).
+    `reached`: with the rows of REACHED (from migration 0031 on)."""
     path, owner = ("path", "id") if table == "tenants" else ("tenant_path", "tenant_id")
     # Arrays are computed once per statement (a sub-SELECT is an InitPlan), not once per row.
     clauses = [f"({path} >= portal_scope_path() AND {path} < portal_subtree_end(portal_scope_path()))"]
@@ -169,20 +183,23 @@ def visible(table: str, inherited: bool = False) -> str:
         reach = [f"{owner} = ANY ((SELECT portal_scope_supervised({levels}))::int[])"
                  for levels in (("false", "true") if inherited else ("false",))]
         clauses.append(f"(portal_scope_industries() IS NOT NULL AND ({' OR '.join(reach)}))")
+    if reached:
+        clauses.append(REACHED[table])
     return "\n OR ".join(clauses)
 
 
-def protect(op, tables, inherited=()) -> None:
+def protect(op, tables, inherited=(), reached=()) -> None:
     """FORCE row-level security on `tables` (tenant-owned, or `tenants`), one policy each, for
     reads and writes alike. `inherited` names those whose owner's ancestors' rows are in scope
-    (tenants.models.Inherited). Every migration that adds a tenant-owned table calls this."""
+    (tenants.models.Inherited), `reached` those with rows of REACHED. Every migration that adds a
+    tenant-owned table calls this."""
     if not _postgresql(op):
         return
-    inherited = set(inherited)
+    inherited, reached = set(inherited), set(reached)
     for table in tables:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        condition = visible(table, table in inherited)
+        condition = visible(table, table in inherited, table in reached)
         op.execute(f"CREATE POLICY {POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})")
 
 

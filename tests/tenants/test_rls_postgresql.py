@@ -158,3 +158,47 @@ def test_move_keeps_working_under_the_policies(session, tree):
     with unscoped():
         assert session.execute(select(Tenant).where(in_subtree(Tenant.path, tree["b"].path),
                                                     Tenant.name == "甲商场")).scalar_one()
+
+
+@pytest.fixture
+def department_task(session, tree, make_user):
+    """甲区商务局's task to 甲商场 (under 甲街道), with a file: outside the enterprise's chain."""
+    from portal.plans import service as plans
+    from tests.plans.conftest import membership
+    campaign = plans.create_campaign(tree["root"], name="部门交办专项行动", starts_on=date(2023, 5, 1),
+                                     ends_on=date(2099, 12, 31))
+    plan = plans.create_plan(tree["root"], campaign, title="总体方案", issuer="国务院安委会")
+    with scoped_as(Scope.of(tree["a_dept"], "staff")):
+        task = plans.create_task(tree["a_dept"], membership(make_user(tree["a_dept"], role="staff")),
+                                 title="燃气报警装置排查", body="内容", deadline=date(2099, 12, 31),
+                                 phase_id=plan.phases[0].id, receiver_ids=[tree["a_shop"].id], request_key="rls",
+                                 files=[("要点.pdf", b"%PDF-1.7 x")])
+    session.flush()
+    return task
+
+
+REACH = {"receiver": ("a_shop", "principal"), "street": ("a_street", "staff"), "department": ("a_dept", "staff"),
+         "unsupervised": ("a_plant", "principal"), "other_district": ("b_shop", "principal"),
+         "other_street": ("b_street", "staff"), "district": ("a", "admin")}
+
+
+@pytest.mark.parametrize("who", sorted(REACH))
+def test_a_department_task_reaches_exactly_the_rows_the_listener_gives(session, tree, department_task, who):
+    """Raw SQL under the policies: the task, its file and the department's node are read by the
+    receiver, the street above it and the district, never by an enterprise the task did not reach nor
+    by another district; each table gives exactly what tenants.scope gives."""
+    unit, role = REACH[who]
+    scope = Scope.of(tree[unit], role)
+    for table in ("tasks", "task_attachments", "assignments", "tenants"):
+        model = _scoped_tables()[table]
+        with unscoped():
+            expected = set(session.execute(select(model.id).where(scope.criteria(model))).scalars())
+        with scoped_as(scope):
+            got = set(session.execute(text(f"SELECT id FROM {table}")).scalars())
+        if table == "tenants" and scope.industries:
+            got &= expected  # the district's government nodes, as in the test above
+        assert got == expected, f"{table} as {who}"
+        if table == "tasks":
+            assert (department_task.id in got) == (who in ("receiver", "street", "department", "district")), who
+        if table == "tenants":
+            assert (tree["a_dept"].id in got) == (who in ("receiver", "street", "department", "district")), who

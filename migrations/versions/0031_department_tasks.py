@@ -1,0 +1,28 @@
+"""a department's task reaches the enterprises it supervises under streets: the task and its files
+are read by whoever reads one of its assignments, the department's node by whoever reads an
+assignment it sent (PostgreSQL row-level security; tenants.rls.REACHED). SQLite: nothing.
+
+Revision ID: 0031
+Revises: (see down_revision)
+"""
+from alembic import op
+
+from tenants import rls
+
+revision = "0031"
+down_revision = "0029"
+branch_labels = None
+depends_on = None
+
+TABLES = ("tenants", "tasks", "task_attachments")
+INHERITED = ("tasks", "task_attachments")
+
+
+def upgrade():
+    rls.unprotect(op, TABLES)
+    rls.protect(op, TABLES, inherited=INHERITED, reached=TABLES)
+
+
+def downgrade():
+    rls.unprotect(op, TABLES)
+    rls.protect(op, TABLES, inherited=INHERITED)
