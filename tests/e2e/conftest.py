@@ -148,3 +148,13 @@ def log_out(page: Page) -> None:
 def pdf_text(pdf: bytes) -> str:
     """The text of a PDF without any whitespace: table cells wrap long names onto two lines."""
     return re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def submit_task(page: Page, title: str, units: int, rollup: str) -> str:
+    """Press 交办 on a filled new-task form: the task's page opens, says to how many units it went
+    and how they stand (sent, not yet signed for: 待签收, not 办理中). Returns its address."""
+    page.get_by_role("button", name="交办").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(f"给 {units} 个单位")
+    expect(page.locator("#rollup")).to_have_text(rollup)
+    return page.url

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from portal.demo import PASSWORD
 from tenants import clock
-from tests.e2e.conftest import log_in, log_out
+from tests.e2e.conftest import log_in, log_out, submit_task
 
 SHOP = "天津市河北区望海楼商贸有限公司"
 COMMERCE = ("天津市河北区意式风情商业管理有限公司", SHOP, "天津市河北区鸿顺里农贸市场有限公司",
@@ -56,11 +56,7 @@ def test_a_department_tasks_its_enterprises_under_the_streets(live_server, brows
         expect(industry.locator("xpath=..")).to_contain_text(name)
     expect(page.locator("form[enctype]")).not_to_contain_text("河东")
     industry.check()
-    page.get_by_role("button", name="交办").click()
-    expect(page.get_by_role("heading", name=title)).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("给 5 个单位")
-    expect(page.locator("#rollup")).to_have_text("5 个企业：已办结 0，已上报 0，办理中 0，待签收 5，逾期 0")
-    task_url = page.url
+    task_url = submit_task(page, title, 5, "5 个企业：已办结 0，已上报 0，办理中 0，待签收 5，逾期 0")
     log_out(page)
 
     # 望海楼商贸 under 望海楼街道: the rule it must now keep and who set it, then the task.
