@@ -1019,9 +1019,12 @@ def assigned(assigner: Tenant, *, phase_id: int | None = None, state: str = "", 
     return stmt
 
 
-def from_departments(unit: Tenant, limit: int = 50) -> list[Task]:
+FROM_DEPARTMENTS_SHOWN = 50
+
+
+def from_departments(unit: Tenant, limit: int = FROM_DEPARTMENTS_SHOWN) -> list[Task]:
     """Tasks that departments and 站所 gave to enterprises below `unit` (a street sees what reached
-    its enterprises besides its own tasks, read-only), newest first."""
+    its enterprises besides its own tasks, read-only), the latest `limit`, newest first."""
     reached = select(Assignment.task_id).where(in_subtree(Assignment.tenant_path, unit.path),
                                                Assignment.tenant_id != unit.id)
     return db.session.execute(

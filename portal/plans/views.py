@@ -232,7 +232,7 @@ def assigned():
     return render("plans/assigned.html", "board", home=home, page=page, filters=filters, today=today,
                   rollups=service.rollups([t.id for t in page.items + reached], today),
                   by_child=service.child_rollups(home, today), phases=service.task_phases(home),
-                  reached=reached, STATES=STATES, LADDER=LADDER)
+                  reached=reached, reached_shown=service.FROM_DEPARTMENTS_SHOWN, STATES=STATES, LADDER=LADDER)
 
 
 @bp.get("/tasks/received")

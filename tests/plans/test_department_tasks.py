@@ -180,3 +180,30 @@ def test_the_street_sees_what_reached_its_enterprises_and_cannot_act(session, cl
     assert session.get(Assignment, a.id).state == "pending"
     assert session.get(Task, task.id).deadline == date(2023, 6, 20)
     assert TODAY < date(2023, 6, 20)
+
+
+def test_a_department_passes_a_districts_task_down_to_the_enterprises_it_supervises(session, client, world, people):
+    """甲区 tasks its 商务局 (a direct child); the 商务局 signs and passes it down to its 商贸 enterprises,
+    as a street passes a task to its own; the enterprise's page names the 商务局."""
+    district_task = service.create_task(world["a"], membership(people["district"]), title="传达方案", body="内容",
+                                        deadline=date(2023, 6, 25), phase_id=world["phase"].id,
+                                        receiver_ids=[world["a_dept"].id], request_key="district")
+    received = assignment_of(session, district_task, world["a_dept"])
+    department = membership(world["users"]["dept"])
+    with scoped_as(Scope.of(world["a_dept"], "staff")):
+        service.sign(received, department)
+        with pytest.raises(Refused, match="不能晚于上级任务的截止日期"):
+            service.create_task(world["a_dept"], department, title="传达到企业", body="内容",
+                                deadline=date(2023, 6, 28), phase_id=None, receiver_kinds=["enterprise"],
+                                request_key="late", parent_assignment=received)
+        task = service.create_task(world["a_dept"], department, title="传达到企业", body="内容",
+                                   deadline=date(2023, 6, 24), phase_id=None, receiver_kinds=["enterprise"],
+                                   request_key="down", parent_assignment=received)
+    assert receivers(session, task) == {"甲商场", "甲酒店"}
+    a = assignment_of(session, task, world["hotel"])
+    session.commit()
+    login(client, world["users"]["dept"])
+    assert "向下交办" in client.get(f"/assignments/{received.id}").get_data(as_text=True)
+    login(client, world["users"]["hotel"])
+    page = client.get(f"/assignments/{a.id}").get_data(as_text=True)
+    assert "传达到企业" in page and "甲区商务局" in page
