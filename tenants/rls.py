@@ -160,10 +160,11 @@ REACHED = {
 }
 
 
-def visible(table: str, inherited: bool = False, reached: bool = False) -> str:
+def visible(table: str, inherited: bool = False, reached: bool = True) -> str:
     """The SQL condition of `table`'s rows inside the current scope: tenants.scope.Scope.criteria
     (for `tenants`, a department's also lets through the nodes that criteria's subqueries read).
-    `reached`: with the rows of REACHED (from migration 0031 on)."""
+    With the rows of REACHED (migration 0031) unless `reached` is False (its downgrade): a
+    migration that makes every policy again from this keeps them."""
     path, owner = ("path", "id") if table == "tenants" else ("tenant_path", "tenant_id")
     # Arrays are computed once per statement (a sub-SELECT is an InitPlan), not once per row.
     clauses = [f"({path} >= portal_scope_path() AND {path} < portal_subtree_end(portal_scope_path()))"]
@@ -183,23 +184,23 @@ def visible(table: str, inherited: bool = False, reached: bool = False) -> str:
         reach = [f"{owner} = ANY ((SELECT portal_scope_supervised({levels}))::int[])"
                  for levels in (("false", "true") if inherited else ("false",))]
         clauses.append(f"(portal_scope_industries() IS NOT NULL AND ({' OR '.join(reach)}))")
-    if reached:
+    if reached and table in REACHED:
         clauses.append(REACHED[table])
     return "\n OR ".join(clauses)
 
 
-def protect(op, tables, inherited=(), reached=()) -> None:
+def protect(op, tables, inherited=(), reached: bool = True) -> None:
     """FORCE row-level security on `tables` (tenant-owned, or `tenants`), one policy each, for
     reads and writes alike. `inherited` names those whose owner's ancestors' rows are in scope
-    (tenants.models.Inherited), `reached` those with rows of REACHED. Every migration that adds a
-    tenant-owned table calls this."""
+    (tenants.models.Inherited); `reached`, see `visible`. Every migration that adds a tenant-owned
+    table calls this."""
     if not _postgresql(op):
         return
-    inherited, reached = set(inherited), set(reached)
+    inherited = set(inherited)
     for table in tables:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        condition = visible(table, table in inherited, table in reached)
+        condition = visible(table, table in inherited, reached)
         op.execute(f"CREATE POLICY {POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})")
 
 

@@ -14,15 +14,15 @@ down_revision = "0029"
 branch_labels = None
 depends_on = None
 
-TABLES = ("tenants", "tasks", "task_attachments")
+TABLES = tuple(rls.REACHED)
 INHERITED = ("tasks", "task_attachments")
 
 
 def upgrade():
     rls.unprotect(op, TABLES)
-    rls.protect(op, TABLES, inherited=INHERITED, reached=TABLES)
+    rls.protect(op, TABLES, inherited=INHERITED)
 
 
 def downgrade():
     rls.unprotect(op, TABLES)
-    rls.protect(op, TABLES, inherited=INHERITED)
+    rls.protect(op, TABLES, inherited=INHERITED, reached=False)
