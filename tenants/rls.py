@@ -165,6 +165,8 @@ def visible(table: str, inherited: bool = False, reached: bool = True) -> str:
     (for `tenants`, a department's also lets through the nodes that criteria's subqueries read).
     With the rows of REACHED (migration 0031) unless `reached` is False (its downgrade): a
     migration that makes every policy again from this keeps them."""
+    if reached and table in REACHED:
+        return f"{visible(table, inherited, reached=False)}\n OR {REACHED[table]}"
     path, owner = ("path", "id") if table == "tenants" else ("tenant_path", "tenant_id")
     # Arrays are computed once per statement (a sub-SELECT is an InitPlan), not once per row.
     clauses = [f"({path} >= portal_scope_path() AND {path} < portal_subtree_end(portal_scope_path()))"]
@@ -184,8 +186,6 @@ def visible(table: str, inherited: bool = False, reached: bool = True) -> str:
         reach = [f"{owner} = ANY ((SELECT portal_scope_supervised({levels}))::int[])"
                  for levels in (("false", "true") if inherited else ("false",))]
         clauses.append(f"(portal_scope_industries() IS NOT NULL AND ({' OR '.join(reach)}))")
-    if reached and table in REACHED:
-        clauses.append(REACHED[table])
     return "\n OR ".join(clauses)
 
 
