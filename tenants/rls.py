@@ -148,15 +148,18 @@ def _governments() -> str:
 
 
 # Rows read because work reached the scope from outside its chain (tenants.scope: a model's
-# reach_criteria, and the nodes named by a sender_column): a department's task and its files are
-# read by whoever reads one of its assignments, and the department's node by whoever reads an
-# assignment it sent. "Reads" is the assignments table's own policy, applied inside these
-# sub-SELECTs as PostgreSQL applies every policy to the tables a policy reads.
+# reach_criteria, Scope._tasking): a department's task and its files are read by whoever reads one
+# of its assignments ("reads" is the assignments table's own policy, which PostgreSQL applies inside
+# the sub-SELECT); the departments and 站所 that may send such tasks by the levels below them. The
+# tenants condition reads no other table: every other policy reads tenants (the supervised
+# enterprises), and the planner evaluates that function while planning, so a policy on tenants
+# that read assignments would plan itself again without end.
 REACHED = {
     "tasks": "EXISTS (SELECT 1 FROM assignments reached WHERE reached.task_id = tasks.id)",
     "task_attachments": "EXISTS (SELECT 1 FROM assignments reached WHERE reached.task_id = task_attachments.task_id)",
-    "tenants": "(kind = 'department'"
-               " AND EXISTS (SELECT 1 FROM assignments sent WHERE sent.assigner_id = tenants.id))",
+    "tenants": "(kind = 'department' AND (parent_id = ANY ((SELECT portal_scope_ancestors())::int[])"
+               " OR (SELECT portal_scope_industries()) IS NOT NULL AND path >= (SELECT portal_scope_parent())"
+               " AND path < (SELECT portal_subtree_end(portal_scope_parent()))))",
 }
 
 
