@@ -121,6 +121,10 @@ class TenantOwned(Scoped):
     the work); tenants.paths.move rewrites them with tenant_path when a node moves."""
 
     path_copies: tuple[str, ...] = ()
+    # A column naming the node that sent the record to its owner from outside the owner's chain (a
+    # department's task reaching an enterprise under a street): readers of the record read that
+    # node's row too (tenants.scope).
+    sender_column: str | None = None
     # False for records only ever reached through another record, never by subtree.
     index_tenant_path: bool = True
 

@@ -148,12 +148,13 @@ def _governments() -> str:
 
 
 # Rows read because work reached the scope from outside its chain (tenants.scope: a model's
-# reach_criteria, Scope._tasking): a department's task and its files are read by whoever reads one
-# of its assignments ("reads" is the assignments table's own policy, which PostgreSQL applies inside
-# the sub-SELECT); the departments and 站所 that may send such tasks by the levels below them. The
-# tenants condition reads no other table: every other policy reads tenants (the supervised
-# enterprises), and the planner evaluates that function while planning, so a policy on tenants
-# that read assignments would plan itself again without end.
+# reach_criteria, and the nodes named by a sender_column): a department's task and its files are
+# read by whoever reads one of its assignments ("reads" is the assignments table's own policy,
+# which PostgreSQL applies inside the sub-SELECT). The listener lets a unit read the departments
+# that sent it a task; this policy cannot say so and lets through the departments and 站所 that may
+# (those of the scope's levels), names only: a policy on tenants may read no other table, since
+# every other policy reads tenants through portal_scope_supervised, which the planner evaluates
+# while planning, so a policy on tenants that read assignments would plan itself without end.
 REACHED = {
     "tasks": "EXISTS (SELECT 1 FROM assignments reached WHERE reached.task_id = tasks.id)",
     "task_attachments": "EXISTS (SELECT 1 FROM assignments reached WHERE reached.task_id = task_attachments.task_id)",

@@ -1,7 +1,7 @@
 """a department's task reaches the enterprises it supervises under streets: the task and its files
 are read by whoever reads one of its assignments, and the departments and 站所 of a unit's levels
-(which may task it) by their names (PostgreSQL row-level security; tenants.rls.REACHED). SQLite:
-nothing.
+(which may task it) by their names (PostgreSQL row-level security behind the listener, which lets
+through only those that did; tenants.rls.REACHED). SQLite: nothing.
 
 Revision ID: 0031
 Revises: (see down_revision)

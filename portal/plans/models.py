@@ -145,6 +145,9 @@ class Assignment(TenantOwned, db.Model):
     办理中 → 已撤回 when the assigner withdraws the task."""
 
     __tablename__ = "assignments"
+    # Readers of an assignment read the name of the unit that assigned it (a department, when its
+    # task reached an enterprise under a street).
+    sender_column = "assigner_id"
 
     id = db.Column(db.Integer, primary_key=True)
     task_id = db.Column(db.Integer, db.ForeignKey("tasks.id"), nullable=False)

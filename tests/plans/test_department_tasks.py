@@ -150,9 +150,9 @@ def test_an_unsupervised_enterprise_and_another_districts_never_see_it(session, 
     for scope in [Scope.of(world[unit], "principal") for unit in ("a_plant", "b_shop", "b_street")]:
         with scoped_as(scope):
             assert session.execute(select(func.count()).select_from(Task).where(Task.id == task_id)).scalar() == 0
-    # Another district's units never read the department; a unit of its district reads its name (any
-    # department of its levels may task it), not its siblings nor what it supervises.
-    for unit in ("b_shop", "b_street"):
+    # Only the units the task reached read the department's node: its name, not its siblings nor
+    # what it supervises.
+    for unit in ("a_plant", "b_shop", "b_street"):
         with scoped_as(Scope.of(world[unit], "principal")):
             assert session.execute(select(Tenant.id).where(Tenant.id == department_id)).first() is None
     with scoped_as(Scope.of(world["a_shop"], "principal")):
