@@ -134,7 +134,7 @@ class Scope:
     def owns(self, table, b: SimpleNamespace):
         """The rows of the plain `table` of a tenant-owned model that this scope reads by their owner
         (its subtree, a department's supervised enterprises): what the criteria give that model, for
-        a record of another model that is read because of them (TenantOwned.reach_criteria)."""
+        a record of another model that is read because of them (a model's reach_criteria)."""
         clause = self.subtree(table.c.tenant_path, b)
         return or_(clause, table.c.tenant_id.in_(self._supervised_ids(b))) if self.industries else clause
 

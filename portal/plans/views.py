@@ -257,12 +257,13 @@ def _task_form(home, parent: Assignment | None = None, formdata=None) -> TaskFor
     # 全部街道 says whom it sends to, so nobody has to guess who 全部 is.
     form.kinds.choices = choices((k, _whom(KINDS[k], [t for t in units if t.kind == k]))
                                  for k in dict.fromkeys(t.kind for t in units))
-    if home.kind == "department":
-        form.industries.choices = choices(
-            (code, _whom(f"{INDUSTRIES[code]}企业", found)) for code in home.supervised_industries or []
-            if (found := [t for t in units if t.industry == code]))
-        risky = [t for t in units if t.high_risk]
-        form.high_risk.label.text = _whom("高危企业", risky) if risky else ""
+    # A department's other ways to choose, each offered only when it includes someone.
+    department = home.kind == "department"
+    form.industries.choices = choices(
+        (code, _whom(f"{INDUSTRIES[code]}企业", found)) for code in (home.supervised_industries if department else [])
+        if (found := [t for t in units if t.industry == code]))
+    risky = [t for t in units if t.high_risk] if department else []
+    form.high_risk.label.text = _whom("高危企业", risky) if risky else ""
     # A phase that has ended cannot take a task (its deadline would be past): it is not offered.
     today = clock.today()
     phases = [parent.task.phase] if parent else [p for p in service.phase_choices(home)

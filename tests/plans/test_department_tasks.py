@@ -210,3 +210,10 @@ def test_a_department_passes_a_districts_task_down_to_the_enterprises_it_supervi
     login(client, world["users"]["hotel"])
     page = client.get(f"/assignments/{a.id}").get_data(as_text=True)
     assert "传达到企业" in page and "甲区商务局" in page
+
+
+def test_a_districts_form_offers_no_industry_nor_high_risk_choice(session, client, world, people):
+    login(client, people["district"])
+    page = client.get("/tasks/new").get_data(as_text=True)
+    assert "全部街道/乡镇（2 个：甲街道、甲二街道）" in page
+    assert "按行业领域" not in page and "高危企业" not in page
