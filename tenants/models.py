@@ -121,6 +121,10 @@ class TenantOwned(Scoped):
     the work); tenants.paths.move rewrites them with tenant_path when a node moves."""
 
     path_copies: tuple[str, ...] = ()
+    # A column naming the node that sent the record to its owner from outside the owner's chain (a
+    # department's task reaching an enterprise under a street): readers of the record read that
+    # node's row too (tenants.scope).
+    sender_column: str | None = None
     # False for records only ever reached through another record, never by subtree.
     index_tenant_path: bool = True
 
@@ -144,7 +148,11 @@ class TenantOwned(Scoped):
 
 class Inherited(TenantOwned):
     """A record that applies to its owner's whole subtree (a setting, a determination standard):
-    the owner's descendants must read it, so an ancestor's row is in scope as the ancestor is."""
+    the owner's descendants must read it, so an ancestor's row is in scope as the ancestor is.
+
+    A model may also define `reach_criteria(scope, b)`, a classmethod giving the rows read because
+    they reached the scope from outside its chain (a department's task, by its assignments); the
+    PostgreSQL policies say the same (tenants.rls.REACHED)."""
 
 
 class Membership(TenantOwned, db.Model):

@@ -151,11 +151,32 @@ def _governments() -> str:
     return ", ".join(f"'{kind}'" for kind in GOVERNMENT_KINDS)
 
 
-def visible(table: str, inherited: bool = False, subtree_only: bool = False) -> str:
+# Rows read because work reached the scope from outside its chain (tenants.scope: a model's
+# reach_criteria, and the nodes named by a sender_column): a department's task and its files are
+# read by whoever reads one of its assignments ("reads" is the assignments table's own policy,
+# which PostgreSQL applies inside the sub-SELECT). The listener lets a unit read the departments
+# that sent it a task; this policy cannot say so and lets through the departments and 站所 that may
+# (those of the scope's levels), names only: a policy on tenants may read no other table, since
+# every other policy reads tenants (portal_scope_supervised), so one on tenants that read
+# assignments would reach itself again (planned without end while that function was STABLE).
+REACHED = {
+    "tasks": "EXISTS (SELECT 1 FROM assignments reached WHERE reached.task_id = tasks.id)",
+    "task_attachments": "EXISTS (SELECT 1 FROM assignments reached WHERE reached.task_id = task_attachments.task_id)",
+    "tenants": "(kind = 'department' AND (parent_id = ANY ((SELECT portal_scope_ancestors())::int[])"
+               " OR (SELECT portal_scope_industries()) IS NOT NULL AND path >= (SELECT portal_scope_parent())"
+               " AND path < (SELECT portal_subtree_end(portal_scope_parent()))))",
+}
+
+
+def visible(table: str, inherited: bool = False, subtree_only: bool = False, reached: bool = True) -> str:
     """The SQL condition of `table`'s rows inside the current scope: tenants.scope.Scope.criteria
     (for `tenants`, a department's also lets through the nodes that criteria's subqueries read).
     `subtree_only`: the model's read_criteria keeps it to the plain subtree, without a
-    department's supervised enterprises (a letter is not read by those who supervise its receiver)."""
+    department's supervised enterprises (a letter is not read by those who supervise its receiver).
+    With the rows of REACHED (migration 0031) unless `reached` is False (its downgrade): a
+    migration that makes every policy again from this keeps them."""
+    if reached and table in REACHED:
+        return f"{visible(table, inherited, subtree_only, reached=False)}\n OR {REACHED[table]}"
     path, owner = ("path", "id") if table == "tenants" else ("tenant_path", "tenant_id")
     # Every value read from the settings is a sub-SELECT: an InitPlan, computed once per statement
     # and then a plain parameter, where the bare function call was evaluated again for every row
@@ -186,18 +207,18 @@ def visible(table: str, inherited: bool = False, subtree_only: bool = False) -> 
     return "\n OR ".join(clauses)
 
 
-def protect(op, tables, inherited=(), subtree_only=()) -> None:
+def protect(op, tables, inherited=(), subtree_only=(), reached: bool = True) -> None:
     """FORCE row-level security on `tables` (tenant-owned, or `tenants`), one policy each, for
     reads and writes alike. `inherited` names those whose owner's ancestors' rows are in scope
-    (tenants.models.Inherited); `subtree_only` those read only within the plain subtree (see
-    visible). Every migration that adds a tenant-owned table calls this."""
+    (tenants.models.Inherited); `subtree_only` those read only within the plain subtree; `reached`,
+    see `visible`. Every migration that adds a tenant-owned table calls this."""
     if not _postgresql(op):
         return
     inherited, subtree_only = set(inherited), set(subtree_only)
     for table in tables:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        condition = visible(table, table in inherited, table in subtree_only)
+        condition = visible(table, table in inherited, table in subtree_only, reached)
         op.execute(f"CREATE POLICY {POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})")
 
 

@@ -21,7 +21,7 @@ from functools import cached_property, lru_cache
 from types import SimpleNamespace
 
 from flask import abort
-from sqlalchemy import Integer, Select, String, and_, bindparam, event, false, inspect, or_, select
+from sqlalchemy import Integer, Select, String, and_, bindparam, event, exists, false, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql import util as sql_util
@@ -117,11 +117,15 @@ class Scope:
             clauses = [self.subtree(Tenant.path, b), Tenant.id.in_(b.ancestors)]
             if self.industries:
                 clauses.append(self._supervised(Tenant.path, Tenant.kind, Tenant.industry, b))
+            clauses += [self._sent(table, column, b) for table, column in _senders()]
             return or_(*clauses)
         clauses = [self.subtree(model.tenant_path, b)]
         inherited = issubclass(model, Inherited)
         if inherited:
             clauses.append(model.tenant_id.in_(b.ancestors))
+        reached = getattr(model, "reach_criteria", None)
+        if reached is not None:
+            clauses.append(reached(self, b))
         if self.industries:
             t = Tenant.__table__
             clauses.append(model.tenant_id.in_(self._supervised_ids(b)))
@@ -131,6 +135,20 @@ class Scope:
                                               t.c.kind.in_(GOVERNMENT_KINDS))
                 clauses.append(model.tenant_id.in_(levels))
         return or_(*clauses)
+
+    def owns(self, table, b: SimpleNamespace):
+        """The rows of the plain `table` of a tenant-owned model that this scope reads by their owner
+        (its subtree, a department's supervised enterprises): what the criteria give that model, for
+        a record of another model that is read because of them (a model's reach_criteria)."""
+        clause = self.subtree(table.c.tenant_path, b)
+        return or_(clause, table.c.tenant_id.in_(self._supervised_ids(b))) if self.industries else clause
+
+    def _sent(self, table, column: str, b: SimpleNamespace):
+        # Only a department sends work outside its own subtree (every other sender is an ancestor
+        # of the receiver, readable anyway): its node is read by the units the work reached. The
+        # policy on tenants cannot say this (tenants.rls.REACHED) and lets through a little more.
+        sent = table.alias(f"sent_{table.name}")
+        return and_(Tenant.kind == "department", exists().where(sent.c[column] == Tenant.id, self.owns(sent, b)))
 
     def writable(self, model, extra_ids: frozenset[int] = frozenset()):
         """The WHERE clause of the rows of `model` this scope may UPDATE or DELETE: records of its
@@ -147,7 +165,8 @@ class Scope:
     def _supervised_ids(self, b: SimpleNamespace):
         # The plain table, not the Tenant entity, so this subquery is not itself re-scoped.
         t = Tenant.__table__
-        return select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry, b))
+        # Never correlated: inside a subquery of a statement that reads tenants it is still its own list.
+        return select(t.c.id).where(self._supervised(t.c.path, t.c.kind, t.c.industry, b)).correlate(None)
 
     def manages(self, tenant: Tenant) -> bool:
         """Whether `tenant` is in this scope's own subtree (no query)."""
@@ -162,6 +181,13 @@ class Scope:
             return True
         return bool(self.industries) and kind == "enterprise" \
             and industry in self.industries and within(path, self.parent_path)
+
+
+def _senders() -> list[tuple]:
+    """(plain table, column) of every tenant-owned model that names the node that sent the record to
+    its owner (TenantOwned.sender_column): whoever reads the record reads that node's name."""
+    return [(m.class_.__table__, m.class_.sender_column) for m in db.Model.registry.mappers
+            if issubclass(m.class_, TenantOwned) and m.class_.sender_column]
 
 
 _ALL = object()

@@ -11,7 +11,7 @@ from tenants import rls
 from tenants.models import PathType
 
 revision = "0032"
-down_revision = "0030"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 

@@ -106,7 +106,7 @@ ENTERPRISES = (
 )
 
 # (username, display name, post, role, where): `where` is a division code, a district code plus
-# a department suffix, or "enterprise" for the first 河东区 enterprise.
+# a department suffix, "enterprise" for the first 河东区 enterprise, or "enterprise:" and a name.
 ACCOUNTS = (
     ("hedong_admin", "王建国", "区安委会办公室主任", "admin", HEDONG),
     ("hedong_leader", "李志强", "副区长（分管安全生产）", "leader", HEDONG),
@@ -122,6 +122,10 @@ ACCOUNTS = (
     ("hedong_principal", "孙立新", "总经理", "principal", "enterprise"),
     ("hedong_safety", "周海燕", "安全部经理", "safety_officer", "enterprise"),
     ("hebei_admin", "吴国华", "区安委会办公室主任", "admin", "120105"),
+    # 河北区商务局 tasks the 商贸 enterprises it supervises under the streets (三管三必须): one of them
+    # and the street above it, which sees the task and cannot act on it.
+    ("hebei_principal", "冯志远", "总经理", "principal", "enterprise:天津市河北区望海楼商贸有限公司"),
+    ("hebei_street", "韩冬", "街道安全生产办公室工作人员", "staff", "120105002"),
     ("tianjin_admin", "郑文", "市安委会办公室副主任", "admin", CITY),
     # 东丽区 assigns the three-year action's current tasks (portal/demo/plans.py).
     ("dongli_admin", "马立军", "区安委会办公室主任", "admin", "120110"),
@@ -231,6 +235,8 @@ def seed() -> list[tuple[str, str, str, str]]:
             unit = first_enterprise
         elif isinstance(where, tuple):
             unit = departments[where[0]][where[1]]
+        elif where.startswith("enterprise:"):
+            unit = next(e for e in enterprises if e.name == where.removeprefix("enterprise:"))
         else:
             unit = _by_code(where)
         if db.session.execute(select(User.id).where(User.username == username)).first() is None:

@@ -84,6 +84,9 @@ class TaskForm(Form):
     deadline = DateField("截止日期", validators=[InputRequired(REQUIRED)])
     receivers = MultiCheckboxField("接收单位", coerce=int, validate_choice=False)
     kinds = MultiCheckboxField("或：交办给全部", validate_choice=False)
+    # A department's: all the enterprises of an industry it supervises, all its high-risk ones.
+    industries = MultiCheckboxField("或：按行业领域", validate_choice=False)
+    high_risk = BooleanField("高危企业")
     files = MultipleFileField("附件（PDF、图片、Office 文档，每个不超过 20 MB）")
     # One key per form shown: the service refuses a second task with the same key.
     request_key = HiddenField(default=lambda: secrets.token_hex(16))

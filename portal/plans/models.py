@@ -1,6 +1,6 @@
 """Campaigns, plans with phases and clauses, tasks, assignments with their reports, attachments,
 and the notifications that tell a unit's people what happened."""
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint, exists
 from sqlalchemy.orm import relationship
 
 from portal.extensions import db
@@ -98,9 +98,18 @@ class Clause(Inherited, db.Model):
                       UniqueConstraint("plan_id", "rule", name="uq_plan_clauses_plan_rule"))
 
 
+def _reached(scope, b, task_id):
+    """A task reaches whoever reads one of its assignments: the receivers and the levels above
+    them, which a department's task to the enterprises it supervises leaves outside its chain."""
+    # Aliased: the statement it joins may read assignments itself (an inbox joins tasks to them).
+    a = Assignment.__table__.alias("reached")
+    return exists().where(a.c.task_id == task_id, scope.owns(a, b))
+
+
 class Task(Inherited, db.Model):
-    """Work a node gives to units directly below it. Readable from below, because its receivers
-    must read it; who may open which task is decided in plans.service."""
+    """Work a node gives to units directly below it, or a department to the enterprises it
+    supervises. Readable from below, because its receivers must read it, and by whoever reads one
+    of its assignments (`reach_criteria`); who may open which task is decided in plans.service."""
 
     __tablename__ = "tasks"
 
@@ -126,6 +135,10 @@ class Task(Inherited, db.Model):
 
     __table_args__ = (db.Index("ix_tasks_tenant_id_id", "tenant_id", "id"),)
 
+    @classmethod
+    def reach_criteria(cls, scope, b):
+        return _reached(scope, b, cls.id)
+
 
 class Assignment(TenantOwned, db.Model):
     """One receiving unit's copy of a task, owned by the receiver (so the assigner, above it, sees
@@ -133,6 +146,9 @@ class Assignment(TenantOwned, db.Model):
     办理中 → 已撤回 when the assigner withdraws the task."""
 
     __tablename__ = "assignments"
+    # Readers of an assignment read the name of the unit that assigned it (a department, when its
+    # task reached an enterprise under a street).
+    sender_column = "assigner_id"
 
     id = db.Column(db.Integer, primary_key=True)
     task_id = db.Column(db.Integer, db.ForeignKey("tasks.id"), nullable=False)
@@ -212,6 +228,10 @@ class TaskAttachment(StoredFile, Inherited, db.Model):
     task_id = db.Column(db.Integer, db.ForeignKey("tasks.id"), nullable=False, index=True)
 
     task = relationship("Task", back_populates="attachments")
+
+    @classmethod
+    def reach_criteria(cls, scope, b):
+        return _reached(scope, b, cls.task_id)
 
 
 class Notification(TenantOwned, db.Model):

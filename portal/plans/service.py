@@ -29,6 +29,7 @@ from portal.plans.models import (STATES, Assignment, AssignmentReport, Campaign,
 from portal.uploads import service as uploads
 from portal.permissions import allows
 from tenants import clock, inherit
+from tenants import service as tenants
 from tenants.models import KINDS, Membership, Tenant, TenantSetting
 from tenants.paths import ids_of, in_subtree
 from tenants.scope import Scope, unscoped
@@ -355,9 +356,21 @@ def is_assigner(task: Task, actor: Membership) -> bool:
 
 
 def can_open_task(task: Task, scope: Scope) -> bool:
-    """The whole board of a task is for its assigner and the levels above; receivers open their
-    own assignment instead."""
-    return scope.contains(task.tenant)
+    """The whole board of a task is for its assigner and the levels above, and (read-only) for a
+    level above receivers the task reached from outside its chain (a street whose enterprises a
+    department tasked): it reads their assignments, not only its own. Receivers open their own
+    assignment instead."""
+    return scope.contains(task.tenant) or db.session.execute(select(exists().where(
+        Assignment.task_id == task.id, Assignment.tenant_id != scope.tenant_id))).scalar()
+
+
+def served(task: Task) -> Phase:
+    """The phase `task` serves, with its plan and campaign. A department's task serves a phase of the
+    department's plan, which its receivers and their street do not read (that plan binds them only
+    through its rules, tenants.inherit): read whole here, for a task the reader already reads."""
+    with unscoped():
+        return db.session.execute(select(Phase).where(Phase.id == task.phase_id)
+                                  .options(joinedload(Phase.plan).joinedload(Plan.campaign))).scalar_one()
 
 
 def can_read_task_files(task: Task, scope: Scope) -> bool:
@@ -398,28 +411,40 @@ def children(tenant: Tenant) -> list[Tenant]:
 
 
 NO_RECEIVERS = "请选择接收单位，或选择“全部某类下级”。"
+NO_RECEIVERS_SUPERVISED = "请选择接收企业，或选择全部、某一行业领域或高危企业。"
 
 
-def _receivers(assigner: Tenant, ids: list[int], kinds: list[str]) -> list[Tenant]:
-    ids = sorted({int(i) for i in ids})
-    kinds = sorted(set(kinds))
-    if not ids and not kinds:
-        raise Refused(NO_RECEIVERS)
-    unknown_kinds = [k for k in kinds if k not in KINDS]
-    if unknown_kinds:
+def candidates(assigner: Tenant) -> list[Tenant]:
+    """The units `assigner` may give a task to: its direct children; for a department or 站所, which
+    has none, the enterprises it supervises (三管三必须), wherever they sit under its level."""
+    if assigner.kind == "department":
+        return sorted(db.session.execute(tenants.supervised_enterprises(assigner)).scalars(), key=lambda t: t.id)
+    return children(assigner)
+
+
+def _receivers(assigner: Tenant, ids: list[int], kinds: list[str], industries: list[str] = (),
+               high_risk: bool = False) -> list[Tenant]:
+    """The units chosen on the task form: picked one by one, all of a kind, and for a department
+    all of an industry it supervises or all its high-risk enterprises; each unit once."""
+    ids, kinds, industries = {int(i) for i in ids}, set(kinds), set(industries)
+    department = assigner.kind == "department"
+    if not (ids or kinds or industries or high_risk):
+        raise Refused(NO_RECEIVERS_SUPERVISED if department else NO_RECEIVERS)
+    if kinds - KINDS.keys():
         raise Refused("未知的单位类型。")
-    conditions = []
-    if ids:
-        conditions.append(Tenant.id.in_(ids))
-    if kinds:
-        conditions.append(Tenant.kind.in_(kinds))
-    found = db.session.execute(select(Tenant).where(Tenant.parent_id == assigner.id, or_(*conditions))
-                               .order_by(Tenant.kind, Tenant.id)).scalars().all()
-    if set(ids) - {t.id for t in found}:
-        raise Refused(f"只能向“{assigner.name}”的直接下级单位交办，所选单位中有不属于本单位下级的。")
+    if not department and (industries or high_risk):
+        raise Refused("按行业领域或高危企业交办只适用于部门和站所，请选择下级单位。")
+    if industries - set(assigner.supervised_industries or []):
+        raise Refused(f"“{assigner.name}”不监管所选行业领域，只能按本部门监管的行业领域交办。")
+    pool = candidates(assigner)
+    if ids - {t.id for t in pool}:
+        raise Refused(f"只能向“{assigner.name}”监管的企业交办，所选单位中有不在本部门监管范围内的。" if department
+                      else f"只能向“{assigner.name}”的直接下级单位交办，所选单位中有不属于本单位下级的。")
+    found = [t for t in pool if t.id in ids or t.kind in kinds or t.industry in industries
+             or (high_risk and t.high_risk)]
     if not found:
-        raise Refused("所选类型下没有下级单位。")
-    return found
+        raise Refused("所选范围内没有监管企业。" if department else "所选类型下没有下级单位。")
+    return sorted(found, key=lambda t: (t.kind, t.id))
 
 
 def _check_files(files: list[tuple[str, bytes]]) -> list[tuple[str, str, str, bytes]]:
@@ -457,11 +482,13 @@ def _check_deadline(deadline: date | None, phase: Phase, parent_assignment: Assi
 
 
 def create_task(assigner: Tenant, actor: Membership, *, title: str, body: str, deadline: date | None,
-                phase_id: int | None, receiver_ids=(), receiver_kinds=(), files=(), request_key: str,
+                phase_id: int | None, receiver_ids=(), receiver_kinds=(), receiver_industries=(),
+                high_risk: bool = False, files=(), request_key: str,
                 parent_assignment: Assignment | None = None, today: date | None = None) -> Task:
-    """Assign a task to units directly below `assigner`: one assignment each, audited in each
-    receiver's chain, and a notification to each. With `parent_assignment`, the receiver of that
-    assignment passes it down (cascade): same phase, no later deadline."""
+    """Assign a task to units directly below `assigner`, or for a department to enterprises it
+    supervises (`candidates`): one assignment each, audited in each receiver's chain, and a
+    notification to each. With `parent_assignment`, the receiver of that assignment passes it down
+    (cascade): same phase, no later deadline."""
     today = today or clock.today()
     if actor.tenant_id != assigner.id or not allows(actor, "tasks.assign"):
         raise Refused(f"只有“{assigner.name}”的管理员、领导或工作人员才能以本单位名义交办任务。")
@@ -480,7 +507,7 @@ def create_task(assigner: Tenant, actor: Membership, *, title: str, body: str, d
         if phase is None:
             raise Refused("请选择任务服务的阶段（本单位所执行方案中的阶段）。")
     _check_deadline(deadline, phase, parent_assignment, today)
-    receivers = _receivers(assigner, list(receiver_ids), list(receiver_kinds))
+    receivers = _receivers(assigner, list(receiver_ids), list(receiver_kinds), list(receiver_industries), high_risk)
     checked = _check_files(list(files))
 
     task = Task(tenant=assigner, title=title, body=body, deadline=deadline, phase=phase, request_key=request_key,
@@ -1005,6 +1032,20 @@ def assigned(assigner: Tenant, *, phase_id: int | None = None, state: str = "", 
                                        state=state, overdue=overdue, today=today)
         stmt = stmt.where(matching.exists())
     return stmt
+
+
+FROM_DEPARTMENTS_SHOWN = 50
+
+
+def from_departments(unit: Tenant, limit: int = FROM_DEPARTMENTS_SHOWN) -> list[Task]:
+    """Tasks that departments and 站所 gave to enterprises below `unit` (a street sees what reached
+    its enterprises besides its own tasks, read-only), the latest `limit`, newest first."""
+    reached = select(Assignment.task_id).where(in_subtree(Assignment.tenant_path, unit.path),
+                                               Assignment.tenant_id != unit.id)
+    return db.session.execute(
+        select(Task).join(Tenant, Tenant.id == Task.tenant_id)
+        .where(Tenant.kind == "department", Task.tenant_id != unit.id, Task.id.in_(reached))
+        .order_by(Task.id.desc()).limit(limit).options(contains_eager(Task.tenant))).scalars().all()
 
 
 def received(receiver: Tenant, *, phase_id: int | None = None, state: str = "", overdue: bool = False,

@@ -17,7 +17,7 @@ from portal.plans.models import LADDER, STATES, Assignment, Clause, Notification
 from portal.uploads import service as uploads
 from portal.web import attempt, can, form_status, paginate, passive, render, requires
 from tenants import clock
-from tenants.models import KINDS
+from tenants.models import INDUSTRIES, KINDS
 from tenants.scope import current_scope, get_scoped_or_404
 
 bp = Blueprint("plans", __name__)
@@ -228,10 +228,11 @@ def assigned():
     filters = _filters()
     today = clock.today()
     page = paginate(service.assigned(home, today=today, **filters))
+    reached = service.from_departments(home)
     return render("plans/assigned.html", "board", home=home, page=page, filters=filters, today=today,
-                  rollups=service.rollups([t.id for t in page.items], today),
+                  rollups=service.rollups([t.id for t in page.items + reached], today),
                   by_child=service.child_rollups(home, today), phases=service.task_phases(home),
-                  STATES=STATES, LADDER=LADDER)
+                  reached=reached, reached_shown=service.FROM_DEPARTMENTS_SHOWN, STATES=STATES, LADDER=LADDER)
 
 
 @bp.get("/tasks/received")
@@ -245,14 +246,24 @@ def received():
                   phases=service.phase_choices(home), STATES=STATES, LADDER=LADDER, ladder=service.ladder)
 
 
+def _whom(label: str, units) -> str:
+    return f"全部{label}（{len(units)} 个：{'、'.join(t.name for t in units)}）"
+
+
 def _task_form(home, parent: Assignment | None = None, formdata=None) -> TaskForm:
     form = TaskForm(formdata=formdata) if formdata is not None else TaskForm()
-    units = service.children(home)
+    units = service.candidates(home)
     form.receivers.choices = choices((t.id, t.name) for t in units)
     # 全部街道 says whom it sends to, so nobody has to guess who 全部 is.
-    form.kinds.choices = choices(
-        (k, f"全部{KINDS[k]}（{len(names)} 个：{'、'.join(names)}）")
-        for k, names in ((k, [t.name for t in units if t.kind == k]) for k in dict.fromkeys(t.kind for t in units)))
+    form.kinds.choices = choices((k, _whom(KINDS[k], [t for t in units if t.kind == k]))
+                                 for k in dict.fromkeys(t.kind for t in units))
+    # A department's other ways to choose, each offered only when it includes someone.
+    department = home.kind == "department"
+    form.industries.choices = choices(
+        (code, _whom(f"{INDUSTRIES[code]}企业", found)) for code in (home.supervised_industries if department else [])
+        if (found := [t for t in units if t.industry == code]))
+    risky = [t for t in units if t.high_risk] if department else []
+    form.high_risk.label.text = _whom("高危企业", risky) if risky else ""
     # A phase that has ended cannot take a task (its deadline would be past): it is not offered.
     today = clock.today()
     phases = [parent.task.phase] if parent else [p for p in service.phase_choices(home)
@@ -269,8 +280,9 @@ def _task_form_valid(form: TaskForm, home, parent: Assignment | None) -> bool:
     the deadline, so a person sees every problem at once instead of one per submission (the
     service still judges what is sent)."""
     valid = form.validate()
-    if not form.receivers.data and not form.kinds.data:
-        form.receivers.errors.append(service.NO_RECEIVERS)
+    if not (form.receivers.data or form.kinds.data or form.industries.data or form.high_risk.data):
+        form.receivers.errors.append(service.NO_RECEIVERS_SUPERVISED if home.kind == "department"
+                                     else service.NO_RECEIVERS)
     phase = parent.task.phase if parent else next(
         (p for p in service.phase_choices(home) if p.id == form.phase_id.data), None)
     if phase is not None and form.deadline.data and not form.deadline.errors:
@@ -284,11 +296,13 @@ def _new_task(home, parent: Assignment | None):
     form = _task_form(home, parent)
     error = None
     if not form.receivers.choices:
-        error = f"“{home.name}”没有下级单位，无法交办任务。"
+        error = f"“{home.name}”没有监管的企业，无法交办任务。" if home.kind == "department" \
+            else f"“{home.name}”没有下级单位，无法交办任务。"
     elif form.is_submitted() and _task_form_valid(form, home, parent):
         task, error = attempt(lambda: service.create_task(
             home, g.membership, title=form.title.data, body=form.body.data, deadline=form.deadline.data,
             phase_id=form.phase_id.data, receiver_ids=form.receivers.data, receiver_kinds=form.kinds.data,
+            receiver_industries=form.industries.data, high_risk=bool(form.high_risk.data),
             files=_files(form.files), request_key=form.request_key.data, parent_assignment=parent))
         if error is None:
             flash(f"已交办《{task.title}》给 {service.rollups([task.id])[task.id].total} 个单位。", "success")
@@ -315,7 +329,8 @@ def _task_page(task: Task, error=None, status=200, deadline_form=None, withdraw_
     today = clock.today()
     page = paginate(service.receivers_of(task, state=filters["state"], overdue=filters["overdue"], today=today))
     assigner = service.is_assigner(task, g.membership)
-    return render("plans/task.html", "board", status=status, task=task, page=page, filters=filters, today=today,
+    return render("plans/task.html", "board", status=status, task=task, phase=service.served(task), page=page,
+                  filters=filters, today=today,
                   rollup=service.rollups([task.id], today)[task.id],
                   sub=service.sub_rollups([a.id for a in page.items], today),
                   assigner=assigner, STATES=STATES, LADDER=LADDER, ladder=service.ladder,
@@ -418,7 +433,8 @@ def _remind(action) -> None:
 
 def _assignment_page(assignment: Assignment, error=None, status=200, report_form=None, return_form=None):
     actor = g.membership
-    return render("plans/assignment.html", a=assignment, task=assignment.task, error=error, status=status,
+    return render("plans/assignment.html", a=assignment, task=assignment.task, phase=service.served(assignment.task),
+                  error=error, status=status,
                   receiver=service.is_receiver(assignment, actor), assigner=service.is_assigner(assignment.task, actor),
                   report_form=report_form or ReportForm(formdata=None),
                   return_form=return_form or ReturnForm(formdata=None),
@@ -427,7 +443,7 @@ def _assignment_page(assignment: Assignment, error=None, status=200, report_form
                   files=service.task_files(assignment.task, current_scope()), ladder=service.ladder(assignment),
                   open_task=service.can_open_task(assignment.task, current_scope()), LADDER=LADDER, ACTIONS=ACTIONS,
                   can_pass_down=service.is_receiver(assignment, actor) and can("tasks.assign")
-                  and bool(service.children(assignment.tenant)))
+                  and bool(service.candidates(assignment.tenant)))
 
 
 @bp.get("/assignments/<int:assignment_id>")

@@ -146,7 +146,9 @@ def test_hebei_admin_scope_excludes_hedong(session, seeded):
         hebei_enterprises = [t for t in visible if t.kind == "enterprise"]
         assert hebei_enterprises and all(t.path.startswith(hebei.path) for t in hebei_enterprises)
         members = session.execute(select(Membership)).scalars().all()
-        assert {m.user.username for m in members} == {"hebei_admin", "hebei_commerce"}  # 商务局 fills the weekly table
+        # 商务局 fills the weekly table and tasks 望海楼商贸, whose street watches
+        assert {m.user.username for m in members} == {"hebei_admin", "hebei_commerce", "hebei_principal",
+                                                      "hebei_street"}
 
 
 def test_hedong_inspector_sees_only_emergency_industries_enterprises(session, seeded):

@@ -169,3 +169,13 @@ def fits(page: Page, what: str) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{what} 横向溢出 {overflow} px"
     assert squeezed_cells(page) == [], f"{what} 的表格把名称挤成多行"
+
+
+def submit_task(page: Page, title: str, units: int, rollup: str) -> str:
+    """Press 交办 on a filled new-task form: the task's page opens, says to how many units it went
+    and how they stand (sent, not yet signed for: 待签收, not 办理中). Returns its address."""
+    page.get_by_role("button", name="交办").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(f"给 {units} 个单位")
+    expect(page.locator("#rollup")).to_have_text(rollup)
+    return page.url

@@ -14,7 +14,7 @@ from datetime import datetime
 from playwright.sync_api import Page, expect
 
 from tenants import clock
-from tests.e2e.conftest import fits, log_in, log_out
+from tests.e2e.conftest import fits, log_in, log_out, submit_task
 
 STREETS = ("大王庄街道", "大直沽街道", "中山门街道")
 PDF = b"%PDF-1.4\n% minutes\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -81,12 +81,7 @@ def test_assign_report_return_report_approve(live_server, browser, monkeypatch):
     for name in STREETS:
         expect(page.get_by_label(name, exact=True)).to_be_checked()
     page.get_by_label("截止日期").fill("2023-05-31")
-    page.get_by_role("button", name="交办").click()
-    expect(page.get_by_role("heading", name=title)).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("给 3 个单位")
-    # Sent, not yet signed for: 待签收, not 办理中.
-    expect(page.locator("#rollup")).to_have_text("3 个街道：已办结 0，已上报 0，办理中 0，待签收 3，逾期 0")
-    task_url = page.url
+    task_url = submit_task(page, title, 3, "3 个街道：已办结 0，已上报 0，办理中 0，待签收 3，逾期 0")
     log_out(page)
 
     # 大王庄街道 sees the bell, signs, and reports with the minutes attached.

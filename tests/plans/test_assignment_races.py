@@ -43,3 +43,25 @@ def test_two_withdrawals_of_one_task_at_once(session, tree, people, national, fr
 
     assert refused(outcomes) == ["任务已撤回。"]
     assert audited(task, "task.withdrawn") == ["task.withdrawn"]
+
+
+def test_two_reviewers_of_a_departments_task_at_once(session, tree, make_user, national, frozen):
+    """甲区商务局's staff approves while its leader returns 甲商场's report of the department's task."""
+    from tests.plans.conftest import first_phase_of
+    staff, leader = (membership(make_user(tree["a_dept"], role=role)) for role in ("staff", "leader"))
+    principal = membership(make_user(tree["a_shop"], role="principal"))
+    task = service.create_task(tree["a_dept"], staff, title="燃气报警装置排查", body="请排查并上报。",
+                               deadline=national.phases[1].ends_on, phase_id=first_phase_of(national, "企业自查自改").id,
+                               receiver_industries=["commerce"], request_key="dept-race")
+    assignment = assignment_of(session, task, tree["a_shop"])
+    service.sign(assignment, principal)
+    service.report(assignment, principal, body="已安装燃气报警器。")
+
+    outcomes = race((lambda a, m: service.approve(a, m), assignment, staff),
+                    (lambda a, m: service.return_(a, m, reason="请附照片"), assignment, leader))
+
+    (message,) = refused(outcomes)
+    steps = audited(assignment, "assignment.approved", "assignment.returned")
+    assert len(steps) == 1
+    assert assignment.state == {"assignment.approved": "done", "assignment.returned": "returned"}[steps[0]]
+    assert f"当前为“{assignment.state_label}”" in message
