@@ -165,7 +165,9 @@ def squeezed_cells(page: Page) -> list[str]:
 
 
 def fits(page: Page, what: str) -> None:
-    """The page is no wider than the screen, and no table squeezes a name onto many lines."""
+    """The page is no wider than the screen, and no table squeezes a name onto many lines: measured
+    once it has loaded (before its stylesheet, nothing is laid out as the user sees it)."""
+    htmx_ready(page)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{what} 横向溢出 {overflow} px"
     assert squeezed_cells(page) == [], f"{what} 的表格把名称挤成多行"

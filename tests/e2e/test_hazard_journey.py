@@ -10,7 +10,7 @@ import secrets
 from playwright.sync_api import Page, expect
 
 from tenants.clock import today
-from tests.e2e.conftest import fits, log_in, log_out
+from tests.e2e.conftest import fits, htmx_ready, log_in, log_out
 
 
 def _stat(page: Page, words: str) -> int:
@@ -55,7 +55,9 @@ def test_an_enterprise_hazard_goes_round_the_loop_with_one_return(live_server, b
     # Nothing is chosen for the user: 隐患级别 starts at 请选择. The clauses offered are the
     # industry's (商贸), under the standard's name, and the page says so.
     expect(page.get_by_label("隐患级别")).to_have_value("")
-    # The form takes the page's width; its date and number inputs look like its text inputs.
+    # The form takes the page's width; its date and number inputs look like its text inputs
+    # (measured once the stylesheet has come: before it, every input has the browser's look).
+    htmx_ready(page)
     assert page.locator("main form[method=post]").bounding_box()["width"] > 900
     text_look = _look(page, "#location")
     for field in ("#found_at", "#fix_deadline", "#fix_funds"):
