@@ -115,7 +115,10 @@ def passive(view):
 
 class _SessionInterface(SecureCookieSessionInterface):
     def should_set_cookie(self, app, session) -> bool:
-        if g.get("passive"):
+        # Nor does a static file (the browser fetches the favicon after the page, on its own): its
+        # answer, arriving after a 退出 pressed meanwhile, set the old session again, and the user
+        # stayed logged in.
+        if g.get("passive") or (has_request_context() and request.endpoint == "static"):
             return session.modified
         return super().should_set_cookie(app, session)
 

@@ -248,6 +248,10 @@ def test_the_bell_poll_does_not_keep_an_idle_session_alive(client, session, tree
     login(client, people["street"])
     r = client.get("/notifications/count")
     assert "Set-Cookie" not in r.headers  # a poll is not activity
+    # Nor a static file, which the browser fetches by itself (the favicon after the page): answering
+    # after a 退出, a refreshed cookie set the old session again.
+    favicon = client.get("/static/favicon.svg")
+    assert favicon.status_code == 200 and "Set-Cookie" not in favicon.headers
     assert "Set-Cookie" in client.get("/tasks/received").headers  # a page view refreshes the session
     client.post("/logout", data={})
     anonymous = client.application.test_client()
