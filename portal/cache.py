@@ -16,21 +16,24 @@ process keeps its own, and another process's write reaches it when the figures e
 always carries the reader's whole scope: figures counted for one scope never reach another."""
 from __future__ import annotations
 
+import logging
 import pickle
 import threading
 import time
 from datetime import datetime
 
 from flask import current_app, has_app_context
+from redis import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.ratelimit import _redis
+from portal.ratelimit import redis_client
 from tenants import clock
 from tenants.models import Tenant, TenantOwned
 from tenants.paths import ids_of
 from tenants.scope import current_scope, write_reach
 
+log = logging.getLogger(__name__)
 _PENDING = "figures_cache_pending"
 # Without Redis: this process's generations and values (with the time each expires).
 _local_generations: dict[str, int] = {}
@@ -48,13 +51,19 @@ def kept(name: str, args: tuple, compute) -> tuple[object, datetime | None]:
         return compute(), None
     scope = current_scope()
     ids = ids_of(scope.reach)
-    generations = _read([_key("sub", ids[-1]), _key("all", 0), *(_key("below", i) for i in ids)])
-    key = f"figures:{_database()}:{name}:{scope!r}:{args!r}:{generations}"
-    found = _get(key)
+    try:
+        generations = _read([_key("sub", ids[-1]), _key("all", 0), *(_key("below", i) for i in ids)])
+        key = f"figures:{_database()}:{name}:{scope!r}:{args!r}:{generations}"
+        found = _get(key)
+    except RedisError:  # Redis down: the page counts, as without keeping
+        return compute(), None
     if found is not None:
         return found
     value = compute()
-    _put(key, (value, clock.now()), seconds)
+    try:
+        _put(key, (value, clock.now()), seconds)
+    except RedisError:
+        pass  # counted, shown; kept next time Redis answers
     return value, None
 
 
@@ -69,14 +78,14 @@ def _key(kind: str, node_id: int) -> str:
 
 
 def _read(keys: list[str]) -> tuple[int, ...]:
-    redis = _redis()
+    redis = redis_client()
     if redis is not None:
         return tuple(int(v or 0) for v in redis.mget(keys))
     return tuple(_local_generations.get(k, 0) for k in keys)
 
 
 def _get(key: str):
-    redis = _redis()
+    redis = redis_client()
     if redis is not None:
         raw = redis.get(key)
         return pickle.loads(raw) if raw is not None else None
@@ -86,7 +95,7 @@ def _get(key: str):
 
 
 def _put(key: str, value, seconds: int) -> None:
-    redis = _redis()
+    redis = redis_client()
     if redis is not None:
         redis.set(key, pickle.dumps(value), ex=seconds)
         return
@@ -101,12 +110,17 @@ def _put(key: str, value, seconds: int) -> None:
 def _bump(keys: set[str]) -> None:
     if not keys:
         return
-    redis = _redis()
+    redis = redis_client()
     if redis is not None:
-        with redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.incr(key)
-            pipe.execute()
+        try:
+            with redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.incr(key)
+                pipe.execute()
+        except RedisError:
+            # A write must not fail because Redis is down. Figures kept before the outage may then
+            # be shown until they expire (FIGURES_CACHE_SECONDS), with their 数据截至.
+            log.warning("figures cache: Redis unreachable, generations not bumped")
         return
     with _lock:
         for key in keys:

@@ -41,7 +41,8 @@ def _hashed(key: str) -> str:
     return hmac.new(current_app.config["SECRET_KEY"].encode(), key.encode(), hashlib.sha256).hexdigest()
 
 
-def _redis():
+def redis_client():
+    """The app's Redis client (REDIS_URL), or None without one; shared with portal.cache."""
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
@@ -75,7 +76,7 @@ def _in_redis(script: str, bucket: str, key: str, window: timedelta, *args):
     """The script's answer, or None without Redis or when it cannot be reached: the limit then
     falls back to the database rather than refusing everyone or nobody."""
     from redis import RedisError
-    redis = _redis()
+    redis = redis_client()
     if redis is None:
         return None
     try:

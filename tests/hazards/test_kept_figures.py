@@ -84,3 +84,13 @@ def test_with_no_keeping_every_request_counts(client, app, people, make_hazard, 
     login(client, people["district"].user)
     _ledger(client)
     assert "数据截至" not in _ledger(client)
+
+
+def test_with_redis_down_pages_count_and_writes_go_through(client, app, people, make_hazard, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    make_hazard(description="报警器失效")  # the write's generation bump fails quietly
+    login(client, people["district"].user)
+    first = _ledger(client)
+    assert _total(first) == 1 and "数据截至" not in first
+    make_hazard(actor=people["shop"], enterprise=people["tree"]["a_shop"], level="general", description="灭火器过期")
+    assert _total(_ledger(client)) == 2
