@@ -43,6 +43,23 @@ def test_the_ledger_total_is_kept_until_someone_records_a_hazard_below(client, p
     assert _total(client.get("/hazards/?level=general", headers=HX).get_data(as_text=True)) == 1
 
 
+def test_the_ledger_rows_are_kept_until_a_hazard_below_changes(client, people, make_hazard, kept_in):
+    hazard = make_hazard(description="报警器失效")
+    login(client, people["district"].user)
+    _ledger(client)
+    again = _ledger(client)
+    assert "报警器失效" in again and "数据截至" in again and f"/hazards/{hazard.id}" in again
+    # The plant starts the fix (a compare-and-set on the hazard's status): the row says so at once.
+    service.transition(hazard, people["plant"], "start")
+    after = _ledger(client)
+    assert "数据截至" not in after
+    assert re.search(r"报警器失效.*?<td>整改中</td>", after, re.S)
+    # The full page shows the same kept rows, with the time they were counted.
+    page = client.get("/hazards/").get_data(as_text=True)
+    assert "报警器失效" in page
+    assert "数据截至" in client.get("/hazards/").get_data(as_text=True)
+
+
 def test_kept_figures_never_reach_another_scope(client, people, make_hazard, kept_in):
     make_hazard()
     login(client, people["district"].user)
