@@ -3,7 +3,7 @@ role checks, pagination and the Chinese error pages."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
@@ -13,6 +13,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
@@ -164,6 +165,23 @@ def paginate(stmt, per_page: int | None = None, kept_as: str | None = None) -> P
         total, as_of = count(), None
     items = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return Page(items, page, per_page, total, as_of)
+
+
+def kept_rows(name: str, stmt, template: str, *, per_page: int, key: tuple = (), prepare=None,
+              keep_total: bool = False, **context) -> tuple[Page, Markup]:
+    """One page of `stmt` and its rows rendered by `template`, kept together (portal.cache) for
+    the same query string, day and `key` (what else the rows depend on that a write under the
+    reader's unit would not change, such as rules set above it). A list read again before any
+    write under the unit then costs no query; the page says when it was counted (数据截至).
+    `prepare(page)` adds what the template needs beyond the page's items; `keep_total` keeps the
+    total across pages as well (a district's 200,000 hazards)."""
+    def counted():
+        page = paginate(stmt, per_page=per_page, kept_as=name if keep_total else None)
+        rows = render_template(template, page=page, **context, **(prepare(page) if prepare else {}))
+        return replace(page, items=[]), rows
+    args = (tuple(sorted(request.args.items(multi=True))), clock.today(), key)
+    (page, rows), as_of = kept(f"{name}.rows", args, counted)
+    return replace(page, as_of=min((t for t in (as_of, page.as_of) if t), default=None)), Markup(rows)
 
 
 def _load_membership():

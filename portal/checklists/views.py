@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.forms import choices
 from portal.uploads import service as uploads
 from portal.uploads.models import Upload
-from portal.web import attempt, can, form_status, is_htmx, paginate, render, requires
+from portal.web import attempt, can, form_status, is_htmx, kept_rows, paginate, render, requires
 from tenants import clock
 from tenants import service as tenants
 from tenants.models import INDUSTRIES, Tenant
@@ -453,9 +453,14 @@ def overview():
     home = _above()
     form, filters = _filters()
     expected = service.expected_lists()
-    page = paginate(service.enterprises(filters, expected), per_page=PER_PAGE)
-    return render("checklists/overview.html", "grid", home=home, form=form, page=page,
-                  rows=service.grid(page.items, expected), today=clock.today(), KINDS=KINDS, LISTS=ENTERPRISE_LISTS)
+    # The lists asked for are set by templates of the levels above, which a write under this unit
+    # does not change: they are part of what the kept rows are kept for.
+    page, rows = kept_rows("checklists.overview", service.enterprises(filters, expected),
+                           "checklists/_overview_rows.html", per_page=PER_PAGE,
+                           key=tuple(sorted((kind, tuple(sorted(paths))) for kind, paths in expected.items())),
+                           prepare=lambda page: dict(rows=service.grid(page.items, expected)), KINDS=KINDS)
+    return render("checklists/overview.html", "grid", home=home, form=form, page=page, rows=rows,
+                  KINDS=KINDS, LISTS=ENTERPRISE_LISTS)
 
 
 @bp.get("/noncompliant")

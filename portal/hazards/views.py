@@ -1,13 +1,11 @@
 """The ledger, a hazard's page and its steps, the inbox, listed hazards, import/export, standards."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from jinja2_fragments.flask import render_block
-from markupsafe import Markup
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -21,7 +19,7 @@ from portal.hazards.forms import (FixesForm, HazardForm, ImportForm, KeyItemsFor
                                   TransitionForm)
 from portal.hazards.models import LEVELS, SOURCES, STATUSES, Hazard, Standard
 from portal.uploads.service import read_limited
-from portal.web import Page, attempt, can, form_status, is_htmx, paginate, passive, render, requires
+from portal.web import attempt, can, form_status, is_htmx, kept_rows, paginate, passive, render, requires
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Tenant
 from tenants.paths import in_subtree
@@ -70,7 +68,8 @@ def index():
 
 def _ledger_page(f: service.LedgerFilter, error: str | None = None, status: int = 200):
     today = clock.today()
-    page, rows = _rows(f, today)
+    page, rows = kept_rows("hazards.ledger", service.ledger(f, today), "hazards/_ledger_rows.html", per_page=PER_PAGE,
+                           keep_total=True, today=today, light=service.light, f=f)
     context = dict(f=f, page=page, rows=rows, today=today, error=error, STATUSES=STATUSES,
                    LEVELS=LEVELS, SOURCES=SOURCES, SORTS=service.SORTS)
     if is_htmx():
@@ -78,19 +77,6 @@ def _ledger_page(f: service.LedgerFilter, error: str | None = None, status: int 
         return render("hazards/ledger.html", "rows", status=status, **context)
     context.update(node=f.within or g.membership.tenant, year=_year(today), streets=_streets())
     return render("hazards/ledger.html", status=status, **context)
-
-
-def _rows(f: service.LedgerFilter, today: date) -> tuple[Page, Markup]:
-    """The page of the ledger asked for, and its rows rendered. Both are kept (portal.cache) for
-    the same query string and day, like the ledger's figures: the rows are the scope's hazards and
-    their units, so a write under the unit drops them at once, and a page read again before any
-    write costs no query. The page carries the time they were counted (数据截至)."""
-    def counted():
-        page = paginate(service.ledger(f, today), per_page=PER_PAGE, kept_as="hazards.ledger")
-        rows = render_template("hazards/_ledger_rows.html", page=page, today=today, light=service.light, f=f)
-        return replace(page, items=[]), rows
-    (page, rows), as_of = kept("hazards.rows", (tuple(sorted(request.args.items(multi=True))), today), counted)
-    return replace(page, as_of=min((t for t in (as_of, page.as_of) if t), default=None)), Markup(rows)
 
 
 def _year(today: date) -> int:

@@ -172,3 +172,23 @@ def test_a_list_whose_last_item_is_removed_is_no_longer_asked_for(session, tree,
         [plant] = service.grid([tree["a_plant"]], expected)
     assert "deputy_duties" not in expected and not plant.cells["deputy_duties"].expected
     assert plant.cells["campaign_tasks"].expected
+
+
+def test_kept_rows_follow_a_list_the_level_above_stops_asking_for(client, session, tree, district, make_user):
+    """The overview's rows are kept between requests (portal.web.kept_rows), yet a rule changed
+    above the reader's unit, which no write under it announces, shows at once."""
+    street = make_user(tree["a_street"], role="staff")
+    session.commit()
+    login(client, street)
+
+    def plant_row() -> tuple[str, bool]:
+        html = client.get("/checklists/overview?q=化工", headers={"HX-Request": "true"}).get_data(as_text=True)
+        return html.split("甲化工厂", 1)[1].split("</tr>", 1)[0], "数据截至" in html
+    first, kept = plant_row()
+    assert "未填写" in first and not kept
+    assert plant_row() == (first, True)
+    [deputy] = [li.item for li in service.effective_items(tree["a_plant"], "deputy_duties")]
+    service.remove_item(tree["a"], deputy)  # 甲区 no longer asks for the deputies' list
+    session.commit()
+    row, kept = plant_row()
+    assert "未填写" not in row and not kept
