@@ -344,7 +344,16 @@ def _refuse_unnamed_froms(state) -> None:
     statement = state.statement
     if not isinstance(statement, Select) or statement._from_obj or statement._setup_joins:
         return  # a UNION's selects are checked as they are built; an explicit FROM takes the criterion
-    named = set(state.all_mappers)
+    # The entities the ORM applies criteria to, found as it finds them (state.all_mappers works
+    # out every column's whole description, which costs far more).
+    named = {entity.mapper for entity in (
+        column._annotations.get("parententity") or sql_util.extract_first_column_annotation(column, "parententity")
+        for column in statement._raw_columns) if entity is not None} if state.is_orm_statement else set()
+    # Most statements' columns come only from tables of the entities they name: nothing to look
+    # for, and walking a dispatch count's hundreds of CASE expressions costs more than running it.
+    tables = {table for mapper in named for table in mapper.tables}
+    if all(source in tables for source in statement.columns_clause_froms):
+        return
     for element in _own_elements(statement._raw_columns):
         entity = getattr(element, "_annotations", {}).get("parententity")
         if entity is not None and entity.mapper not in named and issubclass(entity.mapper.class_, Scoped):
