@@ -50,10 +50,12 @@ def _day(text: str | None) -> date | None:
 
 
 def _streets():
-    """Streets the filter offers: those inside the user's own subtree."""
+    """Streets the filter offers: those inside the user's own subtree, as (id, name) rows; kept
+    (portal.cache) like the ledger's figures, since a district's streets seldom change."""
     home = g.membership.tenant
-    return db.session.execute(select(Tenant).where(Tenant.kind == "street", in_subtree(Tenant.path, home.path))
-                              .order_by(Tenant.path).limit(500)).scalars().all()
+    return kept("hazards.streets", (home.id,), lambda: db.session.execute(
+        select(Tenant.id, Tenant.name).where(Tenant.kind == "street", in_subtree(Tenant.path, home.path))
+        .order_by(Tenant.path).limit(500)).all())[0]
 
 
 def _photos():
