@@ -35,6 +35,7 @@ def test_pages_work_under_the_policy_without_a_violation(live_server, browser):
     page.get_by_role("navigation").get_by_role("link", name="组织架构").click()
     page.get_by_role("link", name="河东区", exact=True).click()
     page.get_by_role("link", name="文头设置").click()
+    htmx_ready(page)  # the confirmation is app.js's: a click before the deferred script ran asks nothing
     letterhead_url = page.url
     clear = page.get_by_role("button", name="删除本单位设置，沿用上级")
     page.once("dialog", lambda dialog: dialog.dismiss())
