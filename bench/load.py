@@ -143,6 +143,9 @@ def pages(ids: dict) -> list[tuple[str, list[tuple[str, str, bool]]]]:
     big, hedong = ids["district"]["id"], ids["hedong"]
     dispatch = f"/dispatch/{ids['national']}/units"
     return [
+        # The floor: no page work, only what every logged-in request costs (session, user and
+        # memberships, scope, log line). No page can serve more than this.
+        ("登录后 /healthz", [("bench_admin", "/healthz", False), ("hedong_staff", "/healthz", False)]),
         ("首页", [("bench_admin", "/", False), ("hedong_admin", "/", False), ("hedong_staff", "/", False),
                 ("bench_inspector", "/", False), ("bench_principal", "/", False)]),
         ("隐患台账（整页）", [("bench_admin", "/hazards/", False), ("bench_inspector", "/hazards/", False),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, g, has_request_context, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
@@ -114,13 +115,40 @@ def passive(view):
     return wrapped
 
 
+# The login cookie is signed again (its idle clock restarted) at most this often: signing it on every
+# request was a tenth of what a logged-in request costs, and the 30 minutes of idleness that end a
+# session are then 29 to 30.
+SESSION_RESIGN_AFTER = timedelta(minutes=1)
+
+
 class _SessionInterface(SecureCookieSessionInterface):
+    def open_session(self, app, request):
+        # As Flask's, keeping when the cookie was signed (should_set_cookie).
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        try:
+            data, signed_at = serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()),
+                                               return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        session = self.session_class(data)
+        session.signed_at = signed_at
+        return session
+
     def should_set_cookie(self, app, session) -> bool:
         # Nor does a static file (the browser fetches the favicon after the page, on its own): its
         # answer, arriving after a 退出 pressed meanwhile, set the old session again, and the user
         # stayed logged in.
         if g.get("passive") or (has_request_context() and request.endpoint == "static"):
             return session.modified
+        signed_at = getattr(session, "signed_at", None)
+        if not session.modified and signed_at is not None and \
+                datetime.now(timezone.utc) - signed_at < SESSION_RESIGN_AFTER:
+            return False
         return super().should_set_cookie(app, session)
 
 

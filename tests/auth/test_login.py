@@ -161,6 +161,20 @@ def test_idle_session_ends_after_thirty_minutes(app, client, tree, make_user):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=30)
 
 
+def test_activity_restarts_the_idle_clock_at_most_once_a_minute(client, tree, make_user, monkeypatch):
+    """The cookie is signed again (30 more minutes) when the user is active and its signature is a
+    minute old; requests in between answer without a cookie, so the session still ends 29 to 30
+    minutes after the last activity."""
+    from portal import web
+    login(client, make_user(tree["a"]))
+    client.get("/")  # the first page keeps its form token in the session: a change, signed at once
+    assert "Set-Cookie" not in client.get("/").headers  # signed moments ago
+    monkeypatch.setattr(web, "SESSION_RESIGN_AFTER", timedelta(0))
+    assert "session=" in client.get("/").headers["Set-Cookie"]
+    # A background poll is not activity: it never signs the cookie again.
+    assert "Set-Cookie" not in client.get("/notifications/count").headers
+
+
 def test_open_redirect_after_login_is_refused(client, tree, make_user):
     user = make_user(tree["a"])
     r = client.post("/login?next=//evil.example/x", data={"username": user.username, "password": PASSWORD,
