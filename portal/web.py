@@ -195,16 +195,17 @@ def paginate(stmt, per_page: int | None = None, kept_as: str | None = None) -> P
     return Page(items, page, per_page, total, as_of)
 
 
-def kept_rows(name: str, stmt, template: str, *, per_page: int, key: tuple = (), prepare=None,
+def kept_rows(name: str, query, template: str, *, per_page: int, key: tuple = (), prepare=None,
               keep_total: bool = False, **context) -> tuple[Page, Markup]:
-    """One page of `stmt` and its rows rendered by `template`, kept together (portal.cache) for
-    the same query string, day and `key` (what else the rows depend on that a write under the
-    reader's unit would not change, such as rules set above it). A list read again before any
+    """One page of `query()` (a SELECT, built only when the rows are counted) and its rows
+    rendered by `template`, kept together (portal.cache) for the same query string, day and `key`
+    (what else the rows depend on that a write under the reader's unit would not change, such as
+    rules set above it). A list read again before any
     write under the unit then costs no query; the page says when it was counted (数据截至).
     `prepare(page)` adds what the template needs beyond the page's items; `keep_total` keeps the
     total across pages as well (a district's 200,000 hazards)."""
     def counted():
-        page = paginate(stmt, per_page=per_page, kept_as=name if keep_total else None)
+        page = paginate(query(), per_page=per_page, kept_as=name if keep_total else None)
         rows = render_template(template, page=page, **context, **(prepare(page) if prepare else {}))
         return replace(page, items=[]), rows
     args = (tuple(sorted(request.args.items(multi=True))), clock.today(), key)

@@ -70,8 +70,8 @@ def index():
 
 def _ledger_page(f: service.LedgerFilter, error: str | None = None, status: int = 200):
     today = clock.today()
-    page, rows = kept_rows("hazards.ledger", service.ledger(f, today), "hazards/_ledger_rows.html", per_page=PER_PAGE,
-                           keep_total=True, today=today, light=service.light, f=f)
+    page, rows = kept_rows("hazards.ledger", lambda: service.ledger(f, today), "hazards/_ledger_rows.html",
+                           per_page=PER_PAGE, keep_total=True, today=today, light=service.light, f=f)
     context = dict(f=f, page=page, rows=rows, today=today, error=error, STATUSES=STATUSES,
                    LEVELS=LEVELS, SOURCES=SOURCES, SORTS=service.SORTS)
     if is_htmx():
