@@ -127,7 +127,7 @@ def _dispatch(m: Membership, today: date) -> Panel:
     in_force = dispatch.definitions_for(home)
     extended = {d.parent_id for d in in_force}
     if allows(m, "dispatch.fill"):
-        for d in dispatch.reporting_definitions(home):
+        for d in dispatch.reporting_definitions(home, in_force):
             period = periods.current_period(d, today)
             if _ended(d, period, today):
                 continue

@@ -419,11 +419,13 @@ def definitions_for(tenant: Tenant) -> list[ReportDefinition]:
     return sorted(found, key=lambda d: (ids.index(d.tenant_id), d.id))
 
 
-def reporting_definitions(tenant: Tenant) -> list[ReportDefinition]:
+def reporting_definitions(tenant: Tenant, in_force: list[ReportDefinition] | None = None) -> list[ReportDefinition]:
     """The tables `tenant` fills: those naming its kind set by the nearest level above it that
-    sets any (a table extending a parent's holds every row of it, so the unit never fills both)."""
+    sets any (a table extending a parent's holds every row of it, so the unit never fills both).
+    `in_force`: definitions_for(tenant), when the caller has it already."""
     kind = filler_kind(tenant)
-    above = [d for d in definitions_for(tenant) if d.tenant_id != tenant.id and kind in d.fillers]
+    above = [d for d in (definitions_for(tenant) if in_force is None else in_force)
+             if d.tenant_id != tenant.id and kind in d.fillers]
     return [d for d in above if d.tenant_id == above[-1].tenant_id] if above else []
 
 

@@ -46,8 +46,9 @@ def _period(definition):
 @login_required
 def index():
     unit = g.membership.tenant
-    return render("dispatch/index.html", unit=unit, definitions=service.definitions_for(unit),
-                  reporting=[d.id for d in service.reporting_definitions(unit)], describe=periods.describe,
+    in_force = service.definitions_for(unit)
+    return render("dispatch/index.html", unit=unit, definitions=in_force,
+                  reporting=[d.id for d in service.reporting_definitions(unit, in_force)], describe=periods.describe,
                   fillers=service.FILLERS, fillers_below=service.FILLERS_BELOW)
 
 
