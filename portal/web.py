@@ -12,7 +12,7 @@ from flask import abort, g, has_request_context, render_template, request, sessi
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -195,7 +195,12 @@ def paginate(stmt, per_page: int | None = None, kept_as: str | None = None) -> P
     return Page(items, page, per_page, total, as_of)
 
 
-def kept_rows(name: str, query, template: str, *, per_page: int, key: tuple = (), prepare=None,
+# Kept rows are shared by every user of one scope, but a form's token is the session's own: the
+# rows are kept with this in its place, and each answer puts the reader's in.
+_TOKEN_PLACEHOLDER = "\x00csrf\x00"
+
+
+def kept_rows(name: str, query, template: str, *, per_page: int | None = None, key: tuple = (), prepare=None,
               keep_total: bool = False, **context) -> tuple[Page, Markup]:
     """One page of `query()` (a SELECT, built only when the rows are counted) and its rows
     rendered by `template`, kept together (portal.cache) for the same query string, day and `key`
@@ -206,10 +211,12 @@ def kept_rows(name: str, query, template: str, *, per_page: int, key: tuple = ()
     total across pages as well (a district's 200,000 hazards)."""
     def counted():
         page = paginate(query(), per_page=per_page, kept_as=name if keep_total else None)
-        rows = render_template(template, page=page, **context, **(prepare(page) if prepare else {}))
+        rows = render_template(template, page=page, csrf_token=lambda: _TOKEN_PLACEHOLDER, **context,
+                               **(prepare(page) if prepare else {}))
         return replace(page, items=[]), rows
     args = (tuple(sorted(request.args.items(multi=True))), clock.today(), key)
     (page, rows), as_of = kept(f"{name}.rows", args, counted)
+    rows = rows.replace(_TOKEN_PLACEHOLDER, generate_csrf()) if _TOKEN_PLACEHOLDER in rows else rows
     return replace(page, as_of=min((t for t in (as_of, page.as_of) if t), default=None)), Markup(rows)
 
 

@@ -74,3 +74,38 @@ def test_the_board_costs_the_same_queries_for_two_tasks_or_twenty(client, sessio
     for i in range(18):
         assign(tree, people, national, streets, key=f"more{i}", title=f"任务{i + 2}")
     assert measure() == with_two
+
+
+def test_the_kept_board_shows_a_report_at_once_and_each_reader_posts_with_their_own_token(
+        app, client, session, tree, national, streets, people, make_user, frozen):
+    """The board is kept between requests (portal.web.kept_rows) for everyone of the unit's scope:
+    a unit's report below shows at once, and the 一键催办 form in it carries each reader's own form
+    token (a kept copy of someone else's would be refused as forged)."""
+    import re
+    task = assign(tree, people, national, streets[:1], deadline=TODAY + timedelta(days=1), key="late", title="逾期任务")
+    frozen(TODAY + timedelta(days=5))
+    colleague = make_user(tree["a"], role="admin")
+    session.commit()
+    other = app.test_client()
+    login(client, people["district"])
+    login(other, colleague)
+
+    def board(c) -> str:
+        return c.get("/tasks/", headers={"HX-Request": "true"}).get_data(as_text=True)
+    board(client)
+    first = board(client)
+    assert "数据截至" in first and "一键催办全部逾期单位" in first and "逾期任务" in first
+    seen = board(other)
+    assert "数据截至" in seen  # the colleague is given the kept board
+    for c, html in ((client, first), (other, seen)):
+        token = re.search(r'action="/tasks/remind"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"',
+                          html).group(1)
+        assert c.post("/tasks/remind", data={"csrf_token": token}).status_code == 303
+    # The street signs and reports: the district's board says so at once, counted afresh.
+    street = membership(people["street"])
+    assignment = assignment_of(session, task, streets[0])
+    service.sign(assignment, street)
+    service.report(assignment, street, body="已完成")
+    session.commit()
+    after = board(client)
+    assert "数据截至" not in after and re.search(r"逾期任务.*?已上报", after, re.S)
