@@ -8,7 +8,7 @@ from markupsafe import Markup
 from portal.cache import kept
 from portal.extensions import db
 from portal.forms import choices
-from portal.web import attempt, form_status, paginate, render, requires
+from portal.web import attempt, form_status, kept_rows, paginate, render, requires
 from tenants import divisions, service
 from tenants.forms import ChildForm, EditForm, EnterpriseForm, MoveForm
 from tenants.models import CHILD_KINDS, KINDS, Tenant
@@ -54,8 +54,9 @@ def show(tenant_id):
     tenant = get_scoped_or_404(Tenant, tenant_id)
     inside = current_scope().contains(tenant)
     q = request.args.get("q", "").strip()
-    page = paginate(service.children(tenant, q)) if inside else None
-    return render("tenants/show.html", "children", tenant=tenant, inside=inside, page=page, q=q,
+    page, rows = kept_rows("tenants.children", lambda: service.children(tenant, q), "tenants/_children_rows.html",
+                           key=(tenant.id,), q=q) if inside else (None, None)
+    return render("tenants/show.html", "children", tenant=tenant, inside=inside, page=page, rows=rows, q=q,
                   ancestors=service.ancestors(tenant), counts=node_counts(tenant) if inside else {},
                   members=service.members(tenant) if inside else [], child_form=_child_form(tenant),
                   child_fields=_blank_child_fields(tenant.kind),

@@ -42,6 +42,22 @@ def test_children_search_and_pagination(client, tree, make_tenant, make_user):
     assert "测试街道22" in html and "<html" not in html
 
 
+def test_the_kept_list_below_shows_a_new_unit_at_once(client, tree, make_user):
+    """A node's units below are kept between requests (portal.web.kept_rows), per node: a unit
+    created under it is listed at once, and a street's list is never another street's."""
+    login(client, make_user(tree["a"]))
+    url = f"/tenants/{tree['a'].id}"
+    client.get(url)
+    kept = client.get(url).get_data(as_text=True)
+    assert "数据截至" in kept and "甲街道" in kept and "应急局" not in kept
+    assert post(client, f"{url}/children", {"kind": "department", "name": "应急局",
+                                              "supervised_industries": ["hazchem"]}).status_code == 302
+    after = client.get(url).get_data(as_text=True)
+    assert "应急局" in after and "数据截至" not in after
+    street = client.get(f"/tenants/{tree['a_street'].id}").get_data(as_text=True)
+    assert "甲商场" in street and "应急局" not in street
+
+
 def test_register_enterprise_with_bad_inputs_then_good(client, session, tree, make_user):
     login(client, make_user(tree["a"]))
     url = f"/tenants/{tree['a_street'].id}/enterprises/new"
