@@ -4,6 +4,7 @@
     .venv/bin/python bench/load.py --quick              # 1,000 enterprises, 20,000 hazards, 10 s per page
     .venv/bin/python bench/load.py --database-url postgresql+psycopg://USER@HOST/DB --clients 20,50
     .venv/bin/python bench/load.py --cold               # nothing kept: every figure and row counted each time
+    .venv/bin/python bench/load.py --redis redis://127.0.0.1:6379/15   # kept in Redis, as deployed
 
 In a schema of its own (bench/common.py) the migrations run, the demo is seeded and a generated
 district is added under 天津市: 20 streets, 10,000 enterprises, 200,000 hazards and an 应急管理局 that
@@ -246,6 +247,7 @@ def main() -> None:
     parser.add_argument("--clients", default="20,50", help="并发连接数，逗号分隔")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn 工作进程数")
     parser.add_argument("--only", help="只测名称含此文字的页面")
+    parser.add_argument("--redis", metavar="URL", help="门户使用的 Redis（REDIS_URL，如部署时：统计数字各进程共用），默认不用")
     parser.add_argument("--cold", action="store_true", help="不保留统计数字和台账行（FIGURES_CACHE_SECONDS=0），每次请求都重新计算")
     parser.add_argument("--quick", action="store_true", help="1,000 家企业、20,000 条隐患、每页 10 秒")
     args = parser.parse_args()
@@ -267,7 +269,8 @@ def main() -> None:
         try:
             # --cold: nothing kept between requests (portal.cache), every figure and row counted each time.
             servers.append(serve("wsgi:app", portal_port, args.workers, log,
-                                 **({"FIGURES_CACHE_SECONDS": "0"} if args.cold else {})))
+                                 **({"FIGURES_CACHE_SECONDS": "0"} if args.cold else {}),
+                                 **({"REDIS_URL": args.redis} if args.redis else {})))
             servers.append(serve("bare_app:app", bare_port, args.workers, log, pythonpath=str(ROOT / "bench")))
             base = f"http://127.0.0.1:{portal_port}"
             users = {u for _, reqs in pages(ids) for u, _, _ in reqs}
@@ -288,7 +291,8 @@ def main() -> None:
 
             print(f"数据库：{label}；迁移 {migrate_s:.1f} 秒，演示数据 + 生成数据 {populate_s:.1f} 秒。")
             print(f"生成的区县：{args.enterprises:,} 家企业、{args.hazards:,} 条隐患；gunicorn {args.workers} 个工作进程"
-                  f"{'，不保留统计数字（--cold）' if args.cold else '，统计数字和台账行按 portal.cache 保留'}，"
+                  f"{'，不保留统计数字（--cold）' if args.cold else '，统计数字和台账行按 portal.cache 保留'}"
+                  f"{f'（Redis：{args.redis}）' if args.redis and not args.cold else ''}，"
                   f"wrk 2 线程，每项 {args.seconds} 秒，超时 {WRK_TIMEOUT}。")
             print("单个请求（无并发，各角色平均）：" + "；".join(f"{name} {ms:.0f} ms" for name, _, ms, _ in plan))
             # The machine may be shared: each page is compared to the bare page measured just before it.
