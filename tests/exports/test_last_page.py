@@ -72,7 +72,8 @@ def test_the_accident_dossier_ends_with_a_whole_section(session, seeded):
 def test_every_ledger_page_repeats_the_header_is_numbered_and_every_row_is_printed(session, seeded):
     hedong = _hedong(session)
     with unscoped():
-        hazards = session.execute(select(Hazard).where(in_subtree(Hazard.tenant_path, hedong.path))).scalars().all()
+        hazards = session.execute(select(Hazard).where(in_subtree(Hazard.tenant_path, hedong.path))
+                                  ).scalars().all()
     pages = _pages(hedong, "admin", "hazards.ledger", {})
     assert len(pages) > 1 and pages[0].startswith("天津市河东区安全生产委员会办公室国务院安委会›天津市›河东区")
     for number, page in enumerate(pages, start=1):
@@ -83,5 +84,5 @@ def test_every_ledger_page_repeats_the_header_is_numbered_and_every_row_is_print
     for hazard in hazards:  # a row is never split between pages, so its cells read whole
         assert re.sub(r"\s+", "", hazard.description) in text, hazard.id
     assert f"共{len(hazards)}条" in pages[-1]
-    # The export turns the garbage collector off only while it lays out; the process collects again after.
+    # The export turns the garbage collector off only while it lays out; the process collects again.
     assert gc.isenabled()
