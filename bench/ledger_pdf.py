@@ -6,11 +6,12 @@ Chromium's print-to-PDF of the very same HTML in the same run.
 The demo is seeded, then 河东区's hazards are copied (bulk ORM inserts, no audit events) until the
 district holds `--rows` of them. The export is queued as a user's would be; its HTML is what
 portal.exports.service renders for it. WeasyPrint is timed through the whole export (queries,
-template, layout, PDF, digests, audit) and on the HTML alone; Chromium (Debian's, through
-Playwright as the journeys drive it) loads the same HTML with the same stylesheet and prints it
-to A4. Prints seconds (median), pages, bytes and the ratio; no verdicts. On a shared machine the
-wall-clock times move with the load, so each is printed with the CPU seconds it took: this
-process's for WeasyPrint, Chromium's processes' (read from /proc) for Chromium.
+template, layout, PDF, digests, audit) and on the HTML alone (exports.layout_pdf, as the export
+lays it out); Chromium (Debian's, through Playwright as the journeys drive it) loads the same HTML
+with the same stylesheet and prints it to A4. Prints seconds (median), pages, bytes and the
+ratio, and the figures issue #16 started from; no verdicts. On a shared machine the wall-clock
+times move with the load, so each is printed with the CPU seconds it took: this process's for
+WeasyPrint, Chromium's processes' (read from /proc) for Chromium.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from pathlib import Path
 
 from common import ROOT, fresh_app, timed
 
+# The figures issue #16 started from (河东区, 1,036 rows, 124 pages, 862 KB; 12.2 s layout,
+# 3.4 s write).
+BEFORE_S, BEFORE_CHROMIUM_S = 15.7, 2.2
 
 
 def descendants_cpu() -> float:
@@ -58,7 +62,6 @@ def cpu_timed(fn, clock):
 def populate(district, rows: int) -> int:
     """Copy the district's hazards (description numbered) until it holds `rows`."""
     from sqlalchemy import func, select
-    from sqlalchemy.orm import make_transient
 
     from portal.extensions import db
     from portal.hazards.models import Hazard
@@ -99,7 +102,6 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
     from sqlalchemy import select
-    from weasyprint import HTML
 
     from portal.demo import seed
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # Debian's Chromium, launched as the journeys do
@@ -133,8 +135,7 @@ def main() -> None:
                 assert doc.status == "done", doc.error
                 html = exports.document_html(doc.id, scope)
                 with app.app_context():
-                    weasy, seconds, cpu = cpu_timed(lambda: HTML(string=html, base_url=exports.BASE_URL,
-                                                                 url_fetcher=exports.PortalFetcher()).write_pdf(),
+                    weasy, seconds, cpu = cpu_timed(lambda: exports.layout_pdf(html),
                                                     time.process_time)
                 html_s.append(seconds)
                 html_cpu.append(cpu)
@@ -155,6 +156,8 @@ def main() -> None:
           f"{len(chrome):,} 字节")
     print(f"WeasyPrint / Chromium：用时 {weasy_med / chrome_med:.2f}，CPU {weasy_cpu / chrome_cpu_med:.2f}"
           f"（整个导出 / Chromium 用时 = {statistics.median(export_s) / chrome_med:.2f}）")
+    print(f"此前（issue #16，1,036 条、124 页）：WeasyPrint {BEFORE_S} s，Chromium {BEFORE_CHROMIUM_S} s；"
+          f"WeasyPrint 仅排版同一 HTML 现为此前的 {weasy_med / BEFORE_S:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The demo's long PDFs end on content: the closing block (who signed, when it was made, its digest)
-never stands alone on a last page, nor with a single table row."""
+never stands alone on a last page, nor with a single table row; a long table's pages each repeat
+its header and carry their number."""
+import gc
 import io
 import re
 
@@ -8,8 +10,10 @@ from sqlalchemy import select
 
 from portal.checklists.models import ChecklistFill
 from portal.exports import service
+from portal.hazards.models import Hazard
 from portal.inspections.models import Accident
 from tenants.models import Tenant
+from tenants.paths import in_subtree
 from tenants.scope import Scope, unscoped
 
 
@@ -63,3 +67,22 @@ def test_the_accident_dossier_ends_with_a_whole_section(session, seeded):
     assert "HC2017-06（化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）第六项）" in "".join(pages)
     if last.startswith("编号检查日期"):  # the signatures' table carried over: more than its last row
         assert len(re.findall(r"第\d+号", last)) >= 2, last[:120]
+
+
+def test_every_ledger_page_repeats_the_header_is_numbered_and_every_row_is_printed(session, seeded):
+    hedong = _hedong(session)
+    with unscoped():
+        hazards = session.execute(select(Hazard).where(in_subtree(Hazard.tenant_path, hedong.path))
+                                  ).scalars().all()
+    pages = _pages(hedong, "admin", "hazards.ledger", {})
+    assert len(pages) > 1 and pages[0].startswith("天津市河东区安全生产委员会办公室国务院安委会›天津市›河东区")
+    for number, page in enumerate(pages, start=1):
+        assert f"第{number}页共{len(pages)}页" in page, page[-80:]
+        if number > 1:  # the table's header row is printed again at the top of each page
+            assert page.startswith("编号企业级别来源隐患描述/判定依据发现日期五落实状态"), page[:80]
+    text = "".join(pages)
+    for hazard in hazards:  # a row is never split between pages, so its cells read whole
+        assert re.sub(r"\s+", "", hazard.description) in text, hazard.id
+    assert f"共{len(hazards)}条" in pages[-1]
+    # The export turns the garbage collector off only while it lays out; the process collects again.
+    assert gc.isenabled()
