@@ -316,7 +316,8 @@ def export(definition_id, tenant_id):
 @login_required
 @requires("dispatch.fill")
 def rollup(definition_id, tenant_id):
-    """Count a large level's figures now instead of waiting for the hourly roll-up."""
+    """Count a large level's kept figures now from its children's instead of waiting for the
+    refresh (every 30 s)."""
     definition, tenant = _load(definition_id, tenant_id)
     if tenant.kind not in service.ROLLUP_KINDS:
         abort(404)
