@@ -751,12 +751,13 @@ def shown(definition: ReportDefinition, tenant: Tenant, period: Period,
     return compute(tenant, start, end), None
 
 
-def _count(tenant: Tenant, start: date, end: date) -> DispatchRollup:
+def count_kept(tenant: Tenant, start: date, end: date) -> DispatchRollup:
     """Count and keep `tenant`'s figures for the span, in its own scope, so they are what any
     reader of the whole node sees: a district over its subtree; a level above as its own part
     (itself and its children not kept) plus its kept children's additive rows (each counted
     first if it has none), and the rows that do not add up over its subtree. A child whose stock
-    cut-off differs counts here with the level's (stock is the level's notion)."""
+    cut-off differs counts here with the level's (stock is the level's notion). Not audited: it
+    changes no record, only a kept sum."""
     with scoped_as(Scope.of(tenant, "staff")):
         if tenant.kind in ROLLUP_KINDS:
             children = db.session.execute(select(Tenant).where(Tenant.parent_id == tenant.id)).scalars().all()
@@ -767,7 +768,7 @@ def _count(tenant: Tenant, start: date, end: date) -> DispatchRollup:
                 DispatchRollup.tenant_id.in_([c.id for c in summed]), DispatchRollup.span_start == start,
                 DispatchRollup.span_end == end)).scalars()}
             for child in summed:
-                _combine(additive, thawed((kept.get(child.id) or _count(child, start, end)).counted))
+                _combine(additive, thawed((kept.get(child.id) or count_kept(child, start, end)).counted))
         else:
             additive = _additive(tenant, start, end)
         figures = _completed(tenant, start, end, additive)
@@ -777,19 +778,6 @@ def _count(tenant: Tenant, start: date, end: date) -> DispatchRollup:
         db.session.add(found)
     found.figures, found.counted, found.computed_at = frozen(figures), frozen(additive), clock.now()
     db.session.flush()
-    return found
-
-
-def refresh_rollup(definition: ReportDefinition, tenant: Tenant, period: Period,
-                   actor: Membership | None = None) -> DispatchRollup:
-    """Count `tenant`'s kept figures for `period` now (a level above from its children's kept
-    figures). A recount a user asks for is audited; the refresh's is not (it changes no record,
-    only a kept sum)."""
-    start, end = span(definition, period)
-    found = _count(tenant, start, end)
-    if actor is not None:
-        audit.record(tenant, "dispatch.recounted", found, {"span": [start.isoformat(), end.isoformat()]},
-                     actor=actor.user)
     return found
 
 
@@ -806,8 +794,8 @@ def refresh_rollups(today: date | None = None) -> int:
     nodes = db.session.execute(select(Tenant).where(Tenant.kind.in_(KEPT_KINDS))).scalars().all()
     paths = {path for _, path in changes}
     dirty = {n.id for n in nodes if any(n.path.startswith(p) or p.startswith(n.path) for p in paths)}
-    have = set(db.session.execute(select(DispatchRollup.tenant_id, DispatchRollup.span_start,
-                                         DispatchRollup.span_end)).tuples())
+    have = {tuple(row) for row in db.session.execute(select(DispatchRollup.tenant_id, DispatchRollup.span_start,
+                                                            DispatchRollup.span_end))}
     todo = set()
     for definition in db.session.execute(select(ReportDefinition).where(ReportDefinition.replaced_at.is_(None))
                                          .order_by(ReportDefinition.id)).scalars():
@@ -819,7 +807,7 @@ def refresh_rollups(today: date | None = None) -> int:
                     todo.add(key)
     by_id = {n.id: n for n in nodes}
     for node_id, start, end in sorted(todo, key=lambda k: (-by_id[k[0]].depth, k)):
-        _count(by_id[node_id], start, end)
+        count_kept(by_id[node_id], start, end)
         db.session.commit()
     if changes:
         db.session.execute(delete(DispatchChange).where(DispatchChange.id.in_([i for i, _ in changes])))
