@@ -796,7 +796,7 @@ def refresh_rollups(today: date | None = None) -> int:
     dirty = {n.id for n in nodes if any(n.path.startswith(p) or p.startswith(n.path) for p in paths)}
     have = {tuple(row) for row in db.session.execute(select(DispatchRollup.tenant_id, DispatchRollup.span_start,
                                                             DispatchRollup.span_end))}
-    todo = set()
+    todo = {}  # (node, start, end): whether only the history reads it
     for definition in db.session.execute(select(ReportDefinition).where(ReportDefinition.replaced_at.is_(None))
                                          .order_by(ReportDefinition.id)).scalars():
         *earlier, current = periods(definition, today)
@@ -804,9 +804,11 @@ def refresh_rollups(today: date | None = None) -> int:
             for period in (current, *earlier):
                 key = (node.id, *span(definition, period))
                 if key not in have or (period is current and node.id in dirty):
-                    todo.add(key)
+                    todo[key] = todo.get(key, True) and period is not current
     by_id = {n.id: n for n in nodes}
-    for node_id, start, end in sorted(todo, key=lambda k: (-by_id[k[0]].depth, k)):
+    # The pages' current periods first (a page counts live until they are in), each level after
+    # the levels below it.
+    for node_id, start, end in sorted(todo, key=lambda k: (todo[k], -by_id[k[0]].depth, k)):
         count_kept(by_id[node_id], start, end)
         db.session.commit()
     if changes:
