@@ -781,14 +781,20 @@ def count_kept(tenant: Tenant, start: date, end: date) -> DispatchRollup:
     return found
 
 
-def refresh_rollups(today: date | None = None) -> int:
+# How long a refresh may spend on earlier periods (the history) once the current ones are counted:
+# the next run starts 30 s after this one.
+HISTORY_BUDGET = timedelta(seconds=20)
+
+
+def refresh_rollups(today: date | None = None, history: timedelta = HISTORY_BUDGET) -> int:
     """Recount the kept figures a logged change concerns (DispatchChange: the kept nodes on its
     path and below it) for the current period of every table, and count those missing (a new
-    period; earlier periods once, for the history); districts first, then each level above
-    from its children. Commits each count as it goes, so the write lock is never held for the
-    whole run, then deletes the changes it read: one logged while it ran waits for the next run.
-    Run every 30 s (`flask dispatch rollup`, the schedule's dispatch-rollup). Returns how many
-    it counted."""
+    period); districts first, then each level above from its children. Then, for up to
+    `history`, earlier periods not yet counted (once each, for the history; later runs go on
+    where this one stopped). Commits each count as it goes, so the write lock is never held for
+    the whole run, then deletes the changes it read: one logged while it ran waits for the next
+    run. Run every 30 s (`flask dispatch rollup`, the schedule's dispatch-rollup). Returns how
+    many it counted."""
     today = today or clock.today()
     changes = db.session.execute(select(DispatchChange.id, DispatchChange.path)).all()
     nodes = db.session.execute(select(Tenant).where(Tenant.kind.in_(KEPT_KINDS))).scalars().all()
@@ -807,14 +813,24 @@ def refresh_rollups(today: date | None = None) -> int:
                     todo[key] = todo.get(key, True) and period is not current
     by_id = {n.id: n for n in nodes}
     # The pages' current periods first (a page counts live until they are in), each level after
-    # the levels below it.
-    for node_id, start, end in sorted(todo, key=lambda k: (todo[k], -by_id[k[0]].depth, k)):
-        count_kept(by_id[node_id], start, end)
+    # the levels below it; the changes are then counted in, and the history waits its turn.
+    ordered = sorted(todo, key=lambda k: (todo[k], -by_id[k[0]].depth, k))
+    counted = 0
+    for key in (k for k in ordered if not todo[k]):
+        count_kept(by_id[key[0]], *key[1:])
         db.session.commit()
+        counted += 1
     if changes:
         db.session.execute(delete(DispatchChange).where(DispatchChange.id.in_([i for i, _ in changes])))
         db.session.commit()
-    return len(todo)
+    stop = clock.now() + history
+    for key in (k for k in ordered if todo[k]):
+        if clock.now() >= stop:
+            break
+        count_kept(by_id[key[0]], *key[1:])
+        db.session.commit()
+        counted += 1
+    return counted
 
 
 def frozen(figures: Figures) -> dict:

@@ -108,6 +108,17 @@ def test_a_write_logs_its_place_in_its_own_transaction_and_the_refresh_recounts_
     assert service.refresh_rollups(TODAY) == 0
 
 
+def test_the_refresh_counts_the_current_period_first_and_the_history_as_time_allows(session, tree, national,
+                                                                                  monkeypatch):
+    _at(monkeypatch, NOON)
+    # No time for the history: the June table of root, province, city, 甲区 and 乙区 only.
+    assert service.refresh_rollups(TODAY, history=timedelta(0)) == 5
+    assert {r.span_end for r in session.execute(select(DispatchRollup)).scalars()} == {date(2024, 6, 30)}
+    # The next run counts January to May once.
+    assert service.refresh_rollups(TODAY) == 5 * 5
+    assert service.refresh_rollups(TODAY) == 0
+
+
 def test_a_page_shows_kept_figures_while_a_change_waits_at_most_a_minute(session, tree, national, monkeypatch):
     june = service.parse_period(national, "2024-06-30", TODAY)
     _hazard(session, tree["a_shop"], found=date(2024, 5, 1))
