@@ -267,7 +267,8 @@ def main() -> None:
                                   status="pending"))
             db.session.commit()
             counted, after_s = timed(lambda: service.refresh_rollups(END, history=timedelta(0)))
-        with scoped_as(Scope.of(root, "admin")):
+            reader = Scope.of(root, "admin")  # the refresh's commits expired the node: read it again here
+        with scoped_as(reader):
             figures, as_of = service.shown(national, root, period)
         assert as_of is None and figures.get("hazards.self_found") == results["全国（根）"][2].get("hazards.self_found") + 1
         print(f"写入一条隐患后刷新（区县重新统计，市、省、全国逐级相加）：{counted} 个单位 {after_s * 1000:.0f} ms，"
