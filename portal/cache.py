@@ -11,6 +11,9 @@ have changed. A key names the `sub` of the highest node the reader's scope reach
 only saves reading unchanged data again. Generations are bumped at flush and again at commit, so
 a reader between the two cannot keep the old figures.
 
+The same listeners tell watchers (`watch`) where rows of their models were written, in the
+writer's transaction: portal.dispatch logs there which kept figures to recount.
+
 With REDIS_URL the values and generations are shared by every worker and host; without it each
 process keeps its own, and another process's write reaches it when the figures expire. A key
 always carries the reader's whole scope: figures counted for one scope never reach another."""
@@ -20,6 +23,7 @@ import logging
 import pickle
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from flask import current_app, has_app_context
@@ -40,6 +44,16 @@ _local_generations: dict[str, int] = {}
 _local_values: dict[str, tuple[float, object]] = {}
 _lock = threading.Lock()
 _MAX_LOCAL = 10_000
+_watchers: list[tuple[tuple[type, ...], Callable, Callable]] = []
+
+
+def watch(models: tuple[type, ...], paths_of: Callable[[object], Iterable[str]],
+          mark: Callable[[Session, set[str] | None], None]) -> None:
+    """Call mark(session, paths) at each flush that writes rows of `models`, with the tenant paths
+    each row's write concerns (paths_of(row)), and for an UPDATE or DELETE statement over them
+    with the writer's reach (None when unscoped: the rows may be anywhere). mark runs in the
+    writer's transaction: what it adds to the session commits or rolls back with the write."""
+    _watchers.append((models, paths_of, mark))
 
 
 def kept(name: str, args: tuple, compute) -> tuple[object, datetime | None]:
@@ -141,19 +155,28 @@ def _written(session: Session, keys: set[str]) -> None:
 def _before_flush(session, flush_context, instances):
     if not has_app_context():
         return
+    written = (*session.new, *session.dirty, *session.deleted)
     paths = {obj.tenant_path if isinstance(obj, TenantOwned) else obj.path
-             for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, (TenantOwned, Tenant))}
+             for obj in written if isinstance(obj, (TenantOwned, Tenant))}
     # A node being attached has a placeholder for its own id until this flush: its ancestors count.
     _written(session, {_key("sub", i) for path in paths if path for i in ids_of(path.split("~")[0])})
+    for models, paths_of, mark in _watchers:
+        found = {path.split("~")[0] for obj in written if isinstance(obj, models) for path in paths_of(obj) if path}
+        if found:
+            mark(session, found)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _statement(state):
     if not (state.is_update or state.is_delete) or not has_app_context():
         return
-    if not any(issubclass(m.class_, (TenantOwned, Tenant)) for m in state.all_mappers):
+    classes = [m.class_ for m in state.all_mappers]
+    if not any(issubclass(c, (TenantOwned, Tenant)) for c in classes):
         return
     reach = write_reach()
+    for models, _, mark in _watchers:
+        if any(issubclass(c, models) for c in classes):
+            mark(state.session, None if reach is None else {reach})
     if reach is None:  # unscoped or opened: the rows may be anywhere
         _written(state.session, {_key("all", 0)})
         return

@@ -159,15 +159,12 @@ def checklists_evaluate_command(day):
 
 @dispatch_cli.command("rollup")
 def dispatch_rollup_command():
-    """重新汇总全国、省、市三级的调度表数据（页面只显示一小时内的汇总；请每半小时运行一次）。"""
+    """更新区县及以上各级保存的调度表数据：重新统计有记录变动的区县并逐级汇总（定时任务每 30 秒运行一次）。"""
     from portal.dispatch.service import refresh_rollups
     started = time.perf_counter()
-    count = 0
     with unscoped():
-        for _ in refresh_rollups():
-            db.session.commit()
-            count += 1
-    click.echo(f"汇总完成：{count} 个单位，用时 {time.perf_counter() - started:.1f} 秒。")
+        count = refresh_rollups()
+    click.echo(f"更新完成：{count} 个单位，用时 {time.perf_counter() - started:.1f} 秒。")
 
 
 def _report_runs(runs) -> bool:

@@ -1,7 +1,7 @@
 """Materialized-path queries: subtree as a string range, ancestors from the path, moves in one UPDATE."""
 import uuid
 
-from sqlalchemy import and_, func, insert, literal, select, text, update
+from sqlalchemy import and_, func, insert, literal, or_, select, text, update
 
 from portal.errors import Refused
 from portal.extensions import db
@@ -21,6 +21,12 @@ def upper_bound(path: str) -> str:
 def in_subtree(column, path: str):
     """`column` lies in the subtree rooted at `path` (inclusive). Serves an ordinary index."""
     return and_(column >= path, column < upper_bound(path))
+
+
+def in_part(column, path: str, below: tuple[str, ...]):
+    """`column` is the node at `path` itself or lies in one of the subtrees at `below` (some of its
+    children): a node's own part of its subtree, when its other children are counted apart."""
+    return or_(column == path, *(in_subtree(column, p) for p in below))
 
 
 def within(path: str, root: str) -> bool:

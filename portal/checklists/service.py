@@ -46,7 +46,7 @@ from portal.uploads import service as uploads
 from portal.permissions import allows
 from tenants import clock, inherit
 from tenants.models import Membership, Tenant
-from tenants.paths import in_subtree, within
+from tenants.paths import in_part, in_subtree, within
 from tenants.scope import Scope
 
 TITLE_MAX = 300
@@ -1128,19 +1128,23 @@ def refresh_subtree(root: Tenant, today: date, batch: int = 500) -> dict:
 DISPATCH_ROWS = {f"duty.{code}": code for code in FINDING_KINDS if code not in WARNING_ONLY}
 
 
-def _dispatch_area(tenant: Tenant, start: date, end: date):
+def _dispatch_area(tenant: Tenant, start: date, end: date, part: tuple[str, ...] | None = None):
     """The failures `tenant` answers for (its subtree; for a department, also its industries'
-    enterprises, as tenants.scope reads them) begun from `start` to `end`."""
-    return and_(Scope.of(tenant, "staff").area(ComplianceFinding), ComplianceFinding.since.between(start, end))
+    enterprises, as tenants.scope reads them; with `part`, a level's own part of its subtree:
+    hazards.dispatch_figures) begun from `start` to `end`."""
+    area = Scope.of(tenant, "staff").area(ComplianceFinding) if part is None else \
+        in_part(ComplianceFinding.tenant_path, tenant.path, part)
+    return and_(area, ComplianceFinding.since.between(start, end))
 
 
-def dispatch_figures(tenant: Tenant, start: date, end: date) -> dict[str, int]:
-    """Every duty row for `start`..`end`: distinct units with a failure of the row's kind. One grouped
+def dispatch_figures(tenant: Tenant, start: date, end: date, part: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Every duty row for `start`..`end`: distinct units with a failure of the row's kind (each
+    unit's failures lie on its own path, so the counts of disjoint parts add up). One grouped
     query; the current scope still applies."""
     out = dict.fromkeys(DISPATCH_ROWS, 0)
     for code, count in db.session.execute(
             select(ComplianceFinding.code, func.count(func.distinct(ComplianceFinding.tenant_id)))
-            .where(_dispatch_area(tenant, start, end)).group_by(ComplianceFinding.code)).all():
+            .where(_dispatch_area(tenant, start, end, part)).group_by(ComplianceFinding.code)).all():
         if f"duty.{code}" in out:
             out[f"duty.{code}"] = int(count)
     return out

@@ -298,7 +298,6 @@ def receive(actor: Membership, token_id: int, data: dict) -> tuple[ReportSubmiss
             raise ExchangeRefused(f"{node.name}截至 {period.end} 的《{definition.name}》刚刚已经上报过，不能重复上报。",
                                   409) from None
         return found.submission, found, False
-    service.stale(node)
     audit.record(node, "dispatch.received", sub, {
         "table": uid, "definition": definition.name, "period_end": period.key, "key": key, "digest": sent_digest,
         "approved_by": receipt.approved_by, "figures": figures["total"]}, actor=actor)

@@ -3,7 +3,7 @@ from portal.extensions import db
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import relationship
 from tenants.clock import now
-from tenants.models import Inherited, TenantOwned
+from tenants.models import Inherited, PathType, TenantOwned
 
 STATUSES = {"draft": "未报", "submitted": "已报待审", "approved": "已通过", "returned": "已退回"}
 
@@ -115,9 +115,12 @@ class ManualFigure(TenantOwned, db.Model):
 
 
 class DispatchRollup(TenantOwned, db.Model):
-    """The figures of a large level (national, province, city) for one span as counted at
-    `computed_at`, so its page need not count millions of records on every view. Shown only while
-    no older than an hour, with 数据截至 that time; refreshed by `flask dispatch rollup`."""
+    """The kept figures of a district or a level above it (portal.dispatch.service.KEPT_KINDS) for
+    one span, so its page reads one row instead of counting millions of records. `counted` holds
+    the record families that add up over disjoint subtrees (hazards, tip rewards, duty failures),
+    which the level above sums; `figures` is the whole table as compute() gives it. Recounted by
+    the refresh job (`flask dispatch rollup`, every 30 s) when a change below it is logged
+    (DispatchChange)."""
 
     __tablename__ = "dispatch_rollups"
 
@@ -125,9 +128,24 @@ class DispatchRollup(TenantOwned, db.Model):
     span_start = db.Column(db.Date, nullable=False)
     span_end = db.Column(db.Date, nullable=False)
     figures = db.Column(db.JSON, nullable=False)
+    counted = db.Column(db.JSON)
     computed_at = db.Column(db.DateTime, nullable=False, default=now)
 
     __table_args__ = (UniqueConstraint("tenant_id", "span_start", "span_end", name="uq_dispatch_rollups_unit_span"),)
+
+
+class DispatchChange(db.Model):
+    """A record the dispatch table counts was written at or below `path`, in the writer's own
+    transaction (portal.cache's listeners): the kept figures of the nodes on that path, and of
+    every kept node below it, are recounted by the next refresh, which then deletes the rows it
+    read. Not tenant-owned: a writer logs the change of a level it cannot read, and the row says
+    only where, never what."""
+
+    __tablename__ = "dispatch_changes"
+
+    id = db.Column(db.Integer, primary_key=True)
+    path = db.Column(PathType, nullable=False, index=True)
+    marked_at = db.Column(db.DateTime, nullable=False, default=now)
 
 
 UPWARD_STATUSES = {"queued": "待上报", "sending": "上报中", "sent": "已上报", "failed": "上报失败"}

@@ -4,39 +4,43 @@ submission, approval, locking and supersession, reminders and the official expor
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.accountability import letters
 from portal.accountability import service as accountability
+from portal.accountability.models import AccountabilityRecord
 from portal.audit import service as audit
+from portal import cache
 from portal.checklists import service as checklists
+from portal.checklists.models import ComplianceFinding
 from portal.database import compare_and_set, lock
 from portal.dispatch import periods as periods_
 from portal.dispatch.periods import (PERIOD_LABELS, DispatchError, Period, current_period, parse_period,  # noqa: F401
                                      period_of, periods, span)
-from portal.dispatch.models import (DispatchReceipt, DispatchRollup, ManualFigure, ReportDefinition, ReportSubmission,
-                                     UpwardReport)
+from portal.dispatch.models import (DispatchChange, DispatchReceipt, DispatchRollup, ManualFigure, ReportDefinition,
+                                     ReportSubmission, UpwardReport)
 from portal.exports import service as exports
 from portal import spreadsheets
 from portal.extensions import db
 from portal.hazards import service as hazards
 from portal.hazards.models import Hazard
 from portal.inspections import service as inspections
+from portal.inspections.models import EnforcementAction, Inspection, SpotFinding
 from portal.plans import rules as plan_rules
 from portal.plans import service as plans
 from portal.plans.models import Campaign
 from portal.tips import service as tips
+from portal.tips.models import Tip
 from tenants import clock, inherit
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Tenant, TenantSetting
 from tenants.paths import ids_of, in_subtree
-from tenants.scope import Scope, scoped_as, writing_for
+from tenants.scope import Scope, scoped_as
 
 Figures = inspections.Figures
 
@@ -514,41 +518,67 @@ def compute(tenant: Tenant, start: date, end: date) -> Figures:
     """Every figure of `tenant`'s subtree from `start` to `end` (both included): hazards, spot
     checks, enforcement and accountability, tip rewards from the other modules' grouped queries,
     typed figures from one more; each total and, where it can be, per level (省/市/县)."""
-    figures = accountability.dispatch_figures(tenant, start, end)
-    for key, value in hazards.dispatch_figures(tenant, start, end).items():
+    return _completed(tenant, start, end, _additive(tenant, start, end))
+
+
+def _additive(tenant: Tenant, start: date, end: date, part: tuple[str, ...] | None = None) -> Figures:
+    """The rows of hazards, duty failures and tip rewards: each record counts once on its own
+    tenant's path (a duty row's distinct units too), so the figures of disjoint parts of a
+    subtree add up. With `part`, only the node's own part (hazards.dispatch_figures)."""
+    figures = Figures()
+    for key, value in hazards.dispatch_figures(tenant, start, end, part).items():
         code, _, level = key.partition("@")
         if code in METRICS:
             if level:
                 figures.add(level, code, value)
             else:
                 figures.total[code] = value
-    figures.total.update(checklists.dispatch_figures(tenant, start, end))
-    total, anonymous = tips.reward_figures(tenant, start, end)
+    figures.total.update(checklists.dispatch_figures(tenant, start, end, part))
+    total, anonymous = tips.reward_figures(tenant, start, end, part)
     figures.total["lead.tip_rewards"] = total.quantize(Decimal("0.01"))
     figures.total["lead.tip_rewards.anonymous"] = anonymous.quantize(Decimal("0.01"))
+    return figures
+
+
+def _completed(tenant: Tenant, start: date, end: date, additive: Figures) -> Figures:
+    """The whole table of `tenant` from its additive rows: spot checks, enforcement and
+    accountability counted over the subtree (they count distinct enterprises and persons, and
+    one enterprise checked by a province's department and by a district's counts once at the
+    province, so these do not add up), typed figures and what lower platforms sent."""
+    figures = accountability.dispatch_figures(tenant, start, end)
+    _combine(figures, additive)
     _manual(tenant, start, end, figures)
     _received(tenant, start, end, figures)
     return figures
+
+
+def _combine(figures: Figures, part: Figures) -> None:
+    """Add the figures of a disjoint part: counts and sums add; 是/否 rows hold where they hold
+    everywhere (动态清零 is reached only if every part reached it)."""
+    for level, values in [(None, part.total), *part.by_level.items()]:
+        target = figures.total if level is None else figures.by_level.setdefault(level, {})
+        for code, value in values.items():
+            if METRICS.get(code) is not None and METRICS[code].yes_no:
+                target[code] = min(target.get(code, 1), value)
+            else:
+                target[code] = target.get(code, 0) + value
 
 
 def _received(tenant: Tenant, start: date, end: date, figures: Figures) -> None:
     """Add what lower platforms sent up for nodes of `tenant`'s subtree (DispatchReceipt), as if
     their records were here: of each node, the latest table received for the same span start up
     to `end` (a cumulative table's latest figures; a periodic one's own period). Their derived
-    rows only: the typed ones reach `_manual` as any approved table's do. 是/否 rows hold where
-    they hold everywhere (动态清零 is reached only if every part reached it). One query."""
+    rows only: the typed ones reach `_manual` as any approved table's do. One query."""
     for sub in _latest_received(tenant, start, end):
         received = thawed(sub.figures)
+        derived = Figures()
         for level, values in [(None, received.total), *received.by_level.items()]:
-            target = figures.total if level is None else figures.by_level.setdefault(level, {})
-            for code, value in values.items():
-                metric = METRICS.get(code) or METRICS[SECOND[code][0]]
-                if metric.manual:
-                    continue
-                if metric.yes_no:
-                    target[code] = min(target.get(code, 1), value)
-                else:
-                    target[code] = target.get(code, 0) + value
+            kept = {code: v for code, v in values.items() if not (METRICS.get(code) or METRICS[SECOND[code][0]]).manual}
+            if level is None:
+                derived.total = kept
+            else:
+                derived.by_level[level] = kept
+        _combine(figures, derived)
 
 
 def _latest_received(tenant: Tenant, start: date, end: date) -> list[ReportSubmission]:
@@ -649,12 +679,43 @@ def records(tenant: Tenant, code: str, start: date, end: date) -> list[Record] |
     return [action(a, value(a)) for a in found]
 
 
-# ---------------------------------------------------------------- roll-ups
+# ---------------------------------------------------------------- kept figures
 
-# Levels whose subtrees hold millions of records: counting them live takes seconds at national
-# scale (bench/dispatch_national.py), so their pages read a roll-up no older than an hour.
+# Levels whose subtrees hold millions of records: counting them live takes 0.6 s (a province) to
+# 9.5 s (the root) at national scale (bench/dispatch_national.py). Their kept figures are their
+# own part's plus their children's, so a change below recounts one district and re-sums the few
+# levels above it.
 ROLLUP_KINDS = ("national", "province", "city")
-ROLLUP_MAX_AGE = timedelta(hours=1)
+# Nodes whose figures are kept (DispatchRollup) for the current period of every table that applies
+# to them: a district is counted over its subtree, the levels above are summed.
+KEPT_KINDS = (*ROLLUP_KINDS, "district")
+# A page shows kept figures while no change below them has waited longer than this; the refresh
+# (`flask dispatch rollup`) runs every 30 s.
+KEPT_MAX_LAG = timedelta(seconds=60)
+
+
+def _changed_paths(row) -> tuple[str, ...]:
+    """Where a written row changes figures: on its tenant's path and, for the work of an
+    inspecting unit (counted on the unit's path), on the unit's."""
+    if isinstance(row, Tenant):
+        return (row.path,)
+    if isinstance(row, Inspection):
+        return (row.tenant_path, row.unit_path)
+    if isinstance(row, (SpotFinding, EnforcementAction)):
+        return (row.tenant_path, row.inspection.unit_path if row.inspection is not None else "")
+    return (row.tenant_path,)
+
+
+def _log_changes(session, paths: set[str] | None) -> None:
+    """Log, in the writer's transaction, where the kept figures are no longer exact ("/": a
+    statement whose rows may be anywhere)."""
+    at = clock.now()
+    session.add_all([DispatchChange(path=path, marked_at=at) for path in paths or {"/"}])
+
+
+# Every record compute() reads, and the nodes (a new district changes its level's sum).
+cache.watch((Hazard, Inspection, SpotFinding, EnforcementAction, AccountabilityRecord, Tip, ComplianceFinding,
+             ManualFigure, ReportSubmission, DispatchReceipt, TenantSetting, Tenant), _changed_paths, _log_changes)
 
 
 def _rollup(tenant: Tenant, start: date, end: date) -> DispatchRollup | None:
@@ -663,66 +724,115 @@ def _rollup(tenant: Tenant, start: date, end: date) -> DispatchRollup | None:
         DispatchRollup.span_end == end)).scalar_one_or_none()
 
 
+def _waiting_since(tenant: Tenant) -> datetime | None:
+    """When the oldest change not yet counted into `tenant`'s kept figures was made: one at or
+    below it, or a statement over a level above it (DispatchChange). One query."""
+    ids = ids_of(tenant.path)
+    above = ["/", *("/" + "/".join(map(str, ids[:n])) + "/" for n in range(1, len(ids)))]
+    return db.session.execute(select(func.min(DispatchChange.marked_at)).where(
+        or_(in_subtree(DispatchChange.path, tenant.path), DispatchChange.path.in_(above)))).scalar()
+
+
 def shown(definition: ReportDefinition, tenant: Tenant, period: Period,
-          max_age: timedelta | None = ROLLUP_MAX_AGE) -> tuple[Figures, datetime | None]:
-    """The figures a page shows and the time they were counted (数据截至), None when counted now:
-    a large level's roll-up no older than `max_age` (None: any age), otherwise live."""
+          today: date | None = None) -> tuple[Figures, datetime | None]:
+    """The figures a page shows and the time up to which they are exact (数据截至), None when they
+    are exact now. A kept node's current period: its kept figures, exact but for the changes still
+    waiting for the refresh (as of the oldest, if any); counted live when one has waited longer
+    than KEPT_MAX_LAG, or for a district as soon as one waits (it counts in tens of ms). An
+    earlier period: its kept figures of whatever age (counted once; the history reads every
+    period). Anything else counts live."""
     start, end = span(definition, period)
-    if tenant.kind in ROLLUP_KINDS:
+    if tenant.kind in KEPT_KINDS:
         found = _rollup(tenant, start, end)
-        if found is not None and (max_age is None or found.computed_at >= clock.now() - max_age):
+        if found is not None and (start, end) != span(definition, current_period(definition, today)):
             return thawed(found.figures), found.computed_at
+        if found is not None:
+            waiting = _waiting_since(tenant)
+            if waiting is None or (tenant.kind in ROLLUP_KINDS and waiting >= clock.now() - KEPT_MAX_LAG):
+                return thawed(found.figures), waiting
     return compute(tenant, start, end), None
 
 
-def refresh_rollup(definition: ReportDefinition, tenant: Tenant, period: Period,
-                   actor: Membership | None = None) -> DispatchRollup:
-    """Count `tenant`'s figures for `period` now and keep them. Counted in the node's own scope,
-    so the stored figures are what any reader of the whole node sees, whoever asked. A recount a
-    user asks for is audited; the hourly one is not (it changes no record, only a cached sum)."""
-    start, end = span(definition, period)
+def count_kept(tenant: Tenant, start: date, end: date) -> DispatchRollup:
+    """Count and keep `tenant`'s figures for the span, in its own scope, so they are what any
+    reader of the whole node sees: a district over its subtree; a level above as its own part
+    (itself and its children not kept) plus its kept children's additive rows (each counted
+    first if it has none), and the rows that do not add up over its subtree. A child whose stock
+    cut-off differs counts here with the level's (stock is the level's notion). Not audited: it
+    changes no record, only a kept sum."""
     with scoped_as(Scope.of(tenant, "staff")):
-        figures = frozen(compute(tenant, start, end))
+        if tenant.kind in ROLLUP_KINDS:
+            children = db.session.execute(select(Tenant).where(Tenant.parent_id == tenant.id)).scalars().all()
+            cut = hazards.cutoff(tenant)
+            summed = [c for c in children if c.kind in KEPT_KINDS and hazards.cutoff(c) == cut]
+            additive = _additive(tenant, start, end, tuple(c.path for c in children if c not in summed))
+            kept = {r.tenant_id: r for r in db.session.execute(select(DispatchRollup).where(
+                DispatchRollup.tenant_id.in_([c.id for c in summed]), DispatchRollup.span_start == start,
+                DispatchRollup.span_end == end)).scalars()}
+            for child in summed:
+                _combine(additive, thawed((kept.get(child.id) or count_kept(child, start, end)).counted))
+        else:
+            additive = _additive(tenant, start, end)
+        figures = _completed(tenant, start, end, additive)
     found = _rollup(tenant, start, end)
     if found is None:
-        found = DispatchRollup(tenant=tenant, span_start=start, span_end=end, figures=figures)
+        found = DispatchRollup(tenant=tenant, span_start=start, span_end=end, figures={})
         db.session.add(found)
-    found.figures, found.computed_at = figures, clock.now()
+    found.figures, found.counted, found.computed_at = frozen(figures), frozen(additive), clock.now()
     db.session.flush()
-    if actor is not None:
-        audit.record(tenant, "dispatch.recounted", found, {"span": [start.isoformat(), end.isoformat()]},
-                     actor=actor.user)
     return found
 
 
-def refresh_rollups(today: date | None = None) -> Iterator[DispatchRollup]:
-    """Refresh the roll-up of every large level for the current period of every table that applies
-    to it (run at least hourly: `flask dispatch rollup`), and count once each earlier period it
-    has none for (the history reads those). Yields each roll-up as it is counted, so the caller
-    can commit one at a time instead of holding the write lock for the whole run."""
+# How long a refresh may spend on earlier periods (the history) once the current ones are counted:
+# the next run starts 30 s after this one.
+HISTORY_BUDGET = timedelta(seconds=20)
+
+
+def refresh_rollups(today: date | None = None, history: timedelta = HISTORY_BUDGET) -> int:
+    """Recount the kept figures a logged change concerns (DispatchChange: the kept nodes on its
+    path and below it) for the current period of every table, and count those missing (a new
+    period); districts first, then each level above from its children. Then, for up to
+    `history`, earlier periods not yet counted (once each, for the history; later runs go on
+    where this one stopped). Commits each count as it goes, so the write lock is never held for
+    the whole run, then deletes the changes it read: one logged while it ran waits for the next
+    run. Run every 30 s (`flask dispatch rollup`, the schedule's dispatch-rollup). Returns how
+    many it counted."""
     today = today or clock.today()
-    done = set()
+    changes = db.session.execute(select(DispatchChange.id, DispatchChange.path)).all()
+    nodes = db.session.execute(select(Tenant).where(Tenant.kind.in_(KEPT_KINDS))).scalars().all()
+    paths = {path for _, path in changes}
+    dirty = {n.id for n in nodes if any(n.path.startswith(p) or p.startswith(n.path) for p in paths)}
+    have = {tuple(row) for row in db.session.execute(select(DispatchRollup.tenant_id, DispatchRollup.span_start,
+                                                            DispatchRollup.span_end))}
+    todo = {}  # (node, start, end): whether only the history reads it
     for definition in db.session.execute(select(ReportDefinition).where(ReportDefinition.replaced_at.is_(None))
                                          .order_by(ReportDefinition.id)).scalars():
         *earlier, current = periods(definition, today)
-        nodes = db.session.execute(select(Tenant).where(in_subtree(Tenant.path, definition.tenant.path),
-                                                        Tenant.kind.in_(ROLLUP_KINDS))).scalars().all()
-        for node in nodes:
+        for node in (n for n in nodes if n.path.startswith(definition.tenant.path)):
             for period in (current, *earlier):
                 key = (node.id, *span(definition, period))
-                if key not in done and (period is current or _rollup(node, *key[1:]) is None):
-                    done.add(key)
-                    yield refresh_rollup(definition, node, period)
-
-
-def stale(tenant: Tenant) -> None:
-    """A typed figure or an approval changes the figures of `tenant` and every level above at
-    once; their roll-ups are dropped rather than shown an hour behind."""
-    levels = ids_of(tenant.path)
-    # The levels above are outside the writer's range, but their roll-ups are stale by its write.
-    with writing_for(*levels):
-        db.session.execute(delete(DispatchRollup).where(DispatchRollup.tenant_id.in_(levels))
-                           .execution_options(synchronize_session=False))
+                if key not in have or (period is current and node.id in dirty):
+                    todo[key] = todo.get(key, True) and period is not current
+    by_id = {n.id: n for n in nodes}
+    # The pages' current periods first (a page counts live until they are in), each level after
+    # the levels below it; the changes are then counted in, and the history waits its turn.
+    ordered = sorted(todo, key=lambda k: (todo[k], -by_id[k[0]].depth, k))
+    counted = 0
+    for key in (k for k in ordered if not todo[k]):
+        count_kept(by_id[key[0]], *key[1:])
+        db.session.commit()
+        counted += 1
+    if changes:
+        db.session.execute(delete(DispatchChange).where(DispatchChange.id.in_([i for i, _ in changes])))
+        db.session.commit()
+    stop = clock.now() + history
+    for key in (k for k in ordered if todo[k]):
+        if clock.now() >= stop:
+            break
+        count_kept(by_id[key[0]], *key[1:])
+        db.session.commit()
+        counted += 1
+    return counted
 
 
 def frozen(figures: Figures) -> dict:
@@ -834,7 +944,6 @@ def save_manual(definition: ReportDefinition, tenant: Tenant, period: Period, va
             sub.manual.append(ManualFigure(tenant=tenant, code=code, value=value, level=level,
                                            period_end=period.end))
     db.session.flush()
-    stale(tenant)
     audit.record(tenant, "dispatch.figures_saved", sub,
                  {"definition": definition.name, "period_end": period.key,
                   "values": {k: str(v) for k, v in parsed.items()}}, actor=actor)
@@ -938,7 +1047,6 @@ def approve(sub: ReportSubmission, actor: Membership) -> ReportSubmission:
     """Accept a child's table; the period is locked from now on."""
     _decider(sub, actor)
     _decide(sub, status="approved", decided_at=clock.now(), decided_by_id=actor.user_id)
-    stale(sub.tenant)
     audit.record(sub.tenant, "dispatch.approved", sub, {"period_end": sub.period_end.isoformat()},
                  actor=actor.user)
     if sent_up(sub):
@@ -1130,13 +1238,11 @@ def table_link(definition: ReportDefinition, tenant: Tenant, period: Period) -> 
 def series(definition: ReportDefinition, tenant: Tenant, code: str, today: date | None = None
            ) -> list[tuple[Period, int | Decimal, datetime | None]]:
     """A metric of `tenant` over every period so far (as the table shows it: cumulative or not),
-    with when each figure was counted (None: now). A large level's earlier periods come from
-    their roll-ups of whatever age: counting each live would take seconds per period."""
+    with when each figure was counted (None: now). A kept node's earlier periods come from their
+    kept figures of whatever age: counting each live would take seconds per period."""
     if code not in METRICS and code not in SECOND:
         raise DispatchError("没有这一行。")
-    *earlier, current = periods(definition, today)
-    points = [(p, *shown(definition, tenant, p, max_age=None)) for p in earlier]
-    points.append((current, *shown(definition, tenant, current)))
+    points = [(p, *shown(definition, tenant, p, today)) for p in periods(definition, today)]
     return [(p, figures.get(code), as_of) for p, figures, as_of in points]
 
 

@@ -161,7 +161,7 @@ def _page(definition, tenant, period, *, error=None, status=200, form=None, retu
                   form=form,
                   board=board, board_state=board_state, BOARD=service.BOARD, return_form=return_form or ReturnForm(), export_form=ExportForm(),
                   superseded=superseded, error=error, display=service.display, today=today,
-                  refreshable=tenant.kind in service.ROLLUP_KINDS and not locked)
+                  kept=tenant.kind in service.KEPT_KINDS and not locked)
 
 
 @bp.get("/<int:definition_id>/units/<int:tenant_id>")
@@ -311,23 +311,6 @@ def export(definition_id, tenant_id):
         return _page(definition, tenant, period, error=error, status=422)
     jobs.submit(doc.id, g.membership.id)
     return redirect(url_for("exports.show", doc_id=doc.id), code=303)
-
-
-@bp.post("/<int:definition_id>/units/<int:tenant_id>/rollup")
-@login_required
-@requires("dispatch.fill")
-def rollup(definition_id, tenant_id):
-    """Count a large level's figures now instead of waiting for the hourly roll-up."""
-    definition, tenant = _load(definition_id, tenant_id)
-    if tenant.kind not in service.ROLLUP_KINDS:
-        abort(404)
-    try:
-        period = service.parse_period(definition, request.values.get("period"))
-    except Refused as e:
-        return _page(definition, tenant, service.current_period(definition), error=str(e), status=422)
-    attempt(lambda: service.refresh_rollup(definition, tenant, period, g.membership))
-    return redirect(url_for("dispatch.table", definition_id=definition.id, tenant_id=tenant.id, period=period.key),
-                    code=303)
 
 
 @bp.get("/<int:definition_id>/units/<int:tenant_id>/rows/<code>")

@@ -27,7 +27,7 @@ from portal.plans import service as plans
 from portal.uploads import service as uploads
 from tenants import clock, inherit
 from tenants.models import GOVERNMENT_KINDS, INDUSTRIES, Membership, Tenant
-from tenants.paths import in_subtree
+from tenants.paths import in_part, in_subtree
 from tenants.scope import Scope, may_change, unscoped
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -852,11 +852,13 @@ def dispatch_filter(tenant: Tenant, code: str, start: date, end: date):
     return and_(_area(tenant), Hazard.level == "major", dispatch_conditions(tenant, start, end)[code])
 
 
-def dispatch_figures(tenant: Tenant, start: date, end: date) -> dict:
+def dispatch_figures(tenant: Tenant, start: date, end: date, part: tuple[str, ...] | None = None) -> dict:
     """Every hazard row of `tenant`'s area for `start`..`end` (dispatch_conditions), and the
     listed rows by the kind of the listing level (省、市、县分别统计) as
-    {"hazards.listed@city": n, …}. One grouped query; the current scope still applies, so a
-    caller sees only what its user may read."""
+    {"hazards.listed@city": n, …}. With `part`, of a level's subtree only the node itself and
+    the subtrees at `part` (tenants.paths.in_part; its other children's figures are kept apart).
+    One grouped query; the current scope still applies, so a caller sees only what its user may
+    read."""
     conditions = dispatch_conditions(tenant, start, end)
     counted = [code for code in DISPATCH_ROWS if code != "zero.reached"]
 
@@ -864,7 +866,8 @@ def dispatch_figures(tenant: Tenant, start: date, end: date) -> dict:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
     rows = db.session.execute(
         select(Hazard.listed_level, *[n(conditions[code]) for code in counted])
-        .where(_area(tenant), Hazard.level == "major", Hazard.found_at <= end)
+        .where(_area(tenant) if part is None else in_part(Hazard.tenant_path, tenant.path, part),
+               Hazard.level == "major", Hazard.found_at <= end)
         .group_by(Hazard.listed_level)).all()
     out = {code: 0 for code in counted}
     for level, *values in rows:

@@ -1,4 +1,4 @@
-"""Periodic work that runs by itself: `flask --app wsgi schedule run-due`, every minute from a
+"""Periodic work that runs by itself: `flask --app wsgi schedule run-due`, every 30 seconds from a
 systemd timer (deploy/systemd/anquan-schedule.timer), runs each job whose slot has come.
 
 Why a timer and a command rather than RQ's scheduler: it needs no Redis (an embedded SQLite
@@ -40,10 +40,14 @@ class JobFailed(Exception):
     pass
 
 
-def every(minutes: int) -> Callable[[datetime], datetime]:
-    """Every `minutes` (a divisor of 60), on the clock: :00, :30 …"""
+def every(minutes: int = 0, seconds: int = 0) -> Callable[[datetime], datetime]:
+    """Every `minutes` and `seconds` (a divisor of an hour), on the clock: :00, :30 …"""
+    step = minutes * 60 + seconds
+
     def slot(at: datetime) -> datetime:
-        return at.replace(minute=at.minute - at.minute % minutes, second=0, microsecond=0)
+        into = at.minute * 60 + at.second
+        into -= into % step
+        return at.replace(minute=into // 60, second=into % 60, microsecond=0)
     return slot
 
 
@@ -57,11 +61,7 @@ def daily(at_beijing: clock_time) -> Callable[[datetime], datetime]:
 
 def _dispatch_rollup(at: datetime) -> str:
     from portal.dispatch.service import refresh_rollups
-    count = 0
-    for _ in refresh_rollups():
-        db.session.commit()
-        count += 1
-    return f"汇总 {count} 个单位"
+    return f"重新统计 {refresh_rollups()} 个单位"
 
 
 def _dispatch_upward(at: datetime) -> str:
@@ -140,7 +140,9 @@ def _audit_verify(at: datetime) -> str:
 
 
 JOBS = [
-    Job("dispatch-rollup", "调度表汇总（每 30 分钟）", every(30), _dispatch_rollup),
+    # Kept dispatch figures may lag their records by at most a minute (service.KEPT_MAX_LAG): the
+    # timer calls run-due twice a minute.
+    Job("dispatch-rollup", "调度表数据更新（每 30 秒）", every(seconds=30), _dispatch_rollup),
     Job("exports-recover", "导出任务巡检（每 5 分钟）", every(5), _exports_recover),
     Job("dispatch-upward", "向上级平台上报调度表（每 5 分钟）", every(5), _dispatch_upward),
     Job("checklists-evaluate", "企业履职评估（每日 01:00）", daily(clock_time(1, 0)), _checklists_evaluate),

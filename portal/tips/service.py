@@ -20,7 +20,7 @@ from portal.tips.models import Tip, TipPhoto
 from portal.uploads import service as uploads
 from tenants import clock
 from tenants.models import GOVERNMENT_KINDS, Membership, Tenant
-from tenants.paths import in_subtree, within
+from tenants.paths import in_part, in_subtree, within
 from tenants.scope import Scope, may_change, unscoped
 
 # No 0/O, 1/I/L: read over the phone without mistakes. 16 characters ≈ 79 bits.
@@ -220,18 +220,21 @@ def reward(tip: Tip, actor: Membership, *, amount: Decimal | None, named: bool, 
     return tip
 
 
-def reward_figures(tenant: Tenant, start: date, end: date) -> tuple[Decimal, Decimal]:
+def reward_figures(tenant: Tenant, start: date, end: date,
+                   part: tuple[str, ...] | None = None) -> tuple[Decimal, Decimal]:
     """举报奖励（万元），其中匿名举报查实奖励（万元） of the dispatch table, for `tenant`'s area
-    and rewards recorded from `start` to `end` inclusive."""
+    (with `part`, a level's own part of it: hazards.dispatch_figures) and rewards recorded from
+    `start` to `end` inclusive."""
     total, anonymous = db.session.execute(
         select(func.coalesce(func.sum(Tip.reward), 0),
                func.coalesce(func.sum(case((Tip.anonymous.is_(True), Tip.reward), else_=0)), 0))
-        .where(_rewarded(tenant, start, end))).one()
+        .where(_rewarded(tenant, start, end, part))).one()
     return Decimal(total), Decimal(anonymous)
 
 
-def _rewarded(tenant: Tenant, start: date, end: date):
-    return and_(Scope.of(tenant, "staff").area(Tip), Tip.rewarded_on >= start, Tip.rewarded_on <= end)
+def _rewarded(tenant: Tenant, start: date, end: date, part: tuple[str, ...] | None = None):
+    area = Scope.of(tenant, "staff").area(Tip) if part is None else in_part(Tip.tenant_path, tenant.path, part)
+    return and_(area, Tip.rewarded_on >= start, Tip.rewarded_on <= end)
 
 
 def rewarded_tips(tenant: Tenant, start: date, end: date, anonymous_only: bool = False):

@@ -56,8 +56,8 @@ def sample_records(session, tree, make_user):
     service.save_manual(weekly, tree["a_dept"], period, {"lead.study_sessions": "2"})
     (actor,) = make_user(tree["a_dept"], role="staff").memberships
     sub = service.submit(weekly, tree["a_dept"], period, actor, datetime(2024, 1, 1, 2))
-    # The command counts only the large levels; a district's roll-up puts one inside 甲区 as well.
-    service.refresh_rollup(weekly, tree["a"], period)
+    # Kept figures of 甲区 itself: a row inside 甲区.
+    service.count_kept(tree["a"], *service.span(weekly, period))
     # Exchange rows inside 甲区: one on its way to a parent platform, one received from below.
     session.add(UpwardReport(tenant=tree["a_dept"], submission=sub, key=f"up-{sub.id}", status="failed",
                              attempts=1, error="无法连接上级平台"))

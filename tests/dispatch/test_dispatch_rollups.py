@@ -1,18 +1,21 @@
-"""Large levels read a roll-up no older than an hour (数据截至 on the page); a typed figure or an
-approval below drops it at once; `flask dispatch rollup` refreshes every large level; the
-inspecting unit's path copy follows a moved node."""
+"""Kept figures: a district and every level above keep their figures, equal to counting them live;
+a write logs where it changed in its own transaction; the refresh recounts the changed districts
+and re-sums the levels above; a page shows kept figures while a change has waited at most a
+minute; the inspecting unit's path copy follows a moved node."""
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from portal.dispatch import service
-from portal.dispatch.models import DispatchRollup
+from portal.dispatch.models import DispatchChange, DispatchRollup
+from portal.hazards import service as hazards
+from portal.hazards.models import Hazard
 from portal.inspections import service as inspections
-from tenants import clock
+from tenants import clock, inherit
 from tenants.paths import move
 from tenants.scope import Scope, scoped_as
-from tests.conftest import login, post
-from tests.dispatch.test_dispatch_figures import _hazard, member_of
+from tests.conftest import login
+from tests.dispatch.test_dispatch_figures import _hazard, _records, _tip, member_of
 
 TODAY = date(2024, 7, 3)
 NOON = datetime(2024, 7, 3, 4)  # 12:00 in Beijing
@@ -22,99 +25,151 @@ def _at(monkeypatch, moment):
     monkeypatch.setattr(clock, "now", lambda: moment)
 
 
-def test_a_large_level_shows_its_rollup_for_an_hour_then_counts_live(session, tree, national, monkeypatch):
+def _changes(session) -> list[str]:
+    return sorted(session.execute(select(DispatchChange.path)).scalars())
+
+
+def _computed(session, tenant, end=date(2024, 6, 30)):
+    return session.execute(select(DispatchRollup.computed_at).where(
+        DispatchRollup.tenant_id == tenant.id, DispatchRollup.span_end == end)).scalar_one()
+
+
+def _assert_exact(national, nodes, june):
+    """Each node's page shows, kept, exactly what compute() counts live in the node's scope."""
+    for node in nodes:
+        with scoped_as(Scope.of(node, "staff")):
+            figures, as_of = service.shown(national, node, june, TODAY)
+            assert as_of is None, node.name
+            assert service.frozen(figures) == service.frozen(service.compute(node, *service.span(national, june))), \
+                node.name
+
+
+def test_kept_figures_equal_live_counting_at_every_level(session, history, national, make_tenant, make_user,
+                                                         monkeypatch):
+    t = history["tree"]
+    _records(session, t)
+    # Records of a level's own part: an enterprise under the city itself; the city's department's
+    # inspections (in history) check 甲区's plant, which 甲区 checked too: counted once above.
+    city_shop = make_tenant(t["city"], kind="enterprise", name="市直企业")
+    _hazard(session, city_shop, found=date(2024, 6, 2))
+    # 乙区 set its own stock cut-off: the levels above count its hazards with theirs.
+    inherit.set_value(t["b"], hazards.STOCK_CUTOFF, "2023-06-01")
+    _hazard(session, t["b_shop"], found=date(2023, 9, 1))
+    session.flush()
+    june = service.parse_period(national, "2024-06-30", TODAY)
+    nodes = (t["a"], t["b"], t["city"], t["province"], t["root"])
+    _at(monkeypatch, NOON)
+    service.refresh_rollups(TODAY)
+    _assert_exact(national, nodes, june)
+
+    # Added, changed and deleted under both districts, and approved typed figures.
+    _hazard(session, t["b_shop"], source="department", found=date(2024, 6, 5))
+    _tip(session, t["b_street"], 9, "2", False, date(2024, 6, 9))
+    open_one = session.execute(select(Hazard).where(Hazard.tenant_id == t["a_shop"].id,
+                                                    Hazard.found_at == date(2024, 5, 1))).scalar_one()
+    open_one.status, open_one.accepted_on, open_one.closed_on = "closed", date(2024, 6, 10), date(2024, 6, 10)
+    session.delete(session.execute(select(Hazard).where(Hazard.tenant_id == t["a_plant"].id,
+                                                        Hazard.found_at == date(2024, 2, 1))).scalar_one())
+    street = member_of(make_user(t["a_street"], role="staff"))
+    service.save_manual(national, t["a_street"], june, {"lead.study_sessions": "2"})
+    sub = service.submit(national, t["a_street"], june, street, NOON)
+    service.approve(sub, member_of(make_user(t["a"], role="leader")))
+    session.flush()
+    service.refresh_rollups(TODAY)
+    _assert_exact(national, nodes, june)
+    assert service.shown(national, t["root"], june, TODAY)[0].get("lead.tip_rewards") > 0
+
+
+def test_a_write_logs_its_place_in_its_own_transaction_and_the_refresh_recounts_only_there(
+        session, tree, national, monkeypatch):
+    _at(monkeypatch, NOON)
+    assert service.refresh_rollups(TODAY) == 5 * 6  # root, province, city, 甲区, 乙区 × January … June
+    assert _changes(session) == []
+
+    rolled_back = session.begin_nested()
+    _hazard(session, tree["b_shop"], found=date(2024, 6, 1))
+    session.flush()
+    assert _changes(session) == [tree["b_shop"].path]
+    rolled_back.rollback()
+    assert _changes(session) == []
+
+    _hazard(session, tree["a_shop"], found=date(2024, 6, 1))
+    session.commit()
+    assert _changes(session) == [tree["a_shop"].path]
+    _at(monkeypatch, NOON + timedelta(seconds=30))
+    # 甲区 and the levels above it, for the current period only; 乙区 is not counted again.
+    assert service.refresh_rollups(TODAY) == 4
+    assert _changes(session) == []
+    assert _computed(session, tree["a"]) == _computed(session, tree["root"]) == NOON + timedelta(seconds=30)
+    assert _computed(session, tree["b"]) == _computed(session, tree["a"], date(2024, 5, 31)) == NOON
+    june = service.parse_period(national, "2024-06-30", TODAY)
+    assert service.shown(national, tree["root"], june, TODAY)[0].get("hazards.self_found") == 1
+    # Nothing logged: nothing counted.
+    assert service.refresh_rollups(TODAY) == 0
+
+
+def test_the_refresh_counts_the_current_period_first_and_the_history_as_time_allows(session, tree, national,
+                                                                                  monkeypatch):
+    _at(monkeypatch, NOON)
+    # No time for the history: the June table of root, province, city, 甲区 and 乙区 only.
+    assert service.refresh_rollups(TODAY, history=timedelta(0)) == 5
+    assert {r.span_end for r in session.execute(select(DispatchRollup)).scalars()} == {date(2024, 6, 30)}
+    # The next run counts January to May once.
+    assert service.refresh_rollups(TODAY) == 5 * 5
+    assert service.refresh_rollups(TODAY) == 0
+
+
+def test_a_page_shows_kept_figures_while_a_change_waits_at_most_a_minute(session, tree, national, monkeypatch):
     june = service.parse_period(national, "2024-06-30", TODAY)
     _hazard(session, tree["a_shop"], found=date(2024, 5, 1))
     session.flush()
     _at(monkeypatch, NOON)
-    service.refresh_rollup(national, tree["city"], june)
-    assert service.shown(national, tree["city"], june)[0].get("hazards.self_found") == 1
+    service.refresh_rollups(TODAY)
+    assert service.shown(national, tree["city"], june, TODAY) == (service.compute(tree["city"], *service.span(
+        national, june)), None)
 
     _hazard(session, tree["a_plant"], found=date(2024, 6, 1))
     session.flush()
-    _at(monkeypatch, NOON + timedelta(minutes=59))
-    figures, as_of = service.shown(national, tree["city"], june)
-    assert (figures.get("hazards.self_found"), as_of) == (1, NOON)  # counted at noon, and says so
-    # A district is always counted live.
-    assert service.shown(national, tree["a"], june)[1] is None
-    assert service.shown(national, tree["a"], june)[0].get("hazards.self_found") == 2
+    _at(monkeypatch, NOON + timedelta(seconds=59))
+    figures, as_of = service.shown(national, tree["city"], june, TODAY)
+    assert (figures.get("hazards.self_found"), as_of) == (1, NOON)  # exact as of the waiting change, and says so
+    # A district counts live as soon as a change below it waits.
+    assert service.shown(national, tree["a"], june, TODAY)[0].get("hazards.self_found") == 2
+    assert service.shown(national, tree["a"], june, TODAY)[1] is None
 
-    _at(monkeypatch, NOON + timedelta(minutes=61))
-    figures, as_of = service.shown(national, tree["city"], june)
-    assert (figures.get("hazards.self_found"), as_of) == (2, None)  # too old: counted live
-
-
-def test_typed_figures_and_approvals_drop_the_rollups_above(session, tree, national, make_user, monkeypatch):
-    june = service.parse_period(national, "2024-06-30", TODAY)
-    _at(monkeypatch, NOON)
-    for node in (tree["root"], tree["province"], tree["city"]):
-        service.refresh_rollup(national, node, june)
-    service.refresh_rollup(national, tree["city"], service.parse_period(national, "2024-05-31", TODAY))
-    with scoped_as(Scope.of(tree["a"], "staff")):  # as 甲区 types it: the levels above are not its own
-        service.save_manual(national, tree["a"], june, {"lead.study_sessions": "2"})
-    assert session.execute(select(DispatchRollup)).scalars().all() == []
-
-    service.refresh_rollup(national, tree["city"], june)
-    street = member_of(make_user(tree["a_street"], role="staff"))
-    service.save_manual(national, tree["a_street"], june, {"lead.study_sessions": "1"})
-    service.refresh_rollup(national, tree["city"], june)
-    sub = service.submit(national, tree["a_street"], june, street, NOON)
-    assert service.shown(national, tree["city"], june)[1] == NOON  # a submission changes nothing above yet
-    service.approve(sub, member_of(make_user(tree["a"], role="leader")))
-    assert service.shown(national, tree["city"], june)[1] is None
+    _at(monkeypatch, NOON + timedelta(seconds=61))
+    figures, as_of = service.shown(national, tree["city"], june, TODAY)
+    assert (figures.get("hazards.self_found"), as_of) == (2, None)  # waited too long: counted live
 
 
-def test_the_rollup_command_counts_every_large_level(session, app, tree, national, monkeypatch):
-    _hazard(session, tree["a_shop"], found=date(2024, 5, 1))
-    session.flush()
-    _at(monkeypatch, NOON)
-    # Root, province and city: the June table (reported until 7-05), and once January to May.
-    assert len(list(service.refresh_rollups(TODAY))) == 3 * 6
-    rows = session.execute(select(DispatchRollup)).scalars().all()
-    assert {r.tenant_id for r in rows} == {tree["root"].id, tree["province"].id, tree["city"].id}
-    assert {(r.span_start, r.span_end.month) for r in rows} == {(date(2024, 1, 1), m) for m in range(1, 7)}
-    assert {r.figures["total"]["hazards.self_found"] for r in rows if r.span_end.month >= 5} == {"1"}
-    assert {r.figures["total"]["hazards.self_found"] for r in rows if r.span_end.month < 5} == {"0"}
-    # Later runs count only the current period again.
-    _at(monkeypatch, NOON + timedelta(minutes=30))
-    assert len(list(service.refresh_rollups(TODAY))) == 3
-    assert {r.computed_at for r in rows if r.span_end.month == 6} == {NOON + timedelta(minutes=30)}
-    assert {r.computed_at for r in rows if r.span_end.month < 6} == {NOON}
-
-
-def test_a_large_level_history_reads_earlier_periods_from_their_rollups(session, tree, national, monkeypatch):
+def test_a_history_reads_earlier_periods_from_their_kept_figures(session, tree, national, monkeypatch):
     _hazard(session, tree["a_shop"], found=date(2024, 2, 1))
     session.flush()
     _at(monkeypatch, NOON)
-    list(service.refresh_rollups(TODAY))
-    _hazard(session, tree["a_shop"], found=date(2024, 1, 15))  # recorded late: the roll-ups don't know it
+    service.refresh_rollups(TODAY)
+    _hazard(session, tree["a_shop"], found=date(2024, 1, 15))  # recorded late: earlier periods are counted once
     session.flush()
-    _at(monkeypatch, NOON + timedelta(hours=5))
-    points = service.series(national, tree["city"], "hazards.self_found", TODAY)
-    assert [(p.end.month, v, as_of) for p, v, as_of in points] == [
-        (1, 0, NOON), (2, 1, NOON), (3, 1, NOON), (4, 1, NOON), (5, 1, NOON), (6, 2, None)]
-    # A district always counts live.
-    assert [v for _, v, _ in service.series(national, tree["a"], "hazards.self_found", TODAY)] == [1, 2, 2, 2, 2, 2]
+    _at(monkeypatch, NOON + timedelta(seconds=30))
+    service.refresh_rollups(TODAY)
+    for node in (tree["city"], tree["a"]):
+        points = service.series(national, node, "hazards.self_found", TODAY)
+        assert [(p.end.month, v, as_of) for p, v, as_of in points] == [
+            (1, 0, NOON), (2, 1, NOON), (3, 1, NOON), (4, 1, NOON), (5, 1, NOON), (6, 2, None)]
 
 
 def test_the_page_says_when_the_figures_were_counted(session, client, tree, national, make_user, monkeypatch):
     monkeypatch.setattr(clock, "today", lambda: TODAY)
     _at(monkeypatch, NOON)
     staff = make_user(tree["city"], role="staff")
-    discipline = make_user(tree["city"], role="discipline")
-    url = f"/dispatch/{national.id}/units/{tree['city'].id}"
+    url = f"/dispatch/{national.id}/units/{tree['city'].id}?period=2024-06-30"
+    service.refresh_rollups(TODAY)
+    _hazard(session, tree["a_shop"], found=date(2024, 6, 1))
+    session.commit()
     login(client, staff)
-    page = client.get(url).get_data(as_text=True)
-    assert "数据为实时统计" in page
-    response = post(client, f"{url}/rollup?period=2024-06-30")
-    assert response.status_code == 303
-    page = client.get(url + "?period=2024-06-30").get_data(as_text=True)
-    assert "数据截至 2024-07-03 12:00" in page
-    # A district has no roll-up to refresh.
-    assert post(client, f"/dispatch/{national.id}/units/{tree['a'].id}/rollup?period=2024-06-30").status_code == 404
-    post(client, "/logout")
-    login(client, discipline)
-    assert post(client, f"{url}/rollup?period=2024-06-30").status_code == 403
+    _at(monkeypatch, NOON + timedelta(seconds=20))
+    assert "数据截至 2024-07-03 12:00（此后的变动每 30 秒计入一次）" in client.get(url).get_data(as_text=True)
+    service.refresh_rollups(TODAY)
+    assert "数据为实时统计" in client.get(url).get_data(as_text=True)
 
 
 def test_a_moved_unit_takes_its_inspections_along(session, tree, inspect, field):
@@ -127,13 +182,14 @@ def test_a_moved_unit_takes_its_inspections_along(session, tree, inspect, field)
     assert inspections.dispatch_figures(tree["b"], date(2024, 1, 1), date(2024, 12, 31)).get("spot.enterprises") == 1
 
 
-def test_the_rollup_command_commits_each_count(app, session, tree, national, monkeypatch):
+def test_the_refresh_command_commits_each_count(app, session, tree, national, monkeypatch):
     _hazard(session, tree["a_shop"], found=date(2024, 5, 1))
     session.commit()
     _at(monkeypatch, NOON)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
     result = app.test_cli_runner().invoke(args=["dispatch", "rollup"])
     assert result.exit_code == 0, result.output
-    assert "汇总完成：18 个单位" in result.output
+    assert "更新完成：30 个单位" in result.output
     root = session.execute(select(DispatchRollup).where(DispatchRollup.tenant_id == tree["root"].id,
                                                         DispatchRollup.span_end == date(2024, 6, 30))).scalar_one()
     assert (root.figures["total"]["hazards.self_found"], root.computed_at) == ("1", NOON)
