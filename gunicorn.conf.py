@@ -14,6 +14,10 @@ keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 # restarting together.
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
+# The app is loaded once, in the master, and each worker forked from it: a recycled worker answers
+# at once. Booting each worker itself took seconds of CPU, every 2,000 requests, at 200 pages/s
+# every ten seconds: requests queued behind it for 2 to 4 s (bench/load.py's p95).
+preload_app = True
 # The app writes one JSON line per request itself; gunicorn's own access log would repeat it.
 accesslog = None
 errorlog = "-"
@@ -25,3 +29,12 @@ def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker):
+    # A forked worker must not share the master's database connections (SQLAlchemy's advice for
+    # a pool created before fork: dispose it without closing the parent's sockets).
+    app = server.app.wsgi()
+    if "sqlalchemy" in app.extensions:  # the portal, not bench/load.py's bare page
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose(close=False)
