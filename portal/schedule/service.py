@@ -59,8 +59,21 @@ def daily(at_beijing: clock_time) -> Callable[[datetime], datetime]:
     return slot
 
 
+# A run of the dispatch refresh may outlast its 30 s (a new month's first count of every node); the
+# slots after it leave it to finish instead of counting the same nodes beside it, which failed on the
+# kept rows it was writing. One left 'running' by a host that died holds them no longer than this.
+ROLLUP_RUN_HELD = timedelta(minutes=10)
+ROLLUP_SLOTS = every(seconds=30)
+
+
 def _dispatch_rollup(at: datetime) -> str:
     from portal.dispatch.service import refresh_rollups
+    earlier = db.session.execute(select(ScheduleRun.slot).where(
+        ScheduleRun.job == "dispatch-rollup", ScheduleRun.result == "running",
+        ScheduleRun.slot < ROLLUP_SLOTS(at), ScheduleRun.started_at >= clock.now() - ROLLUP_RUN_HELD)
+        .limit(1)).scalar()
+    if earlier is not None:
+        return f"上一次更新（{clock.local(earlier, '%H:%M:%S')}）仍在进行，本次不再统计"
     return f"重新统计 {refresh_rollups()} 个单位"
 
 
@@ -142,7 +155,7 @@ def _audit_verify(at: datetime) -> str:
 JOBS = [
     # Kept dispatch figures may lag their records by at most a minute (service.KEPT_MAX_LAG): the
     # timer calls run-due twice a minute.
-    Job("dispatch-rollup", "调度表数据更新（每 30 秒）", every(seconds=30), _dispatch_rollup),
+    Job("dispatch-rollup", "调度表数据更新（每 30 秒）", ROLLUP_SLOTS, _dispatch_rollup),
     Job("exports-recover", "导出任务巡检（每 5 分钟）", every(5), _exports_recover),
     Job("dispatch-upward", "向上级平台上报调度表（每 5 分钟）", every(5), _dispatch_upward),
     Job("checklists-evaluate", "企业履职评估（每日 01:00）", daily(clock_time(1, 0)), _checklists_evaluate),

@@ -36,6 +36,21 @@ def test_two_schedulers_at_once_run_each_due_job_once(committed_app):
         db.session.remove()
 
 
+def test_a_dispatch_refresh_still_running_is_left_to_finish(session):
+    """A refresh that outlasts its 30 s (a new month's first count) is not joined by the next
+    slot's; one left 'running' by a dead host stops holding the slots after ten minutes."""
+    from datetime import timedelta
+    ongoing = ScheduleRun(job="dispatch-rollup", slot=AT - timedelta(seconds=30), started_at=now(), result="running")
+    session.add(ongoing)
+    session.commit()
+    [run] = [r for r in service.run_due(AT) if r.job == "dispatch-rollup"]
+    assert run.result == "ok" and "仍在进行" in run.summary and "重新统计" not in run.summary
+    ongoing.started_at = now() - timedelta(minutes=11)  # its host died long ago
+    session.commit()
+    [run] = [r for r in service.run_due(AT + timedelta(seconds=30)) if r.job == "dispatch-rollup"]
+    assert run.result == "ok" and run.summary.startswith("重新统计")
+
+
 def test_a_broken_audit_chain_fails_the_run_and_tells_the_admins(client, session, tree, make_user):
     admin = make_user(tree["root"])
     last = audit.record(tree["a"], "setting.updated", data={"key": "x"})
