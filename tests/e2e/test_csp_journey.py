@@ -27,7 +27,8 @@ def test_pages_work_under_the_policy_without_a_violation(live_server, browser):
     current = who.get_by_role("combobox", name="切换身份")
     other = current.locator("option:not([selected])").first.text_content()
     current.select_option(label=other)
-    expect(page.locator(".who")).to_contain_text(other.split(" · ")[0])
+    # The line naming the active unit ("姓名 · 单位 · 角色"), not the select's options, which name it at once.
+    expect(page.locator(".who")).to_contain_text(f" · {other.split(' · ')[0]} · ")
     page.get_by_role("button", name="退出").click()
 
     # A form that asks first: dismissed, nothing is sent; accepted, it is.

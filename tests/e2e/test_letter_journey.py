@@ -51,7 +51,8 @@ def test_discipline_sends_a_supervision_letter_the_street_replies_and_the_dossie
     log_in(page, base, "hedong_streets", PASSWORD)
     who = page.locator(".who").get_by_role("combobox", name="切换身份")
     who.select_option(label=who.locator("option", has_text=STREET).first.text_content())
-    expect(page.locator(".who")).to_contain_text(STREET)
+    # The line naming the active unit ("姓名 · 单位 · 角色"), not the select's options, which name it at once.
+    expect(page.locator(".who")).to_contain_text(f" · {STREET} · ")
     panel = page.locator("#panel-letters")
     expect(panel.get_by_role("link", name=re.compile("收到待回复"))).to_contain_text("1")
     expect(panel).to_contain_text(reply_by)
